@@ -1,0 +1,48 @@
+// The vocabulary shared by the placement and membership interfaces: nodes, key ranges and the
+// moves between owners that a membership or range change causes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tessera/bytes.h"
+
+namespace tessera {
+
+using NodeId = std::string;
+
+enum class NodeState : uint8_t { kAlive, kSuspect, kDead, kLeft };
+
+struct NodeInfo {
+  NodeId id;
+  std::string address;  // "host:port" of the node's RPC endpoint
+  std::string zone;     // failure domain; empty when zones are not configured
+  NodeState state = NodeState::kAlive;
+};
+
+// Keys in [start, end) of one table. An empty `end` means "to the end of the table".
+struct KeyRange {
+  Bytes table;
+  Bytes start;
+  Bytes end;
+
+  bool contains(ByteView key) const { return key >= start && (end.empty() || key < end); }
+};
+
+// Who serves a key: for AP placement, the preference list (first N healthy distinct nodes);
+// for CP placement, the range, its replication group and the group's replicas.
+struct Location {
+  KeyRange range;
+  std::string group;              // CP: replication group id; AP: empty
+  std::vector<NodeId> replicas;   // preference order (AP) or group members, leader first if known
+};
+
+// A range whose data must be copied from one owner to another before ownership changes.
+struct RangeMove {
+  KeyRange range;
+  NodeId from;
+  NodeId to;
+};
+
+}  // namespace tessera

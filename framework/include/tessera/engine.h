@@ -1,0 +1,116 @@
+// Engine: the storage-engine plugin interface, an ordered bytes -> bytes store.
+//
+// Contract (every engine, checked by tests/conformance/engine):
+//  - Keys are ordered byte-wise (unsigned). Empty keys and empty values are allowed.
+//  - `write` applies a WriteBatch atomically: after any crash either all of it or none of it is
+//    visible. A write that returned OK is visible to every read that starts afterwards.
+//  - Durability: a write with WriteOptions::sync, or any write followed by a `sync()` that
+//    returned OK, survives kill -9 of the process. Concurrent sync writers may share one fsync
+//    (group commit).
+//  - Reads see a consistent state: an iterator or a read with a snapshot sees exactly the writes
+//    that returned before the snapshot was taken, no matter what is written afterwards.
+//  - Errors are Status values (IOError, Corruption, InvalidArgument, ...), never exceptions.
+//
+// Thread-safety: all methods may be called concurrently from any number of threads. An
+// Iterator is used by one thread at a time.
+// Ownership: snapshots and iterators must be destroyed before the engine that made them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tessera/bytes.h"
+#include "tessera/status.h"
+#include "tessera/write_batch.h"
+
+namespace tessera {
+
+// A frozen point in an engine's history. Releasing it (destroying it) lets the engine reclaim
+// versions only it could see.
+class Snapshot {
+ public:
+  virtual ~Snapshot() = default;
+};
+
+struct ReadOptions {
+  // Read as of this snapshot; nullptr reads the latest state. The snapshot must come from the
+  // same engine.
+  const Snapshot* snapshot = nullptr;
+};
+
+struct WriteOptions {
+  // Make the write durable before returning (fsync of the log, shared with concurrent writers).
+  bool sync = false;
+};
+
+struct IteratorOptions {
+  const Snapshot* snapshot = nullptr;
+  // Exclusive upper bound; nullopt iterates to the end. The iterator becomes invalid at the
+  // first key >= upper_bound, which lets an engine stop reading early.
+  std::optional<Bytes> upper_bound;
+};
+
+// A forward cursor over a consistent view of the engine. When the underlying view is fixed at
+// creation, later writes are not seen.
+class Iterator {
+ public:
+  virtual ~Iterator() = default;
+
+  // True while positioned on an entry. False at the end or after an error (see status()).
+  virtual bool valid() const = 0;
+  // Positions at the first key >= target.
+  virtual void seek(ByteView target) = 0;
+  virtual void seek_to_first() = 0;
+  // REQUIRES: valid().
+  virtual void next() = 0;
+  // REQUIRES: valid(). The views stay good until the iterator moves or is destroyed.
+  virtual ByteView key() const = 0;
+  virtual ByteView value() const = 0;
+  // OK unless reading failed; an iterator that hit an error becomes invalid.
+  virtual Status status() const = 0;
+};
+
+// Counters and gauges an engine reports, by name ("bytes_written", "write_amplification", ...).
+using EngineStats = std::map<std::string, double>;
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Value of `key`, or nullopt when there is none (a missing key is not an error).
+  virtual Result<std::optional<Bytes>> get(const ReadOptions& options, ByteView key) = 0;
+
+  // Applies `batch` atomically. An empty batch is OK and does nothing.
+  virtual Status write(const WriteOptions& options, const WriteBatch& batch) = 0;
+
+  virtual std::unique_ptr<Iterator> new_iterator(const IteratorOptions& options) = 0;
+
+  virtual std::unique_ptr<Snapshot> snapshot() = 0;
+
+  // Durable sync point: every write that returned before this call is on stable storage when it
+  // returns OK.
+  virtual Status sync() = 0;
+
+  // Approximate bytes stored for keys in [start, end); end empty means "to the end". May count
+  // overwritten data that compaction has not yet reclaimed.
+  virtual Result<uint64_t> approximate_size(ByteView start, ByteView end) = 0;
+
+  virtual EngineStats stats() = 0;
+
+  // Convenience wrappers over write(); not virtual.
+  Status put(const WriteOptions& options, ByteView key, ByteView value) {
+    WriteBatch batch;
+    batch.put(key, value);
+    return write(options, batch);
+  }
+  Status del(const WriteOptions& options, ByteView key) {
+    WriteBatch batch;
+    batch.del(key);
+    return write(options, batch);
+  }
+};
+
+}  // namespace tessera

@@ -1,0 +1,37 @@
+// Membership: the plugin interface that says who is in the cluster.
+//
+// A membership plugin knows the nodes (ids, addresses, zones) and their liveness, accepts joins
+// and leaves, and tells subscribers when the view changes. Gossip implements it for the AP
+// profile; Raft-backed membership adds replication groups for the CP profile.
+//
+// Thread-safety: all methods may be called concurrently; listeners are called on the plugin's
+// own thread, one event at a time, and must not block.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "tessera/cluster.h"
+#include "tessera/status.h"
+
+namespace tessera {
+
+class Membership {
+ public:
+  virtual ~Membership() = default;
+
+  using Listener = std::function<void(const std::vector<NodeInfo>& members)>;
+
+  // The current view, this node included.
+  virtual std::vector<NodeInfo> members() const = 0;
+
+  // Starts announcing `self` to the cluster (a no-op for static membership).
+  virtual Status join(const NodeInfo& self) = 0;
+  // Leaves the cluster gracefully.
+  virtual Status leave() = 0;
+
+  // Calls `listener` with the new view after each change, until the plugin is destroyed.
+  virtual void subscribe(Listener listener) = 0;
+};
+
+}  // namespace tessera

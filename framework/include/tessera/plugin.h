@@ -1,0 +1,87 @@
+// The plugin contract: what a plugin shared library exports.
+//
+// A plugin is one MODULE shared library that exports exactly one PluginDescriptor under the
+// symbol name `tessera_plugin_descriptor`, with TESSERA_EXPORT_PLUGIN(descriptor). The host
+// checks, before it calls anything in the library: the ABI version, the kind (engine,
+// placement, conflict, membership) against the slot it is loading for, and the config keys
+// against the list the plugin declares. Then it calls the factory of that kind.
+//
+// Rules for plugin authors:
+//  - Factories and every method of the objects they make return Status / Result; no exception
+//    may leave the library (the factory types are noexcept: an escaping exception terminates).
+//  - A factory gets its config section already checked for unknown keys; it still validates
+//    values and returns InvalidArgument naming the key (ConfigSection's getters do that).
+//  - No global mutable state: everything a plugin object needs lives in the object.
+// The host keeps the library loaded for as long as any object it made is alive.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/dll/alias.hpp>
+
+#include "tessera/config.h"
+#include "tessera/status.h"
+
+namespace tessera {
+
+class Engine;
+class Placement;
+class Conflict;
+class Membership;
+
+// Bumped whenever PluginDescriptor or any plugin interface changes incompatibly.
+inline constexpr uint32_t kPluginAbiVersion = 1;
+
+inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
+
+enum class PluginKind : uint32_t { kEngine = 1, kPlacement = 2, kConflict = 3, kMembership = 4 };
+
+std::string_view plugin_kind_name(PluginKind kind);
+
+// What the host gives every plugin object it creates.
+struct PluginContext {
+  std::string node_id;
+  // A directory that belongs to this plugin object alone; it exists. Empty for plugins that
+  // keep no files.
+  std::filesystem::path data_dir;
+};
+
+struct ConfigKeySpec {
+  const char* name;
+  const char* description;
+};
+
+using EngineFactory = Result<std::unique_ptr<Engine>> (*)(const PluginContext&,
+                                                          const ConfigSection&) noexcept;
+using PlacementFactory = Result<std::unique_ptr<Placement>> (*)(const PluginContext&,
+                                                                const ConfigSection&) noexcept;
+using ConflictFactory = Result<std::unique_ptr<Conflict>> (*)(const PluginContext&,
+                                                              const ConfigSection&) noexcept;
+using MembershipFactory = Result<std::unique_ptr<Membership>> (*)(const PluginContext&,
+                                                                  const ConfigSection&) noexcept;
+
+struct PluginDescriptor {
+  uint32_t abi_version;  // must stay the first field: the host reads it before anything else
+  PluginKind kind;
+  const char* name;     // short name, as written in configs ("lsm")
+  const char* version;  // the plugin's own version ("1.0.0")
+  const char* description;
+  const ConfigKeySpec* config_keys;  // the keys of the plugin's config section
+  size_t config_key_count;
+  // Exactly the factory of `kind` is set; the others are nullptr.
+  EngineFactory make_engine = nullptr;
+  PlacementFactory make_placement = nullptr;
+  ConflictFactory make_conflict = nullptr;
+  MembershipFactory make_membership = nullptr;
+};
+
+}  // namespace tessera
+
+// Exports `descriptor` (a namespace-scope `const tessera::PluginDescriptor`) as this library's
+// plugin. Use once per library.
+#define TESSERA_EXPORT_PLUGIN(descriptor) BOOST_DLL_ALIAS(descriptor, tessera_plugin_descriptor)
