@@ -1,0 +1,235 @@
+#include "tessera/client.h"
+
+#include <capnp/ez-rpc.h>
+#include <kj/async-io.h>
+#include <kj/async.h>
+#include <kj/timer.h>
+
+#include "tessera/rpc/tessera.capnp.h"
+
+namespace tessera {
+namespace {
+
+// How long past the request's own timeout the client waits for an answer before it gives up on
+// the node (a stopped or wedged node never answers).
+constexpr uint32_t kDefaultRequestTimeoutMs = 30'000;
+constexpr uint32_t kAnswerGraceMs = 2'000;
+
+capnp::Data::Reader as_data(ByteView bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+Bytes to_bytes(capnp::Data::Reader data) {
+  return Bytes(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+Status from_error(rpc::Error::Reader error) {
+  if (error.getCode() == rpc::ErrorCode::OK) return Status::ok();
+  std::string message(error.getMessage().cStr());
+  if (error.getCode() == rpc::ErrorCode::NOT_LEADER && error.getLeaderHint().size() > 0) {
+    message += " (leader hint: " + std::string(error.getLeaderHint().cStr()) + ")";
+  }
+  if (error.getCode() == rpc::ErrorCode::QUORUM_UNAVAILABLE) {
+    message += " (" + std::to_string(error.getAnswered()) + " of " +
+               std::to_string(error.getRequired()) + " replicas answered)";
+  }
+  auto code = static_cast<uint16_t>(error.getCode());
+  if (code > static_cast<uint16_t>(StatusCode::kInternal)) code = uint16_t(StatusCode::kInternal);
+  return Status(static_cast<StatusCode>(code), std::move(message));
+}
+
+void fill_options(rpc::RequestOptions::Builder out, const RequestOptions& options) {
+  out.setConsistency(static_cast<rpc::Consistency>(options.consistency));
+  out.setTimeoutMs(options.timeout_ms);
+  if (!options.context.empty()) out.setContext(as_data(options.context));
+}
+
+}  // namespace
+
+struct Client::Connection {
+  Connection(const std::string& address) : address(address), rpc(address, 7400) {
+    main = rpc.getMain<rpc::Tessera>();
+  }
+
+  // Sends `request`, waits for its answer or `deadline_ms`, and hands the response to `read`.
+  // Connection failures and the deadline become Unavailable / Timeout.
+  template <typename Params, typename Results, typename Read,
+            typename R = std::invoke_result_t<Read, capnp::Response<Results>&>>
+  R call(capnp::Request<Params, Results>& request, uint32_t deadline_ms, Read read) {
+    kj::WaitScope& wait_scope = rpc.getWaitScope();
+    kj::Timer& timer = rpc.getIoProvider().getTimer();
+    try {
+      auto answer = request.send().then(
+          [&](capnp::Response<Results>&& response) -> kj::Maybe<R> {
+            return read(response);
+          });
+      auto deadline = timer.afterDelay(deadline_ms * kj::MILLISECONDS).then([]() -> kj::Maybe<R> {
+        return nullptr;
+      });
+      kj::Maybe<R> result = answer.exclusiveJoin(kj::mv(deadline)).wait(wait_scope);
+      KJ_IF_MAYBE(value, result) { return kj::mv(*value); }
+      return R(Status::timeout("node at " + address + " did not answer within " +
+                               std::to_string(deadline_ms) + " ms"));
+    } catch (const kj::Exception& e) {
+      return R(Status::unavailable("cannot reach node at " + address + ": " +
+                                   std::string(e.getDescription().cStr())));
+    }
+  }
+
+  static uint32_t deadline(const RequestOptions& options) {
+    return (options.timeout_ms != 0 ? options.timeout_ms : kDefaultRequestTimeoutMs) +
+           kAnswerGraceMs;
+  }
+
+  std::string address;
+  capnp::EzRpcClient rpc;
+  rpc::Tessera::Client main = nullptr;
+};
+
+Client::Client(std::unique_ptr<Connection> connection) : connection_(std::move(connection)) {}
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>> Client::connect(const std::string& address,
+                                                uint32_t connect_timeout_ms) {
+  std::unique_ptr<Connection> connection;
+  try {
+    connection = std::make_unique<Connection>(address);
+  } catch (const kj::Exception& e) {
+    return Status::unavailable("cannot reach node at " + address + ": " +
+                               std::string(e.getDescription().cStr()));
+  }
+  auto request = connection->main.helloRequest();
+  Status hello = connection->call(request, connect_timeout_ms, [](auto& response) {
+    if (response.getApiVersion() != rpc::API_VERSION) {
+      return Status::not_supported("node speaks API version " +
+                                   std::to_string(response.getApiVersion()) +
+                                   ", this client speaks " + std::to_string(rpc::API_VERSION));
+    }
+    return Status::ok();
+  });
+  if (!hello.is_ok()) return hello;
+  return std::unique_ptr<Client>(new Client(std::move(connection)));
+}
+
+Result<std::string> Client::node_id() {
+  auto request = connection_->main.helloRequest();
+  return connection_->call(request, kDefaultRequestTimeoutMs, [](auto& response) {
+    return Result<std::string>(std::string(response.getNodeId().cStr()));
+  });
+}
+
+Result<std::vector<std::string>> Client::list_tables() {
+  auto request = connection_->main.listTablesRequest();
+  using R = Result<std::vector<std::string>>;
+  return connection_->call(request, kDefaultRequestTimeoutMs, [](auto& response) -> R {
+    Status status = from_error(response.getError());
+    if (!status.is_ok()) return status;
+    std::vector<std::string> names;
+    for (auto table : response.getTables()) names.emplace_back(table.getName().cStr());
+    return names;
+  });
+}
+
+Status Client::create_table(const std::string& name) {
+  auto request = connection_->main.createTableRequest();
+  request.setName(name);
+  return connection_->call(request, kDefaultRequestTimeoutMs,
+                           [](auto& response) { return from_error(response.getError()); });
+}
+
+Status Client::drop_table(const std::string& name) {
+  auto request = connection_->main.dropTableRequest();
+  request.setName(name);
+  return connection_->call(request, kDefaultRequestTimeoutMs,
+                           [](auto& response) { return from_error(response.getError()); });
+}
+
+Result<Bytes> Client::put(const std::string& table, ByteView key, ByteView value,
+                          const RequestOptions& options) {
+  auto request = connection_->main.putRequest();
+  request.setTable(table);
+  request.setKey(as_data(key));
+  request.setValue(as_data(value));
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
+                           [](auto& response) -> Result<Bytes> {
+                             Status status = from_error(response.getError());
+                             if (!status.is_ok()) return status;
+                             return to_bytes(response.getVersion());
+                           });
+}
+
+Result<GetReply> Client::get(const std::string& table, ByteView key,
+                             const RequestOptions& options) {
+  auto request = connection_->main.getRequest();
+  request.setTable(table);
+  request.setKey(as_data(key));
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
+                           [](auto& response) -> Result<GetReply> {
+                             Status status = from_error(response.getError());
+                             if (!status.is_ok()) return status;
+                             GetReply reply;
+                             reply.found = response.getFound();
+                             reply.context = to_bytes(response.getContext());
+                             for (auto value : response.getValues()) {
+                               reply.values.push_back(
+                                   {to_bytes(value.getData()), to_bytes(value.getVersion())});
+                             }
+                             return reply;
+                           });
+}
+
+Status Client::remove(const std::string& table, ByteView key, const RequestOptions& options) {
+  auto request = connection_->main.removeRequest();
+  request.setTable(table);
+  request.setKey(as_data(key));
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
+                           [](auto& response) { return from_error(response.getError()); });
+}
+
+Result<ScanPage> Client::scan(const std::string& table, ByteView start, ByteView end,
+                              uint32_t limit, ByteView page_token,
+                              const RequestOptions& options) {
+  auto request = connection_->main.scanRequest();
+  request.setTable(table);
+  request.setStart(as_data(start));
+  request.setEnd(as_data(end));
+  request.setLimit(limit);
+  request.setPageToken(as_data(page_token));
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
+                           [](auto& response) -> Result<ScanPage> {
+                             Status status = from_error(response.getError());
+                             if (!status.is_ok()) return status;
+                             ScanPage page;
+                             for (auto item : response.getItems()) {
+                               page.items.push_back({to_bytes(item.getKey()),
+                                                     to_bytes(item.getValue()),
+                                                     to_bytes(item.getVersion())});
+                             }
+                             page.next_page_token = to_bytes(response.getNextPageToken());
+                             return page;
+                           });
+}
+
+Status Client::write(const std::string& table, const std::vector<BatchOperation>& operations,
+                     const RequestOptions& options) {
+  auto request = connection_->main.writeRequest();
+  request.setTable(table);
+  auto ops = request.initOps(operations.size());
+  for (size_t i = 0; i < operations.size(); ++i) {
+    ops[i].setKey(as_data(operations[i].key));
+    if (operations[i].value) {
+      ops[i].setPut(as_data(*operations[i].value));
+    } else {
+      ops[i].setRemove();
+    }
+  }
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
+                           [](auto& response) { return from_error(response.getError()); });
+}
+
+}  // namespace tessera

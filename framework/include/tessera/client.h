@@ -1,0 +1,84 @@
+// Client: a blocking C++ client for the Tessera RPC API (framework/schema/tessera.capnp).
+//
+// Each method sends one request and waits for the answer. Errors come back as Status with the
+// schema's typed code (NoSuchTable, TooLarge, Timeout, ...). A node that cannot be reached, or a
+// connection that breaks, gives Unavailable naming the address.
+//
+// Thread-safety: a Client owns a KJ event loop on the thread that created it and must be used
+// from that thread only. Make one Client per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tessera/bytes.h"
+#include "tessera/mutation.h"
+#include "tessera/status.h"
+
+namespace tessera {
+
+enum class Consistency : uint8_t { kDefault, kOne, kQuorum, kAll, kLinearizable, kStale };
+
+struct RequestOptions {
+  Consistency consistency = Consistency::kDefault;
+  uint32_t timeout_ms = 0;  // 0 = the node's default
+  Bytes context;            // causal context from an earlier get (AP)
+};
+
+struct StoredValue {
+  Bytes data;
+  Bytes version;
+};
+
+struct GetReply {
+  bool found = false;
+  std::vector<StoredValue> values;  // siblings; exactly one with last-write-wins
+  Bytes context;
+};
+
+struct ScanItem {
+  Bytes key;
+  Bytes value;
+  Bytes version;
+};
+
+struct ScanPage {
+  std::vector<ScanItem> items;
+  Bytes next_page_token;  // empty when the scan is complete
+};
+
+using BatchOperation = Mutation;
+
+class Client {
+ public:
+  // Connects to "host:port". Unavailable when nothing answers within `connect_timeout_ms`.
+  static Result<std::unique_ptr<Client>> connect(const std::string& address,
+                                                 uint32_t connect_timeout_ms = 5000);
+  ~Client();
+
+  Result<std::string> node_id();
+  Result<std::vector<std::string>> list_tables();
+  Status create_table(const std::string& name);
+  Status drop_table(const std::string& name);
+
+  // Returns the version the write made.
+  Result<Bytes> put(const std::string& table, ByteView key, ByteView value,
+                    const RequestOptions& options = {});
+  Result<GetReply> get(const std::string& table, ByteView key, const RequestOptions& options = {});
+  Status remove(const std::string& table, ByteView key, const RequestOptions& options = {});
+  // One page of [start, end); pass the returned token back for the next page.
+  Result<ScanPage> scan(const std::string& table, ByteView start, ByteView end, uint32_t limit,
+                        ByteView page_token = {}, const RequestOptions& options = {});
+  Status write(const std::string& table, const std::vector<BatchOperation>& operations,
+               const RequestOptions& options = {});
+
+ private:
+  struct Connection;
+  explicit Client(std::unique_ptr<Connection> connection);
+  std::unique_ptr<Connection> connection_;
+};
+
+}  // namespace tessera

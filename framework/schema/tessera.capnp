@@ -1,0 +1,128 @@
+# Tessera client API, version 1.
+#
+# A client connects with Cap'n Proto two-party RPC and receives the `Tessera` interface as the
+# bootstrap capability. Every method answers with an `Error` whose code is `ok` on success; a
+# failed call never throws an RPC exception for a reason the client can act on: those come back
+# as typed errors (see ErrorCode). An RPC exception means the connection or the node itself
+# failed.
+#
+# Compatibility: this schema only grows. Ordinals are never reused or renumbered; new fields get
+# new ordinals and defaults that keep the old meaning.
+@0xc0f8e5f1059bb839;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("tessera::rpc");
+
+const apiVersion :UInt32 = 1;
+
+# What went wrong, as a closed set. The numbering equals the framework's StatusCode.
+enum ErrorCode {
+  ok @0;
+  notFound @1;           # a named thing other than a table does not exist
+  invalidArgument @2;    # the request is malformed (bad table name, bad page token, ...)
+  tooLarge @3;           # a key, value or batch is over the node's configured limit
+  noSuchTable @4;        # the table does not exist
+  tableExists @5;        # createTable of a table that exists
+  notLeader @6;          # CP: this node does not lead the key's group; see Error.leaderHint
+  staleRoute @7;         # CP: the range map the request was routed with is out of date; retry
+  quorumUnavailable @8;  # AP: fewer replicas answered than required; see answered/required
+  timeout @9;            # the request's deadline passed; a write may or may not have applied
+  corruption @10;        # stored data failed a checksum on this node
+  ioError @11;           # the node's disk refused a read, write or fsync
+  notSupported @12;      # this node's profile or plugins do not offer the operation
+  busy @13;              # the node is over its in-flight request bound; back off and retry
+  unavailable @14;       # the node is starting or shutting down
+  internal @15;          # a bug in the node, reported instead of crashing it
+}
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;      # human-readable; names what is wrong (table, key size, limit)
+  leaderHint @2 :Text;   # notLeader: "host:port" of the node believed to lead; empty if unknown
+  answered @3 :UInt32;   # quorumUnavailable: replicas that answered in time
+  required @4 :UInt32;   # quorumUnavailable: replicas the request needed
+}
+
+enum Consistency {
+  default @0;       # the node's configured default
+  one @1;           # AP: R or W = 1
+  quorum @2;        # AP: majority of N
+  all @3;           # AP: N
+  linearizable @4;  # CP: read from the leader after confirming leadership
+  stale @5;         # CP: read from any replica, possibly behind
+}
+
+# Per-request options. A single node accepts and ignores the distributed ones.
+struct RequestOptions {
+  consistency @0 :Consistency;
+  readQuorum @1 :UInt8;    # AP: explicit R; 0 = from `consistency`
+  writeQuorum @2 :UInt8;   # AP: explicit W; 0 = from `consistency`
+  timeoutMs @3 :UInt32;    # 0 = the node's default request timeout
+  context @4 :Data;        # AP: causal context from an earlier get, for a write that supersedes it
+}
+
+struct TableInfo {
+  name @0 :Text;
+}
+
+# One stored version of a value. In the vector-clock profile a get may return several concurrent
+# siblings; with last-write-wins exactly one.
+struct Value {
+  data @0 :Data;
+  version @1 :Data;   # opaque; interpreted by the node's conflict plugin
+}
+
+struct KeyValue {
+  key @0 :Data;
+  value @1 :Data;
+  version @2 :Data;
+}
+
+struct BatchOp {
+  key @0 :Data;
+  union {
+    put @1 :Data;      # the value to store
+    remove @2 :Void;   # delete the key (not an error when missing)
+  }
+}
+
+interface Tessera {
+  # The API version the node speaks (`apiVersion` above) and the node's id.
+  hello @0 () -> (apiVersion :UInt32, nodeId :Text);
+
+  listTables @1 () -> (error :Error, tables :List(TableInfo));
+
+  # Names are 1 to 128 characters of [A-Za-z0-9_.-]. Errors: tableExists, invalidArgument.
+  createTable @2 (name :Text) -> (error :Error);
+
+  # Removes the table and all its data. Errors: noSuchTable.
+  dropTable @3 (name :Text) -> (error :Error);
+
+  # Stores `value` under `key`; acknowledged only once durable on the replicas the consistency
+  # level asks for. Returns the version the write made.
+  # Errors: noSuchTable, tooLarge, timeout, quorumUnavailable, notLeader, ioError.
+  put @4 (table :Text, key :Data, value :Data, options :RequestOptions)
+      -> (error :Error, version :Data);
+
+  # `found` is false when the key has no live value (absent or deleted): that is not an error.
+  # `values` holds one value, or several concurrent siblings in the vector-clock profile;
+  # `context` is what a following put or remove should send back to supersede them.
+  get @5 (table :Text, key :Data, options :RequestOptions)
+      -> (error :Error, found :Bool, values :List(Value), context :Data);
+
+  # Deletes `key` by writing a tombstone. Deleting a missing key is not an error.
+  remove @6 (table :Text, key :Data, options :RequestOptions) -> (error :Error);
+
+  # Live keys in [start, end) in byte order, at most `limit` of them (0 = the node's maximum).
+  # An empty `end` means to the end of the table. When `nextPageToken` is not empty, more keys
+  # may follow: call again with it as `pageToken` (and the same table, start and end).
+  # A page may hold fewer than `limit` items even when more follow (the node bounds the work
+  # of one page).
+  scan @7 (table :Text, start :Data, end :Data, limit :UInt32, pageToken :Data,
+           options :RequestOptions)
+      -> (error :Error, items :List(KeyValue), nextPageToken :Data);
+
+  # Applies all `ops` to `table` atomically on each replica.
+  # Errors: as put; invalidArgument for an empty batch is not raised (it is a no-op).
+  write @8 (table :Text, ops :List(BatchOp), options :RequestOptions) -> (error :Error);
+}

@@ -1,0 +1,49 @@
+// ClientService: the node's implementation of the client API (framework/schema/tessera.capnp).
+//
+// Each RPC copies its arguments out of the request, runs the store operation on the worker pool
+// and fills the answer back on the event loop thread. Store errors become typed schema errors;
+// a request that outlives its deadline is answered with `timeout` (the work itself may still
+// complete). Nothing a client sends can crash the node: every failure is an Error.
+//
+// Thread-safety: lives on the event loop thread. Ownership: borrows the store and the pool; both
+// outlive it.
+#pragma once
+
+#include <capnp/capability.h>
+#include <kj/timer.h>
+
+#include "tessera/rpc/tessera.capnp.h"
+#include "tessera/server/local_store.h"
+#include "tessera/server/worker_pool.h"
+
+namespace tessera::server {
+
+class ClientService final : public rpc::Tessera::Server {
+ public:
+  ClientService(std::string node_id, LocalStore* store, WorkerPool* pool, kj::Timer* timer,
+                uint32_t default_timeout_ms);
+
+ protected:
+  kj::Promise<void> hello(HelloContext context) override;
+  kj::Promise<void> listTables(ListTablesContext context) override;
+  kj::Promise<void> createTable(CreateTableContext context) override;
+  kj::Promise<void> dropTable(DropTableContext context) override;
+  kj::Promise<void> put(PutContext context) override;
+  kj::Promise<void> get(GetContext context) override;
+  kj::Promise<void> remove(RemoveContext context) override;
+  kj::Promise<void> scan(ScanContext context) override;
+  kj::Promise<void> write(WriteContext context) override;
+
+ private:
+  // Runs `job` on the pool, bounded by the request's deadline.
+  template <typename Job>
+  auto run(rpc::RequestOptions::Reader options, Job job);
+
+  const std::string node_id_;
+  LocalStore* const store_;
+  WorkerPool* const pool_;
+  kj::Timer* const timer_;
+  const uint32_t default_timeout_ms_;
+};
+
+}  // namespace tessera::server

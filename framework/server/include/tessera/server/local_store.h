@@ -1,0 +1,115 @@
+// LocalStore: the tables of one node, kept in its storage engine.
+//
+// A LocalStore turns the engine's single ordered keyspace into named tables of versioned values:
+//  - Each table gets a 32-bit id, never reused. Its keys are stored as fixed32_be(id) + key, so a
+//    table is one contiguous engine range. Id 0 is the catalog (table names, the next id, drops
+//    in progress), kept in the same engine so that it is exactly as durable as the data.
+//  - Each key holds the versions that survive reconciliation by the conflict plugin (see
+//    stored_value.h). A write reads the stored versions, reconciles them with the new one and
+//    writes the survivors back, under a per-key lock stripe, so concurrent writers of one key
+//    serialize while writers of different keys share the engine's group commit.
+//  - Deletes are tombstones.
+//  - Limits (key, value, batch and scan page sizes) are checked here, before anything is
+//    written, with TooLarge naming the limit.
+//
+// It is the replica-side store of both distributed profiles and the whole store of a single
+// node. Thread-safety: every method may be called concurrently.
+// Ownership: borrows the engine and the conflict plugin; both must outlive it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/conflict.h"
+#include "tessera/engine.h"
+#include "tessera/mutation.h"
+#include "tessera/status.h"
+
+namespace tessera::server {
+
+struct StoreLimits {
+  size_t key_bytes_max = 10 * 1024;
+  size_t value_bytes_max = 1024 * 1024;
+  size_t batch_bytes_max = 16 * 1024 * 1024;
+  size_t batch_ops_max = 10'000;
+  uint32_t scan_items_max = 10'000;
+  size_t scan_bytes_max = 4 * 1024 * 1024;
+  // Entries (live or tombstones) one scan page may step over before it returns early.
+  uint32_t scan_entries_examined_max = 100'000;
+};
+
+struct StoreScanPage {
+  struct Item {
+    Bytes key;
+    Bytes value;
+    Bytes version;
+  };
+  std::vector<Item> items;
+  Bytes next_page_token;  // empty when the range is exhausted
+};
+
+struct StoreGetResult {
+  std::vector<VersionedValue> values;  // live siblings; empty when absent or deleted
+  Bytes context;                       // versions to pass back to supersede what was read
+};
+
+class LocalStore {
+ public:
+  // Reads the catalog and finishes any drop that a crash interrupted.
+  static Result<std::unique_ptr<LocalStore>> open(Engine* engine, Conflict* conflict,
+                                                  NodeId node, StoreLimits limits,
+                                                  bool sync_writes);
+
+  std::vector<std::string> list_tables() const;
+  // InvalidArgument for a bad name, TableExists when taken.
+  Status create_table(std::string_view name);
+  // NoSuchTable when absent. Deletes the data in bounded batches.
+  Status drop_table(std::string_view name);
+
+  // Returns the version made. `context` is the client's causal context (may be empty).
+  Result<Bytes> put(std::string_view table, ByteView key, ByteView value, ByteView context);
+  Status remove(std::string_view table, ByteView key, ByteView context);
+  Result<StoreGetResult> get(std::string_view table, ByteView key) const;
+  // Live keys in [start, end) (end empty = to the table's end), from `page_token` on if given.
+  Result<StoreScanPage> scan(std::string_view table, ByteView start, ByteView end,
+                             uint32_t limit, ByteView page_token) const;
+  // All mutations get one version and land in one atomic engine batch.
+  Status write(std::string_view table, std::span<const Mutation> mutations);
+
+  const StoreLimits& limits() const { return limits_; }
+
+ private:
+  LocalStore(Engine* engine, Conflict* conflict, NodeId node, StoreLimits limits,
+             bool sync_writes);
+
+  Status load_catalog();
+  Status finish_drop(uint32_t table_id);
+  Result<uint32_t> table_id(std::string_view table) const;
+  Status check_key(ByteView key) const;
+  // Reconciles the stored versions of `engine_key` with `incoming` and adds the survivors to
+  // `batch`. REQUIRES: the key's stripe is locked.
+  Status merge_into(ByteView engine_key, VersionedValue incoming, WriteBatch* batch) const;
+  Result<Bytes> apply(uint32_t id, std::span<const Mutation> mutations, ByteView context);
+
+  static constexpr size_t kLockStripes = 1024;
+  std::mutex& stripe(ByteView engine_key) const;
+
+  Engine* const engine_;
+  Conflict* const conflict_;
+  const NodeId node_;
+  const StoreLimits limits_;
+  const WriteOptions write_options_;
+
+  mutable std::shared_mutex catalog_mutex_;  // guards tables_ and catalog writes
+  std::map<std::string, uint32_t, std::less<>> tables_;
+  mutable std::array<std::mutex, kLockStripes> stripes_;
+};
+
+}  // namespace tessera::server

@@ -1,0 +1,44 @@
+// Node: one Tessera server process, assembled from its config.
+//
+// start() takes the data directory's lock, loads the plugins the config names, opens the store
+// and starts serving the client API; serve() runs the event loop until SIGINT or SIGTERM and then
+// shuts down in order: stop accepting, finish the worker pool, sync and close the engine.
+//
+// Threads: the calling thread runs the KJ event loop (RPC); a Boost.Asio pool runs engine work.
+// REQUIRES: capture_signals() was called before any other thread of the process started (the
+// engine's background threads included), so that SIGINT/SIGTERM reach the event loop.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "tessera/status.h"
+#include "tessera/server/node_config.h"
+
+namespace tessera::server {
+
+// Blocks SIGINT and SIGTERM for this thread and every thread it starts later, and routes them
+// to the node's event loop.
+void capture_signals();
+
+class Node {
+ public:
+  // REQUIRES: `config`'s plugin sections stay valid until the node is destroyed.
+  explicit Node(NodeConfig config, std::filesystem::path default_plugin_dir);
+  ~Node();
+
+  // Locks the data dir (Busy when another process holds it), loads plugins, opens the store.
+  Status start();
+  // Serves until a signal arrives; calls `on_listening("host:port")` once the socket listens.
+  Status serve(const std::function<void(const std::string&)>& on_listening);
+
+ private:
+  struct State;
+  NodeConfig config_;
+  std::filesystem::path default_plugin_dir_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace tessera::server

@@ -1,0 +1,54 @@
+// NodeConfig: the node's settings, read from its TOML file.
+//
+//   [node]    id, listen ("host:port"), data_dir, log_level, worker_threads,
+//             requests_in_flight_max, request_timeout_ms, sync_writes
+//   [limits]  key_bytes_max, value_bytes_max, batch_bytes_max, batch_ops_max, scan_items_max,
+//             scan_bytes_max
+//   [plugins] dirs: extra plugin directories (the installation's own is always searched first)
+//   [engine], [conflict]: plugin = "<name or path>", and the plugin's own keys in a
+//             [<slot>.config] sub-table
+//
+// docs/CONFIG.md documents every key. Unknown keys and sections are errors that name the file,
+// the line and the key.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tessera/config.h"
+#include "tessera/server/local_store.h"
+#include "tessera/status.h"
+
+namespace tessera::server {
+
+struct PluginSlot {
+  std::string plugin;    // short name or path
+  ConfigSection config;  // the plugin's own keys; borrows from the ConfigFile
+};
+
+struct NodeConfig {
+  std::string node_id;
+  std::string listen_host;
+  uint16_t listen_port = 0;
+  std::filesystem::path data_dir;
+  std::string log_level;
+  uint32_t worker_threads = 0;
+  uint32_t requests_in_flight_max = 0;
+  uint32_t request_timeout_ms = 0;
+  bool sync_writes = true;
+  std::vector<std::filesystem::path> plugin_dirs;
+  StoreLimits limits;
+  PluginSlot engine;
+  PluginSlot conflict;
+};
+
+// REQUIRES: the ConfigFile behind `root` outlives the returned config (plugin sections borrow).
+Result<NodeConfig> parse_node_config(const ConfigSection& root);
+
+// Splits "host:port"; InvalidArgument naming `what` when malformed.
+Status parse_address(std::string_view text, std::string_view what, std::string* host,
+                     uint16_t* port);
+
+}  // namespace tessera::server

@@ -1,0 +1,154 @@
+#include "tessera/server/client_service.h"
+
+#include <vector>
+
+namespace tessera::server {
+namespace {
+
+Bytes to_bytes(capnp::Data::Reader data) {
+  return Bytes(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+std::string to_string(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
+
+capnp::Data::Reader as_data(ByteView bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+void set_error(rpc::Error::Builder error, const Status& status) {
+  error.setCode(static_cast<rpc::ErrorCode>(status.code()));
+  if (!status.is_ok()) error.setMessage(status.message());
+}
+
+}  // namespace
+
+ClientService::ClientService(std::string node_id, LocalStore* store, WorkerPool* pool,
+                             kj::Timer* timer, uint32_t default_timeout_ms)
+    : node_id_(std::move(node_id)),
+      store_(store),
+      pool_(pool),
+      timer_(timer),
+      default_timeout_ms_(default_timeout_ms) {}
+
+template <typename Job>
+auto ClientService::run(rpc::RequestOptions::Reader options, Job job) {
+  using R = std::invoke_result_t<Job>;
+  uint32_t timeout_ms = options.getTimeoutMs() != 0 ? options.getTimeoutMs() : default_timeout_ms_;
+  return pool_->run(std::move(job)).exclusiveJoin(
+      timer_->afterDelay(timeout_ms * kj::MILLISECONDS).then([timeout_ms]() {
+        return R(Status::timeout("no answer within " + std::to_string(timeout_ms) +
+                                 " ms; a write may or may not have been applied"));
+      }));
+}
+
+kj::Promise<void> ClientService::hello(HelloContext context) {
+  auto results = context.getResults();
+  results.setApiVersion(rpc::API_VERSION);
+  results.setNodeId(node_id_);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> ClientService::listTables(ListTablesContext context) {
+  std::vector<std::string> names = store_->list_tables();
+  auto tables = context.getResults().initTables(names.size());
+  for (size_t i = 0; i < names.size(); ++i) tables[i].setName(names[i]);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> ClientService::createTable(CreateTableContext context) {
+  std::string name = to_string(context.getParams().getName());
+  return run({}, [this, name]() { return store_->create_table(name); })
+      .then([context](Status status) mutable { set_error(context.getResults().initError(), status); });
+}
+
+kj::Promise<void> ClientService::dropTable(DropTableContext context) {
+  std::string name = to_string(context.getParams().getName());
+  return run({}, [this, name]() { return store_->drop_table(name); })
+      .then([context](Status status) mutable { set_error(context.getResults().initError(), status); });
+}
+
+kj::Promise<void> ClientService::put(PutContext context) {
+  auto params = context.getParams();
+  auto job = [this, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
+              value = to_bytes(params.getValue()),
+              causal = to_bytes(params.getOptions().getContext())]() {
+    return store_->put(table, key, value, causal);
+  };
+  return run(params.getOptions(), std::move(job)).then([context](Result<Bytes> result) mutable {
+    auto results = context.getResults();
+    set_error(results.initError(), result.status());
+    if (result.is_ok()) results.setVersion(as_data(*result));
+  });
+}
+
+kj::Promise<void> ClientService::get(GetContext context) {
+  auto params = context.getParams();
+  auto job = [this, table = to_string(params.getTable()), key = to_bytes(params.getKey())]() {
+    return store_->get(table, key);
+  };
+  return run(params.getOptions(), std::move(job))
+      .then([context](Result<StoreGetResult> result) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), result.status());
+        if (!result.is_ok()) return;
+        results.setFound(!result->values.empty());
+        results.setContext(as_data(result->context));
+        auto values = results.initValues(result->values.size());
+        for (size_t i = 0; i < result->values.size(); ++i) {
+          values[i].setData(as_data(result->values[i].value));
+          values[i].setVersion(as_data(result->values[i].version));
+        }
+      });
+}
+
+kj::Promise<void> ClientService::remove(RemoveContext context) {
+  auto params = context.getParams();
+  auto job = [this, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
+              causal = to_bytes(params.getOptions().getContext())]() {
+    return store_->remove(table, key, causal);
+  };
+  return run(params.getOptions(), std::move(job)).then([context](Status status) mutable {
+    set_error(context.getResults().initError(), status);
+  });
+}
+
+kj::Promise<void> ClientService::scan(ScanContext context) {
+  auto params = context.getParams();
+  auto job = [this, table = to_string(params.getTable()), start = to_bytes(params.getStart()),
+              end = to_bytes(params.getEnd()), limit = params.getLimit(),
+              token = to_bytes(params.getPageToken())]() {
+    return store_->scan(table, start, end, limit, token);
+  };
+  return run(params.getOptions(), std::move(job))
+      .then([context](Result<StoreScanPage> result) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), result.status());
+        if (!result.is_ok()) return;
+        auto items = results.initItems(result->items.size());
+        for (size_t i = 0; i < result->items.size(); ++i) {
+          items[i].setKey(as_data(result->items[i].key));
+          items[i].setValue(as_data(result->items[i].value));
+          items[i].setVersion(as_data(result->items[i].version));
+        }
+        results.setNextPageToken(as_data(result->next_page_token));
+      });
+}
+
+kj::Promise<void> ClientService::write(WriteContext context) {
+  auto params = context.getParams();
+  std::vector<Mutation> mutations;
+  mutations.reserve(params.getOps().size());
+  for (auto op : params.getOps()) {
+    Mutation m{to_bytes(op.getKey()), std::nullopt};
+    if (op.isPut()) m.value = to_bytes(op.getPut());
+    mutations.push_back(std::move(m));
+  }
+  auto job = [this, table = to_string(params.getTable()), mutations = std::move(mutations)]() {
+    return store_->write(table, mutations);
+  };
+  return run(params.getOptions(), std::move(job)).then([context](Status status) mutable {
+    set_error(context.getResults().initError(), status);
+  });
+}
+
+}  // namespace tessera::server

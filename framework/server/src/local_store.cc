@@ -1,0 +1,338 @@
+#include "tessera/server/local_store.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "tessera/coding.h"
+#include "tessera/server/stored_value.h"
+
+namespace tessera::server {
+namespace {
+
+constexpr uint32_t kCatalogTableId = 0;
+constexpr char kCatalogTable = 't';   // 't' name -> fixed32_be(id)
+constexpr char kCatalogNextId = 'n';  // 'n' -> fixed32_be(next id)
+constexpr char kCatalogDrop = 'd';    // 'd' fixed32_be(id) -> "": drop in progress
+constexpr size_t kTableNameBytesMax = 128;
+constexpr size_t kDropBatchKeys = 1000;
+
+Bytes table_prefix(uint32_t id) {
+  Bytes out;
+  put_fixed32_be(&out, id);
+  return out;
+}
+
+Bytes engine_key(uint32_t id, ByteView key) {
+  Bytes out = table_prefix(id);
+  out.append(key);
+  return out;
+}
+
+Bytes catalog_key(char kind, ByteView rest) {
+  Bytes out = table_prefix(kCatalogTableId);
+  out.push_back(kind);
+  out.append(rest);
+  return out;
+}
+
+Bytes fixed32(uint32_t value) {
+  Bytes out;
+  put_fixed32_be(&out, value);
+  return out;
+}
+
+Status check_table_name(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kTableNameBytesMax &&
+            std::all_of(name.begin(), name.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                     c == '.';
+            });
+  if (ok) return Status::ok();
+  return Status::invalid_argument("table name \"" + std::string(name.substr(0, 64)) +
+                                  "\" must be 1 to 128 characters of [A-Za-z0-9_.-]");
+}
+
+}  // namespace
+
+LocalStore::LocalStore(Engine* engine, Conflict* conflict, NodeId node, StoreLimits limits,
+                       bool sync_writes)
+    : engine_(engine),
+      conflict_(conflict),
+      node_(std::move(node)),
+      limits_(limits),
+      write_options_{.sync = sync_writes} {}
+
+Result<std::unique_ptr<LocalStore>> LocalStore::open(Engine* engine, Conflict* conflict,
+                                                     NodeId node, StoreLimits limits,
+                                                     bool sync_writes) {
+  TESSERA_REQUIRE(engine != nullptr && conflict != nullptr);
+  std::unique_ptr<LocalStore> store(
+      new LocalStore(engine, conflict, std::move(node), limits, sync_writes));
+  TESSERA_RETURN_IF_ERROR(store->load_catalog());
+  return store;
+}
+
+Status LocalStore::load_catalog() {
+  std::vector<uint32_t> pending_drops;
+  auto it = engine_->new_iterator({.upper_bound = table_prefix(kCatalogTableId + 1)});
+  for (it->seek(table_prefix(kCatalogTableId)); it->valid(); it->next()) {
+    ByteView key = it->key().substr(4);
+    ByteView value = it->value();
+    uint32_t id = 0;
+    if (key.empty()) return Status::corruption("catalog: empty key");
+    char kind = key[0];
+    key.remove_prefix(1);
+    if (kind == kCatalogTable) {
+      if (!get_fixed32_be(&value, &id)) return Status::corruption("catalog: bad table id");
+      tables_.emplace(std::string(key), id);
+    } else if (kind == kCatalogDrop) {
+      if (!get_fixed32_be(&key, &id)) return Status::corruption("catalog: bad drop entry");
+      pending_drops.push_back(id);
+    }
+  }
+  TESSERA_RETURN_IF_ERROR(it->status());
+  it.reset();
+  for (uint32_t id : pending_drops) TESSERA_RETURN_IF_ERROR(finish_drop(id));
+  return Status::ok();
+}
+
+std::vector<std::string> LocalStore::list_tables() const {
+  std::shared_lock lock(catalog_mutex_);
+  std::vector<std::string> names;
+  for (const auto& [name, id] : tables_) names.push_back(name);
+  return names;
+}
+
+Status LocalStore::create_table(std::string_view name) {
+  TESSERA_RETURN_IF_ERROR(check_table_name(name));
+  std::unique_lock lock(catalog_mutex_);
+  if (tables_.contains(name)) {
+    return Status::table_exists("table \"" + std::string(name) + "\" exists");
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> next,
+                           engine_->get({}, catalog_key(kCatalogNextId, "")));
+  uint32_t id = kCatalogTableId + 1;
+  if (next) {
+    ByteView in = *next;
+    if (!get_fixed32_be(&in, &id)) return Status::corruption("catalog: bad next table id");
+  }
+  if (id == UINT32_MAX) return Status::invalid_argument("table ids are exhausted");
+  WriteBatch batch;
+  batch.put(catalog_key(kCatalogTable, name), fixed32(id));
+  batch.put(catalog_key(kCatalogNextId, ""), fixed32(id + 1));
+  TESSERA_RETURN_IF_ERROR(engine_->write({.sync = true}, batch));
+  tables_.emplace(std::string(name), id);
+  return Status::ok();
+}
+
+Status LocalStore::drop_table(std::string_view name) {
+  uint32_t id = 0;
+  {
+    std::unique_lock lock(catalog_mutex_);
+    auto it = tables_.find(name);
+    if (it == tables_.end()) {
+      return Status::no_such_table("table \"" + std::string(name) + "\" does not exist");
+    }
+    id = it->second;
+    // The drop marker makes the data deletion below resumable after a crash.
+    WriteBatch batch;
+    batch.del(catalog_key(kCatalogTable, name));
+    batch.put(catalog_key(kCatalogDrop, fixed32(id)), "");
+    TESSERA_RETURN_IF_ERROR(engine_->write({.sync = true}, batch));
+    tables_.erase(it);
+  }
+  // No writer can reach `id` any more: writers resolve the id under the catalog lock.
+  return finish_drop(id);
+}
+
+Status LocalStore::finish_drop(uint32_t id) {
+  while (true) {
+    WriteBatch batch;
+    auto it = engine_->new_iterator({.upper_bound = table_prefix(id + 1)});
+    for (it->seek(table_prefix(id)); it->valid() && batch.count() < kDropBatchKeys; it->next()) {
+      batch.del(it->key());
+    }
+    TESSERA_RETURN_IF_ERROR(it->status());
+    it.reset();
+    if (batch.empty()) break;
+    TESSERA_RETURN_IF_ERROR(engine_->write({}, batch));
+  }
+  return engine_->del({.sync = true}, catalog_key(kCatalogDrop, fixed32(id)));
+}
+
+Result<uint32_t> LocalStore::table_id(std::string_view table) const {
+  auto it = tables_.find(table);
+  if (it == tables_.end()) {
+    return Status::no_such_table("table \"" + std::string(table) + "\" does not exist");
+  }
+  return it->second;
+}
+
+Status LocalStore::check_key(ByteView key) const {
+  if (key.size() > limits_.key_bytes_max) {
+    return Status::too_large("key of " + std::to_string(key.size()) + " bytes is over the limit of " +
+                             std::to_string(limits_.key_bytes_max) + " bytes (key_bytes_max)");
+  }
+  return Status::ok();
+}
+
+std::mutex& LocalStore::stripe(ByteView engine_key) const {
+  return stripes_[std::hash<ByteView>{}(engine_key) % kLockStripes];
+}
+
+Status LocalStore::merge_into(ByteView key, VersionedValue incoming, WriteBatch* batch) const {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored, engine_->get({}, key));
+  std::vector<VersionedValue> versions;
+  if (stored) {
+    TESSERA_ASSIGN_OR_RETURN(versions, decode_record(*stored));
+  }
+  versions.push_back(std::move(incoming));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> survivors,
+                           conflict_->reconcile(std::move(versions)));
+  batch->put(key, encode_record(survivors));
+  return Status::ok();
+}
+
+Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations,
+                                ByteView context) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Bytes> seen, decode_context(context));
+  TESSERA_ASSIGN_OR_RETURN(Bytes version, conflict_->new_version(node_, seen));
+
+  std::vector<Bytes> keys;
+  std::vector<std::mutex*> locks;
+  for (const Mutation& m : mutations) {
+    keys.push_back(engine_key(id, m.key));
+    locks.push_back(&stripe(keys.back()));
+  }
+  // One lock order for every writer, so that batches never deadlock.
+  std::sort(locks.begin(), locks.end());
+  locks.erase(std::unique(locks.begin(), locks.end()), locks.end());
+  for (std::mutex* lock : locks) lock->lock();
+
+  WriteBatch batch;
+  Status status;
+  for (size_t i = 0; i < mutations.size() && status.is_ok(); ++i) {
+    const Mutation& m = mutations[i];
+    VersionedValue incoming{version, !m.value.has_value(), m.value.value_or(Bytes())};
+    status = merge_into(keys[i], std::move(incoming), &batch);
+  }
+  if (status.is_ok()) status = engine_->write(write_options_, batch);
+  for (std::mutex* lock : locks) lock->unlock();
+  if (!status.is_ok()) return status;
+  return version;
+}
+
+Result<Bytes> LocalStore::put(std::string_view table, ByteView key, ByteView value,
+                              ByteView context) {
+  Mutation mutation{Bytes(key), Bytes(value)};
+  std::shared_lock lock(catalog_mutex_);
+  TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
+  TESSERA_RETURN_IF_ERROR(check_key(key));
+  if (value.size() > limits_.value_bytes_max) {
+    return Status::too_large("value of " + std::to_string(value.size()) +
+                             " bytes is over the limit of " +
+                             std::to_string(limits_.value_bytes_max) + " bytes (value_bytes_max)");
+  }
+  return apply(id, std::span<const Mutation>(&mutation, 1), context);
+}
+
+Status LocalStore::remove(std::string_view table, ByteView key, ByteView context) {
+  Mutation mutation{Bytes(key), std::nullopt};
+  std::shared_lock lock(catalog_mutex_);
+  TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
+  TESSERA_RETURN_IF_ERROR(check_key(key));
+  return apply(id, std::span<const Mutation>(&mutation, 1), context).status();
+}
+
+Status LocalStore::write(std::string_view table, std::span<const Mutation> mutations) {
+  std::shared_lock lock(catalog_mutex_);
+  TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
+  if (mutations.empty()) return Status::ok();
+  if (mutations.size() > limits_.batch_ops_max) {
+    return Status::too_large("batch of " + std::to_string(mutations.size()) +
+                             " operations is over the limit of " +
+                             std::to_string(limits_.batch_ops_max) + " (batch_ops_max)");
+  }
+  size_t bytes = 0;
+  for (const Mutation& m : mutations) {
+    TESSERA_RETURN_IF_ERROR(check_key(m.key));
+    size_t value_bytes = m.value ? m.value->size() : 0;
+    if (value_bytes > limits_.value_bytes_max) {
+      return Status::too_large("value of " + std::to_string(value_bytes) +
+                               " bytes is over the limit of " +
+                               std::to_string(limits_.value_bytes_max) +
+                               " bytes (value_bytes_max)");
+    }
+    bytes += m.key.size() + value_bytes;
+  }
+  if (bytes > limits_.batch_bytes_max) {
+    return Status::too_large("batch of " + std::to_string(bytes) + " bytes is over the limit of " +
+                             std::to_string(limits_.batch_bytes_max) + " bytes (batch_bytes_max)");
+  }
+  return apply(id, mutations, {}).status();
+}
+
+Result<StoreGetResult> LocalStore::get(std::string_view table, ByteView key) const {
+  uint32_t id = 0;
+  {
+    std::shared_lock lock(catalog_mutex_);
+    TESSERA_ASSIGN_OR_RETURN(id, table_id(table));
+  }
+  TESSERA_RETURN_IF_ERROR(check_key(key));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored, engine_->get({}, engine_key(id, key)));
+  StoreGetResult result;
+  if (!stored) return result;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> siblings, decode_record(*stored));
+  result.context = encode_context(siblings);
+  for (VersionedValue& sibling : siblings) {
+    if (!sibling.tombstone) result.values.push_back(std::move(sibling));
+  }
+  return result;
+}
+
+Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, ByteView end,
+                                       uint32_t limit, ByteView page_token) const {
+  uint32_t id = 0;
+  {
+    std::shared_lock lock(catalog_mutex_);
+    TESSERA_ASSIGN_OR_RETURN(id, table_id(table));
+  }
+  if (!end.empty() && end < start) {
+    return Status::invalid_argument("scan end is before scan start");
+  }
+  ByteView from = start;
+  if (!page_token.empty()) {
+    if (page_token < start || (!end.empty() && page_token >= end)) {
+      return Status::invalid_argument("page token does not belong to this scan's range");
+    }
+    from = page_token;
+  }
+  uint32_t items_max = limit == 0 ? limits_.scan_items_max : std::min(limit, limits_.scan_items_max);
+
+  StoreScanPage page;
+  size_t bytes = 0;
+  uint32_t examined = 0;
+  IteratorOptions options;
+  options.upper_bound = end.empty() ? table_prefix(id + 1) : engine_key(id, end);
+  auto it = engine_->new_iterator(options);
+  for (it->seek(engine_key(id, from)); it->valid(); it->next()) {
+    ByteView key = it->key().substr(4);
+    bool page_full = page.items.size() >= items_max || bytes >= limits_.scan_bytes_max ||
+                     examined >= limits_.scan_entries_examined_max;
+    if (page_full) {
+      page.next_page_token = Bytes(key);
+      break;
+    }
+    ++examined;
+    TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> siblings, decode_record(it->value()));
+    for (VersionedValue& sibling : siblings) {
+      if (sibling.tombstone) continue;
+      bytes += key.size() + sibling.value.size();
+      page.items.push_back({Bytes(key), std::move(sibling.value), std::move(sibling.version)});
+    }
+  }
+  TESSERA_RETURN_IF_ERROR(it->status());
+  return page;
+}
+
+}  // namespace tessera::server

@@ -1,0 +1,141 @@
+#include "tessera/server/node.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <spdlog/spdlog.h>
+
+#include "tessera/conflict.h"
+#include "tessera/engine.h"
+#include "tessera/plugin_loader.h"
+#include "tessera/server/client_service.h"
+#include "tessera/server/worker_pool.h"
+
+namespace tessera::server {
+namespace fs = std::filesystem;
+
+void capture_signals() {
+  kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGTERM);
+}
+
+namespace {
+
+// An flock() on <data_dir>/LOCK, held for the life of the node. The kernel drops it when the
+// process dies, so a kill -9 never leaves a stale lock behind.
+class DataDirLock {
+ public:
+  static Result<std::unique_ptr<DataDirLock>> acquire(const fs::path& dir) {
+    std::error_code error;
+    fs::create_directories(dir, error);
+    if (error) {
+      return Status::io_error("cannot create data directory " + dir.string() + ": " +
+                              error.message());
+    }
+    fs::path file = dir / "LOCK";
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::io_error("cannot open " + file.string() + ": " + strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Status::busy("data directory " + dir.string() +
+                          " is locked by another process (" + file.string() + ")");
+    }
+    return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+  }
+  ~DataDirLock() { ::close(fd_); }
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace
+
+// Members are destroyed bottom-up: the pool drains before the store closes, the store before
+// the plugins, the plugins before the data-dir lock is released.
+struct Node::State {
+  std::unique_ptr<DataDirLock> lock;
+  PluginPtr<Engine> engine;
+  PluginPtr<Conflict> conflict;
+  std::unique_ptr<LocalStore> store;
+  std::unique_ptr<WorkerPool> pool;
+};
+
+Node::Node(NodeConfig config, fs::path default_plugin_dir)
+    : config_(std::move(config)), default_plugin_dir_(std::move(default_plugin_dir)) {}
+
+Node::~Node() {
+  if (state_ && state_->engine) {
+    state_->pool.reset();
+    Status synced = state_->engine->sync();
+    if (!synced.is_ok()) spdlog::error("final sync failed: {}", synced.to_string());
+  }
+}
+
+Status Node::start() {
+  auto state = std::make_unique<State>();
+  TESSERA_ASSIGN_OR_RETURN(state->lock, DataDirLock::acquire(config_.data_dir));
+
+  std::vector<fs::path> dirs = {default_plugin_dir_};
+  dirs.insert(dirs.end(), config_.plugin_dirs.begin(), config_.plugin_dirs.end());
+  PluginLoader loader(dirs);
+
+  PluginContext engine_context{config_.node_id, config_.data_dir / "engine"};
+  std::error_code error;
+  fs::create_directories(engine_context.data_dir, error);
+  if (error) return Status::io_error("cannot create " + engine_context.data_dir.string());
+  TESSERA_ASSIGN_OR_RETURN(state->engine, loader.make_engine(config_.engine.plugin,
+                                                             engine_context,
+                                                             config_.engine.config));
+  TESSERA_ASSIGN_OR_RETURN(state->conflict,
+                           loader.make_conflict(config_.conflict.plugin,
+                                                {config_.node_id, {}}, config_.conflict.config));
+  TESSERA_ASSIGN_OR_RETURN(state->store,
+                           LocalStore::open(state->engine.get(), state->conflict.get(),
+                                            config_.node_id, config_.limits,
+                                            config_.sync_writes));
+  state->pool = std::make_unique<WorkerPool>(config_.worker_threads,
+                                             config_.requests_in_flight_max);
+  spdlog::info("node {}: engine {}, conflict {}, data in {}", config_.node_id,
+               config_.engine.plugin, config_.conflict.plugin, config_.data_dir.string());
+  state_ = std::move(state);
+  return Status::ok();
+}
+
+Status Node::serve(const std::function<void(const std::string&)>& on_listening) {
+  TESSERA_REQUIRE(state_ != nullptr, "serve() before a successful start()");
+  try {
+    kj::AsyncIoContext io = kj::setupAsyncIo();
+    auto service = kj::heap<ClientService>(config_.node_id, state_->store.get(),
+                                           state_->pool.get(), &io.provider->getTimer(),
+                                           config_.request_timeout_ms);
+    capnp::TwoPartyServer server(kj::mv(service));
+    auto address = io.provider->getNetwork()
+                       .parseAddress(config_.listen_host, config_.listen_port)
+                       .wait(io.waitScope);
+    kj::Own<kj::ConnectionReceiver> listener = address->listen();
+    std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
+    kj::Promise<void> accepting = server.listen(*listener);
+    spdlog::info("node {} listening on {}", config_.node_id, bound);
+    on_listening(bound);
+
+    auto stop = io.unixEventPort.onSignal(SIGINT).exclusiveJoin(
+        io.unixEventPort.onSignal(SIGTERM));
+    // Accepting only ends by an error, which wait() throws; otherwise a signal ends the loop.
+    auto accept_failed = accepting.then([]() { return siginfo_t{}; });
+    siginfo_t signal = accept_failed.exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+    spdlog::info("node {}: signal {}, shutting down", config_.node_id, signal.si_signo);
+  } catch (const kj::Exception& e) {
+    return Status::unavailable("cannot serve on " + config_.listen_host + ":" +
+                               std::to_string(config_.listen_port) + ": " +
+                               std::string(e.getDescription().cStr()));
+  }
+  return Status::ok();
+}
+
+}  // namespace tessera::server

@@ -1,0 +1,135 @@
+#include "tessera/server/node_config.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <thread>
+
+namespace tessera::server {
+namespace {
+
+constexpr std::array<std::string_view, 7> kRootKeys = {
+    "node", "limits", "plugins", "engine", "conflict", "placement", "membership"};
+constexpr std::array<std::string_view, 8> kNodeKeys = {
+    "id", "listen", "data_dir", "log_level", "worker_threads", "requests_in_flight_max",
+    "request_timeout_ms", "sync_writes"};
+constexpr std::array<std::string_view, 6> kLimitKeys = {
+    "key_bytes_max", "value_bytes_max", "batch_bytes_max", "batch_ops_max", "scan_items_max",
+    "scan_bytes_max"};
+constexpr std::array<std::string_view, 1> kPluginKeys = {"dirs"};
+constexpr std::array<std::string_view, 2> kSlotKeys = {"plugin", "config"};
+constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
+                                                        "warn",  "error", "off"};
+
+Result<PluginSlot> parse_slot(const ConfigSection& root, std::string_view name,
+                              std::string fallback) {
+  TESSERA_ASSIGN_OR_RETURN(ConfigSection section, root.section(name));
+  TESSERA_RETURN_IF_ERROR(section.check_known_keys(kSlotKeys));
+  PluginSlot slot;
+  TESSERA_ASSIGN_OR_RETURN(slot.plugin, section.get_string("plugin", std::move(fallback)));
+  TESSERA_ASSIGN_OR_RETURN(slot.config, section.section("config"));
+  return slot;
+}
+
+Status parse_limits(const ConfigSection& root, StoreLimits* limits) {
+  TESSERA_ASSIGN_OR_RETURN(ConfigSection section, root.section("limits"));
+  TESSERA_RETURN_IF_ERROR(section.check_known_keys(kLimitKeys));
+  constexpr int64_t kGiB = int64_t{1} << 30;
+  TESSERA_ASSIGN_OR_RETURN(int64_t key_max, section.get_int("key_bytes_max",
+                                                            limits->key_bytes_max, 1, 1 << 20));
+  TESSERA_ASSIGN_OR_RETURN(int64_t value_max, section.get_int("value_bytes_max",
+                                                              limits->value_bytes_max, 0, kGiB));
+  TESSERA_ASSIGN_OR_RETURN(int64_t batch_bytes, section.get_int("batch_bytes_max",
+                                                                limits->batch_bytes_max, 1, kGiB));
+  TESSERA_ASSIGN_OR_RETURN(int64_t batch_ops,
+                           section.get_int("batch_ops_max", limits->batch_ops_max, 1, 1'000'000));
+  TESSERA_ASSIGN_OR_RETURN(int64_t scan_items, section.get_int("scan_items_max",
+                                                               limits->scan_items_max, 1,
+                                                               1'000'000));
+  TESSERA_ASSIGN_OR_RETURN(int64_t scan_bytes, section.get_int("scan_bytes_max",
+                                                               limits->scan_bytes_max, 1, kGiB));
+  limits->key_bytes_max = key_max;
+  limits->value_bytes_max = value_max;
+  limits->batch_bytes_max = batch_bytes;
+  limits->batch_ops_max = batch_ops;
+  limits->scan_items_max = scan_items;
+  limits->scan_bytes_max = scan_bytes;
+  return Status::ok();
+}
+
+}  // namespace
+
+Status parse_address(std::string_view text, std::string_view what, std::string* host,
+                     uint16_t* port) {
+  size_t colon = text.rfind(':');
+  unsigned value = 0;
+  if (colon == std::string_view::npos || colon == 0) {
+    return Status::invalid_argument(std::string(what) + ": \"" + std::string(text) +
+                                    "\" is not host:port");
+  }
+  auto [end, error] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value > 65535) {
+    return Status::invalid_argument(std::string(what) + ": \"" + std::string(text) +
+                                    "\" has no valid port");
+  }
+  *host = std::string(text.substr(0, colon));
+  *port = static_cast<uint16_t>(value);
+  return Status::ok();
+}
+
+Result<NodeConfig> parse_node_config(const ConfigSection& root) {
+  TESSERA_RETURN_IF_ERROR(root.check_known_keys(kRootKeys));
+  NodeConfig config;
+
+  TESSERA_ASSIGN_OR_RETURN(ConfigSection node, root.section("node"));
+  TESSERA_RETURN_IF_ERROR(node.check_known_keys(kNodeKeys));
+  TESSERA_ASSIGN_OR_RETURN(config.node_id, node.get_string("id", "node-1"));
+  if (config.node_id.empty()) return Status::invalid_argument(node.where("id") + ": is empty");
+  TESSERA_ASSIGN_OR_RETURN(std::string listen, node.get_string("listen", "127.0.0.1:7400"));
+  TESSERA_RETURN_IF_ERROR(
+      parse_address(listen, node.where("listen"), &config.listen_host, &config.listen_port));
+  TESSERA_ASSIGN_OR_RETURN(config.data_dir, node.get_path("data_dir", "data"));
+  if (config.data_dir.is_relative()) config.data_dir = std::filesystem::absolute(config.data_dir);
+  TESSERA_ASSIGN_OR_RETURN(config.log_level, node.get_string("log_level", "info"));
+  if (std::find(kLogLevels.begin(), kLogLevels.end(), config.log_level) == kLogLevels.end()) {
+    return Status::invalid_argument(node.where("log_level") +
+                                    ": expected trace, debug, info, warn, error or off");
+  }
+  int64_t default_workers = std::max(2u, std::thread::hardware_concurrency());
+  TESSERA_ASSIGN_OR_RETURN(int64_t workers,
+                           node.get_int("worker_threads", default_workers, 1, 256));
+  TESSERA_ASSIGN_OR_RETURN(int64_t in_flight,
+                           node.get_int("requests_in_flight_max", 4096, 1, 1'000'000));
+  TESSERA_ASSIGN_OR_RETURN(int64_t timeout_ms,
+                           node.get_int("request_timeout_ms", 10'000, 1, 3'600'000));
+  TESSERA_ASSIGN_OR_RETURN(config.sync_writes, node.get_bool("sync_writes", true));
+  config.worker_threads = static_cast<uint32_t>(workers);
+  config.requests_in_flight_max = static_cast<uint32_t>(in_flight);
+  config.request_timeout_ms = static_cast<uint32_t>(timeout_ms);
+
+  TESSERA_RETURN_IF_ERROR(parse_limits(root, &config.limits));
+
+  TESSERA_ASSIGN_OR_RETURN(ConfigSection plugins, root.section("plugins"));
+  TESSERA_RETURN_IF_ERROR(plugins.check_known_keys(kPluginKeys));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::string> dirs, plugins.get_string_list("dirs"));
+  for (const std::string& dir : dirs) {
+    std::filesystem::path path(dir);
+    if (path.is_relative()) {
+      path = std::filesystem::absolute(root.file()).parent_path() / path;
+    }
+    config.plugin_dirs.push_back(path);
+  }
+
+  for (std::string_view distributed : {"placement", "membership"}) {
+    if (root.has(distributed)) {
+      return Status::not_supported(root.where(distributed) +
+                                   ": the distributed profiles are not available in this build; "
+                                   "remove the section to run a single node");
+    }
+  }
+  TESSERA_ASSIGN_OR_RETURN(config.engine, parse_slot(root, "engine", "lsm"));
+  TESSERA_ASSIGN_OR_RETURN(config.conflict, parse_slot(root, "conflict", "lww"));
+  return config;
+}
+
+}  // namespace tessera::server
