@@ -1,0 +1,179 @@
+#include "tessera/server/local_store.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tessera/plugin_loader.h"
+
+namespace tessera::server {
+namespace {
+
+class LocalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
+    PluginLoader loader({dir});
+    auto engine = loader.make_engine(TESSERA_MEMORY_ENGINE, {"n1", {}}, {});
+    ASSERT_TRUE(engine.is_ok()) << engine.status().to_string();
+    engine_ = std::move(engine).value();
+    auto conflict = loader.make_conflict(TESSERA_LWW_CONFLICT, {"n1", {}}, {});
+    ASSERT_TRUE(conflict.is_ok()) << conflict.status().to_string();
+    conflict_ = std::move(conflict).value();
+    reopen();
+  }
+
+  void reopen() {
+    store_.reset();
+    auto store = LocalStore::open(engine_.get(), conflict_.get(), "n1", limits_, false);
+    ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+    store_ = std::move(store).value();
+  }
+
+  std::optional<Bytes> value_of(std::string_view table, ByteView key) {
+    auto got = store_->get(table, key);
+    EXPECT_TRUE(got.is_ok()) << got.status().to_string();
+    if (!got.is_ok() || got->values.empty()) return std::nullopt;
+    EXPECT_EQ(got->values.size(), 1u);
+    return got->values[0].value;
+  }
+
+  StoreLimits limits_;
+  PluginPtr<Engine> engine_;
+  PluginPtr<Conflict> conflict_;
+  std::unique_ptr<LocalStore> store_;
+};
+
+TEST_F(LocalStoreTest, TablesAreCreatedListedAndDropped) {
+  ASSERT_TRUE(store_->create_table("users").is_ok());
+  ASSERT_TRUE(store_->create_table("orders").is_ok());
+  EXPECT_EQ(store_->create_table("users").code(), StatusCode::kTableExists);
+  EXPECT_EQ(store_->create_table("").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_table("bad name").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_table(std::string(129, 'a')).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->list_tables(), (std::vector<std::string>{"orders", "users"}));
+  reopen();
+  EXPECT_EQ(store_->list_tables(), (std::vector<std::string>{"orders", "users"}));
+  ASSERT_TRUE(store_->drop_table("users").is_ok());
+  EXPECT_EQ(store_->drop_table("users").code(), StatusCode::kNoSuchTable);
+  EXPECT_EQ(store_->list_tables(), (std::vector<std::string>{"orders"}));
+}
+
+TEST_F(LocalStoreTest, DroppedTableLeavesNoDataAndItsNameCanBeReused) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_TRUE(store_->put("t", "k" + std::to_string(i), "v", {}).is_ok());
+  }
+  ASSERT_TRUE(store_->drop_table("t").is_ok());
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  EXPECT_FALSE(value_of("t", "k1").has_value());
+  auto page = store_->scan("t", "", "", 0, "");
+  ASSERT_TRUE(page.is_ok());
+  EXPECT_TRUE(page->items.empty());
+}
+
+TEST_F(LocalStoreTest, PutGetOverwriteAndDelete) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  EXPECT_FALSE(value_of("t", "a").has_value());
+  auto v1 = store_->put("t", "a", "one", {});
+  ASSERT_TRUE(v1.is_ok());
+  EXPECT_EQ(value_of("t", "a"), "one");
+  auto v2 = store_->put("t", "a", "two", {});
+  ASSERT_TRUE(v2.is_ok());
+  EXPECT_LT(*v1, *v2);
+  EXPECT_EQ(value_of("t", "a"), "two");
+  ASSERT_TRUE(store_->remove("t", "a", {}).is_ok());
+  EXPECT_FALSE(value_of("t", "a").has_value());
+  EXPECT_TRUE(store_->remove("t", "never-written", {}).is_ok());
+  // The tombstone is kept, so its context is not empty: a later write can supersede it.
+  auto got = store_->get("t", "a");
+  ASSERT_TRUE(got.is_ok());
+  EXPECT_FALSE(got->context.empty());
+  ASSERT_TRUE(store_->put("t", "a", "three", got->context).is_ok());
+  EXPECT_EQ(value_of("t", "a"), "three");
+}
+
+TEST_F(LocalStoreTest, ErrorsAreTypedAndNameTheProblem) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  EXPECT_EQ(store_->put("nope", "k", "v", {}).status().code(), StatusCode::kNoSuchTable);
+  EXPECT_EQ(store_->get("nope", "k").status().code(), StatusCode::kNoSuchTable);
+  Status big_key = store_->put("t", Bytes(limits_.key_bytes_max + 1, 'k'), "v", {}).status();
+  EXPECT_EQ(big_key.code(), StatusCode::kTooLarge);
+  EXPECT_NE(big_key.message().find("key_bytes_max"), std::string::npos);
+  Status big_value = store_->put("t", "k", Bytes(limits_.value_bytes_max + 1, 'v'), {}).status();
+  EXPECT_EQ(big_value.code(), StatusCode::kTooLarge);
+  EXPECT_TRUE(store_->put("t", Bytes(limits_.key_bytes_max, 'k'), "v", {}).is_ok());
+  EXPECT_EQ(store_->put("t", "k", "v", "garbage").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(value_of("t", "k").has_value());
+}
+
+TEST_F(LocalStoreTest, ScanPagesSkipTombstonesAndStayInTheirTable) {
+  ASSERT_TRUE(store_->create_table("a").is_ok());
+  ASSERT_TRUE(store_->create_table("b").is_ok());
+  for (int i = 0; i < 100; ++i) {
+    char key[8];
+    std::snprintf(key, sizeof key, "k%03d", i);
+    ASSERT_TRUE(store_->put("a", key, "v", {}).is_ok());
+    ASSERT_TRUE(store_->put("b", key, "other", {}).is_ok());
+    if (i % 3 == 0) {
+      ASSERT_TRUE(store_->remove("a", key, {}).is_ok());
+    }
+  }
+  std::vector<Bytes> keys;
+  Bytes token;
+  int pages = 0;
+  do {
+    auto page = store_->scan("a", "k010", "k090", 7, token);
+    ASSERT_TRUE(page.is_ok()) << page.status().to_string();
+    EXPECT_LE(page->items.size(), 7u);
+    for (auto& item : page->items) {
+      EXPECT_EQ(item.value, "v");
+      keys.push_back(item.key);
+    }
+    token = page->next_page_token;
+    ASSERT_LT(++pages, 100);
+  } while (!token.empty());
+  std::vector<Bytes> expected;
+  for (int i = 10; i < 90; ++i) {
+    if (i % 3 == 0) continue;
+    char key[8];
+    std::snprintf(key, sizeof key, "k%03d", i);
+    expected.push_back(key);
+  }
+  EXPECT_EQ(keys, expected);
+  EXPECT_EQ(store_->scan("a", "k5", "k1", 0, "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->scan("a", "k1", "k5", 0, "z").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(LocalStoreTest, BatchesApplyTogetherAndCheckLimitsFirst) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  ASSERT_TRUE(store_->put("t", "gone", "x", {}).is_ok());
+  std::vector<Mutation> batch = {{"a", "1"}, {"b", "2"}, {"gone", std::nullopt}, {"a", "3"}};
+  ASSERT_TRUE(store_->write("t", batch).is_ok());
+  EXPECT_EQ(value_of("t", "a"), "3");
+  EXPECT_EQ(value_of("t", "b"), "2");
+  EXPECT_FALSE(value_of("t", "gone").has_value());
+  std::vector<Mutation> too_big = {{"c", "1"}, {"d", Bytes(limits_.value_bytes_max + 1, 'x')}};
+  EXPECT_EQ(store_->write("t", too_big).code(), StatusCode::kTooLarge);
+  EXPECT_FALSE(value_of("t", "c").has_value());
+  EXPECT_TRUE(store_->write("t", {}).is_ok());
+}
+
+TEST_F(LocalStoreTest, ConcurrentWritersOfOneKeyKeepTheNewestVersion) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        ASSERT_TRUE(store_->put("t", "hot", std::to_string(t), {}).is_ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  auto got = store_->get("t", "hot");
+  ASSERT_TRUE(got.is_ok());
+  ASSERT_EQ(got->values.size(), 1u);
+}
+
+}  // namespace
+}  // namespace tessera::server

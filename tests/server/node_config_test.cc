@@ -1,0 +1,48 @@
+#include "tessera/server/node_config.h"
+
+#include <gtest/gtest.h>
+
+namespace tessera::server {
+namespace {
+
+Result<NodeConfig> parse(std::string_view text, std::unique_ptr<ConfigFile>* keep) {
+  auto file = ConfigFile::parse(text, "node.toml", "/etc/tessera");
+  if (!file.is_ok()) return file.status();
+  *keep = std::move(file).value();
+  return parse_node_config((*keep)->root());
+}
+
+TEST(NodeConfig, DefaultsAndRelativePaths) {
+  std::unique_ptr<ConfigFile> keep;
+  auto config = parse("[node]\nid = \"a\"\ndata_dir = \"d\"\n[engine]\nplugin = \"memory\"\n",
+                      &keep);
+  ASSERT_TRUE(config.is_ok()) << config.status().to_string();
+  EXPECT_EQ(config->node_id, "a");
+  EXPECT_EQ(config->data_dir, "/etc/tessera/d");
+  EXPECT_EQ(config->listen_port, 7400);
+  EXPECT_EQ(config->engine.plugin, "memory");
+  EXPECT_EQ(config->conflict.plugin, "lww");
+  EXPECT_EQ(config->limits.key_bytes_max, 10u * 1024);
+}
+
+TEST(NodeConfig, ErrorsNameFileLineAndKey) {
+  std::unique_ptr<ConfigFile> keep;
+  auto unknown = parse("[node]\nid = \"a\"\nlisten_port = 3\n", &keep);
+  ASSERT_FALSE(unknown.is_ok());
+  EXPECT_NE(unknown.status().message().find("node.toml:3"), std::string::npos)
+      << unknown.status().message();
+  EXPECT_NE(unknown.status().message().find("node.listen_port"), std::string::npos);
+
+  auto wrong_type = parse("[limits]\nkey_bytes_max = \"big\"\n", &keep);
+  ASSERT_FALSE(wrong_type.is_ok());
+  EXPECT_NE(wrong_type.status().message().find("limits.key_bytes_max"), std::string::npos);
+
+  auto bad_listen = parse("[node]\nlisten = \"nowhere\"\n", &keep);
+  EXPECT_EQ(bad_listen.status().code(), StatusCode::kInvalidArgument);
+
+  auto distributed = parse("[placement]\nplugin = \"ring\"\n", &keep);
+  EXPECT_EQ(distributed.status().code(), StatusCode::kNotSupported);
+}
+
+}  // namespace
+}  // namespace tessera::server
