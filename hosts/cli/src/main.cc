@@ -1,0 +1,325 @@
+// tessera: the command-line client. One subcommand per API call; see hosts/cli/README.md.
+//
+// Output is for scripts first: values go to stdout untouched (get) or as escaped
+// `key<TAB>value` lines (scan); errors go to stderr as one line; the exit code says what
+// happened (exit_code.h).
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "exit_code.h"
+#include "format.h"
+#include "tessera/client.h"
+
+namespace tessera::cli {
+namespace {
+
+constexpr const char* kDefaultAddress = "127.0.0.1:7400";
+constexpr uint32_t kConnectTimeoutMsDefault = 5000;
+constexpr uint32_t kScanPageSizeDefault = 1000;
+// A scan stops after this many pages even if the node keeps handing out tokens: a node that
+// never finishes a scan is a bug to report, not a reason to loop forever.
+constexpr uint64_t kScanPagesMax = 100'000'000;
+constexpr size_t kStdinBytesMax = size_t{1} << 31;
+
+struct GlobalOptions {
+  std::string address = kDefaultAddress;
+  uint32_t timeout_ms = 0;  // 0: the node's default per request, kConnectTimeoutMsDefault
+};
+
+void print_error(std::string_view what) {
+  std::fprintf(stderr, "tessera: %.*s\n", static_cast<int>(what.size()), what.data());
+}
+
+// "cannot reach node at <address>: <why>", without repeating the address when the client's
+// message already names it.
+std::string unreachable_message(const std::string& address, const std::string& why) {
+  if (why.find(address) != std::string::npos) return why;
+  return "cannot reach node at " + address + ": " + why;
+}
+
+void write_stdout(std::string_view bytes) {
+  std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+}
+
+// Reads all of stdin as bytes. InvalidArgument past kStdinBytesMax.
+Result<Bytes> read_stdin() {
+  Bytes data;
+  char buffer[64 * 1024];
+  while (true) {
+    const size_t n = std::fread(buffer, 1, sizeof(buffer), stdin);
+    data.append(buffer, n);
+    if (data.size() > kStdinBytesMax) {
+      return Status::invalid_argument("standard input is larger than " +
+                                      std::to_string(kStdinBytesMax) + " bytes");
+    }
+    if (n < sizeof(buffer)) break;
+  }
+  if (std::ferror(stdin)) return Status::io_error("cannot read standard input");
+  return data;
+}
+
+// The connection and the options every command shares; turns a failed Status into the exit
+// code and a one-line message.
+class Session {
+ public:
+  explicit Session(GlobalOptions options) : options_(std::move(options)) {
+    request_options_.timeout_ms = options_.timeout_ms;
+  }
+
+  // Connects; on failure prints why and returns false.
+  bool connect() {
+    const uint32_t connect_timeout_ms =
+        options_.timeout_ms != 0 ? options_.timeout_ms : kConnectTimeoutMsDefault;
+    Result<std::unique_ptr<Client>> client = Client::connect(options_.address, connect_timeout_ms);
+    if (!client.is_ok()) {
+      print_error(unreachable_message(options_.address, client.status().message()));
+      return false;
+    }
+    client_ = std::move(client).value();
+    return true;
+  }
+
+  Client& client() { return *client_; }
+  const RequestOptions& request_options() const { return request_options_; }
+
+  // Prints `status` for `command` and returns its exit code.
+  int fail(std::string_view command, const Status& status) const {
+    const int code = exit_code_for(status);
+    if (code == kExitUnreachable) {
+      print_error(std::string(command) + ": " +
+                  unreachable_message(options_.address, status.message()));
+    } else {
+      print_error(std::string(command) + ": " + status.to_string());
+    }
+    return code;
+  }
+
+ private:
+  GlobalOptions options_;
+  RequestOptions request_options_;
+  std::unique_ptr<Client> client_;
+};
+
+int run_tables(Session& session) {
+  Result<std::vector<std::string>> tables = session.client().list_tables();
+  if (!tables.is_ok()) return session.fail("tables", tables.status());
+  for (const std::string& name : *tables) write_stdout(name + "\n");
+  return kExitOk;
+}
+
+int run_create_table(Session& session, const std::string& name) {
+  Status status = session.client().create_table(name);
+  return status.is_ok() ? kExitOk : session.fail("create-table", status);
+}
+
+int run_drop_table(Session& session, const std::string& name) {
+  Status status = session.client().drop_table(name);
+  return status.is_ok() ? kExitOk : session.fail("drop-table", status);
+}
+
+int run_put(Session& session, const std::string& table, const std::string& key,
+            const Bytes& value, bool show_version) {
+  Result<Bytes> version = session.client().put(table, key, value, session.request_options());
+  if (!version.is_ok()) return session.fail("put", version.status());
+  if (show_version) write_stdout(to_hex(*version) + "\n");
+  return kExitOk;
+}
+
+struct GetFlags {
+  bool all = false;
+  bool show_version = false;
+  bool raw = false;
+};
+
+int run_get(Session& session, const std::string& table, const std::string& key,
+            const GetFlags& flags) {
+  Result<GetReply> reply = session.client().get(table, key, session.request_options());
+  if (!reply.is_ok()) return session.fail("get", reply.status());
+  if (!reply->found || reply->values.empty()) {
+    print_error("get: no value for key \"" + escape(key) + "\" in table " + table);
+    return kExitNotFound;
+  }
+  if (!flags.all) {
+    const StoredValue& value = reply->values.front();
+    if (flags.show_version) write_stdout(to_hex(value.version) + "\t");
+    write_stdout(value.data);
+    if (flags.show_version) write_stdout("\n");
+    if (reply->values.size() > 1) {
+      print_error("get: key has " + std::to_string(reply->values.size()) +
+                  " concurrent values; printed the first, --all prints every one");
+    }
+    return kExitOk;
+  }
+  // Several values share stdout, so each is one line: escaped unless the caller asked for raw.
+  for (const StoredValue& value : reply->values) {
+    if (flags.show_version) write_stdout(to_hex(value.version) + "\t");
+    write_stdout(flags.raw ? std::string_view(value.data) : std::string_view(escape(value.data)));
+    write_stdout("\n");
+  }
+  return kExitOk;
+}
+
+int run_delete(Session& session, const std::string& table, const std::string& key) {
+  Status status = session.client().remove(table, key, session.request_options());
+  return status.is_ok() ? kExitOk : session.fail("delete", status);
+}
+
+struct ScanFlags {
+  std::string start;
+  std::string end;
+  uint64_t limit = 0;  // 0: every key
+  uint32_t page_size = kScanPageSizeDefault;
+  bool raw = false;
+};
+
+int run_scan(Session& session, const std::string& table, const ScanFlags& flags) {
+  uint64_t printed = 0;
+  Bytes token;
+  for (uint64_t page = 0; page < kScanPagesMax; ++page) {
+    uint64_t want = flags.page_size;
+    if (flags.limit != 0) want = std::min<uint64_t>(want, flags.limit - printed);
+    Result<ScanPage> result =
+        session.client().scan(table, flags.start, flags.end, static_cast<uint32_t>(want), token,
+                              session.request_options());
+    if (!result.is_ok()) return session.fail("scan", result.status());
+    for (const ScanItem& item : result->items) {
+      if (flags.limit != 0 && printed == flags.limit) break;
+      if (flags.raw) {
+        write_stdout(item.key + "\t" + item.value + "\n");
+      } else {
+        write_stdout(escape(item.key) + "\t" + escape(item.value) + "\n");
+      }
+      ++printed;
+    }
+    if (result->next_page_token.empty() || (flags.limit != 0 && printed == flags.limit)) {
+      return kExitOk;
+    }
+    if (result->next_page_token == token) {
+      return session.fail("scan", Status::internal("the node returned the same page token twice"));
+    }
+    token = std::move(result->next_page_token);
+  }
+  return session.fail("scan", Status::internal("the scan did not end after " +
+                                               std::to_string(kScanPagesMax) + " pages"));
+}
+
+int run_batch(Session& session, const std::string& table) {
+  Result<Bytes> input = read_stdin();
+  if (!input.is_ok()) return session.fail("batch", input.status());
+  Result<std::vector<BatchOperation>> operations = parse_batch(*input);
+  if (!operations.is_ok()) return session.fail("batch", operations.status());
+  Status status = session.client().write(table, *operations, session.request_options());
+  return status.is_ok() ? kExitOk : session.fail("batch", status);
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"tessera: command-line client for a Tessera node", "tessera"};
+  app.footer(kExitCodeHelp);
+  app.require_subcommand(1);
+
+  GlobalOptions global;
+  app.add_option("--addr", global.address, "Node address HOST:PORT")
+      ->envname("TESSERA_ADDR")
+      ->capture_default_str();
+  app.add_option("--timeout-ms", global.timeout_ms,
+                 "Per-request deadline and connect timeout in ms (0: defaults)")
+      ->capture_default_str();
+
+  std::string table;
+  std::string key;
+  std::string value;
+
+  CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");
+  CLI::App* create = app.add_subcommand("create-table", "Create a table");
+  create->add_option("name", table, "Table name: 1-128 of [A-Za-z0-9_.-]")->required();
+  CLI::App* drop = app.add_subcommand("drop-table", "Drop a table and all its data");
+  drop->add_option("name", table, "Table name")->required();
+
+  bool put_show_version = false;
+  CLI::App* put = app.add_subcommand("put", "Store a value (from stdin when VALUE is - or absent)");
+  put->add_option("table", table, "Table")->required();
+  put->add_option("key", key, "Key")->required();
+  CLI::Option* put_value = put->add_option("value", value, "Value; - or absent reads stdin");
+  put->add_flag("--show-version", put_show_version, "Print the new version in hex");
+
+  GetFlags get_flags;
+  CLI::App* get = app.add_subcommand("get", "Print a key's value, raw, to stdout");
+  get->add_option("table", table, "Table")->required();
+  get->add_option("key", key, "Key")->required();
+  get->add_flag("--all", get_flags.all, "Print every concurrent value, one escaped line each");
+  get->add_flag("--show-version", get_flags.show_version, "Prefix values with version hex + TAB");
+  get->add_flag("--raw", get_flags.raw, "With --all: do not escape values");
+
+  CLI::App* del = app.add_subcommand("delete", "Delete a key (a missing key is not an error)");
+  del->add_option("table", table, "Table")->required();
+  del->add_option("key", key, "Key")->required();
+
+  ScanFlags scan_flags;
+  CLI::App* scan = app.add_subcommand("scan", "Print key<TAB>value lines of [start, end)");
+  scan->add_option("table", table, "Table")->required();
+  scan->add_option("--start", scan_flags.start, "First key (inclusive); default: the first");
+  scan->add_option("--end", scan_flags.end, "End key (exclusive); default: the end of the table");
+  scan->add_option("--limit", scan_flags.limit, "At most N keys (0: all)")->capture_default_str();
+  scan->add_option("--page-size", scan_flags.page_size, "Keys per request")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
+  scan->add_flag("--raw", scan_flags.raw, "Do not escape keys and values");
+
+  CLI::App* batch = app.add_subcommand(
+      "batch", "Apply `put KEY VALUE` / `delete KEY` lines from stdin atomically");
+  batch->add_option("table", table, "Table")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help prints and exits 0; every real parse error is a usage error.
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+
+  Bytes put_bytes = value;
+  if (*put && (put_value->count() == 0 || value == "-")) {
+    Result<Bytes> input = read_stdin();
+    if (!input.is_ok()) {
+      print_error("put: " + input.status().message());
+      return kExitInvalid;
+    }
+    put_bytes = std::move(input).value();
+  }
+
+  Session session(global);
+  if (!session.connect()) return kExitUnreachable;
+  if (*tables) return run_tables(session);
+  if (*create) return run_create_table(session, table);
+  if (*drop) return run_drop_table(session, table);
+  if (*put) return run_put(session, table, key, put_bytes, put_show_version);
+  if (*get) return run_get(session, table, key, get_flags);
+  if (*del) return run_delete(session, table, key);
+  if (*scan) return run_scan(session, table, scan_flags);
+  if (*batch) return run_batch(session, table);
+  print_error("no command given; see --help");
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace tessera::cli
+
+int main(int argc, char** argv) {
+  try {
+    const int code = tessera::cli::run(argc, argv);
+    if (std::fflush(stdout) != 0) {
+      tessera::cli::print_error("cannot write standard output");
+      return code == 0 ? tessera::cli::kExitServerError : code;
+    }
+    return code;
+  } catch (const std::exception& e) {
+    tessera::cli::print_error(std::string("unexpected error: ") + e.what());
+    return tessera::cli::kExitServerError;
+  }
+}
