@@ -1,0 +1,303 @@
+// Roles, time, requests and the Ready cycle. Message handling is in step.cc, replication in
+// replication.cc, configuration in config.cc, ReadIndex in read_index.cc.
+#include "raft/raft.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "raft/assert.h"
+
+namespace tessera::raft {
+
+Raft::Raft(const Options& options, Rng& rng, DurableState durable)
+    : options_(options), rng_(rng) {
+  RAFT_ASSERT(options_.id != kNoNode);
+  RAFT_ASSERT(options_.heartbeat_ticks >= 1);
+  RAFT_ASSERT(options_.heartbeat_ticks < options_.election_ticks);
+  RAFT_ASSERT(options_.entries_per_append_max >= 1);
+  RAFT_ASSERT(options_.inflight_appends_max >= 1);
+  snapshot_ = std::move(durable.snapshot);
+  Index snapshot_index = 0;
+  Term snapshot_term = 0;
+  if (snapshot_ != nullptr) {
+    snapshot_index = snapshot_->meta.index;
+    snapshot_term = snapshot_->meta.term;
+    base_conf_ = snapshot_->meta.conf;
+  }
+  log_.restore_durable(snapshot_index, snapshot_term, std::move(durable.entries),
+                       durable.hard_state.commit);
+  term_ = durable.hard_state.term;
+  vote_ = durable.hard_state.vote;
+  persisted_hard_state_ = hard_state();
+  on_entries_appended(log_.first_index());
+  refresh_config();
+  become_follower(term_, kNoNode);
+}
+
+uint64_t Raft::random_timeout() {
+  return options_.election_ticks + rng_.uniform(options_.election_ticks);
+}
+
+void Raft::reset(Term term) {
+  if (term != term_) {
+    term_ = term;
+    vote_ = kNoNode;
+  }
+  leader_ = kNoNode;
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  randomized_timeout_ = random_timeout();
+  votes_.clear();
+  transferee_ = kNoNode;
+  progress_.clear();
+}
+
+void Raft::become_follower(Term term, NodeId leader) {
+  fail_pending_reads();
+  reset(term);
+  role_ = Role::kFollower;
+  leader_ = leader;
+}
+
+void Raft::become_pre_candidate() {
+  RAFT_ASSERT(role_ != Role::kLeader);
+  // Pre-vote changes neither term nor vote: a partitioned node that keeps failing pre-votes
+  // never inflates its term and never disrupts the group when it comes back.
+  role_ = Role::kPreCandidate;
+  leader_ = kNoNode;
+  votes_.clear();
+}
+
+void Raft::become_candidate() {
+  RAFT_ASSERT(role_ != Role::kLeader);
+  reset(term_ + 1);
+  vote_ = options_.id;
+  role_ = Role::kCandidate;
+}
+
+void Raft::become_leader() {
+  RAFT_ASSERT(role_ == Role::kCandidate);
+  reset(term_);
+  role_ = Role::kLeader;
+  leader_ = options_.id;
+  const Index next = log_.last_index() + 1;
+  for (NodeId id : conf_.voters) {
+    if (id != options_.id) progress_.emplace(id, Progress(next, false));
+  }
+  for (NodeId id : conf_.learners) {
+    if (id != options_.id) progress_.emplace(id, Progress(next, true));
+  }
+  for (auto& [id, pr] : progress_) pr.set_recent_active(true);
+  read_round_ = 0;
+  read_acked_round_.clear();
+  // The no-op commits everything of earlier terms (the Figure 8 rule forbids counting them
+  // directly) and marks when reads and configuration changes become safe in this term.
+  append_entry(EntryType::kNormal, std::string());
+  term_start_index_ = log_.last_index();
+  broadcast_append(true);
+}
+
+bool Raft::promotable() const { return conf_.is_voter(options_.id); }
+
+void Raft::campaign(bool pre_vote, bool force) {
+  Term vote_term = 0;
+  if (pre_vote) {
+    become_pre_candidate();
+    vote_term = term_ + 1;
+  } else {
+    become_candidate();
+    vote_term = term_;
+  }
+  votes_[options_.id] = true;
+  if (conf_.voters.size() == 1) {  // a group of one wins at once
+    if (pre_vote) {
+      campaign(false, force);
+    } else {
+      become_leader();
+    }
+    return;
+  }
+  for (NodeId id : conf_.voters) {
+    if (id == options_.id) continue;
+    Message m;
+    m.type = pre_vote ? MessageType::kPreVote : MessageType::kVote;
+    m.to = id;
+    m.term = vote_term;
+    m.log_index = log_.last_index();
+    m.log_term = log_.last_term();
+    m.force = force;
+    send(std::move(m));
+  }
+}
+
+void Raft::send(Message message) {
+  message.from = options_.id;
+  if (message.term == 0) message.term = term_;
+  outbox_.push_back(std::move(message));
+}
+
+void Raft::tick() {
+  RAFT_ASSERT(!ready_outstanding_);
+  ++ticks_;
+  if (role_ == Role::kLeader) {
+    tick_heartbeat();
+  } else {
+    tick_election();
+  }
+}
+
+void Raft::tick_election() {
+  ++election_elapsed_;
+  if (promotable() && election_elapsed_ >= randomized_timeout_) {
+    election_elapsed_ = 0;
+    campaign(options_.pre_vote, false);
+  }
+}
+
+void Raft::tick_heartbeat() {
+  ++heartbeat_elapsed_;
+  ++election_elapsed_;
+  if (election_elapsed_ >= options_.election_ticks) {
+    election_elapsed_ = 0;
+    if (options_.check_quorum) {
+      size_t active = 0;
+      for (NodeId id : conf_.voters) {
+        if (id == options_.id) {
+          ++active;
+          continue;
+        }
+        auto it = progress_.find(id);
+        if (it != progress_.end() && it->second.recent_active()) ++active;
+      }
+      for (auto& [id, pr] : progress_) pr.set_recent_active(false);
+      if (active < conf_.voters.size() / 2 + 1) {
+        become_follower(term_, kNoNode);
+        return;
+      }
+    }
+    transferee_ = kNoNode;  // a transfer that did not finish in an election timeout is over
+  }
+  if (heartbeat_elapsed_ >= options_.heartbeat_ticks) {
+    heartbeat_elapsed_ = 0;
+    broadcast_heartbeat(read_round_);
+  }
+}
+
+void Raft::append_entry(EntryType type, std::string data) {
+  const Index index = log_.last_index() + 1;
+  log_.append_one(Entry{term_, index, type, std::move(data)});
+  if (type == EntryType::kConfChange) on_entries_appended(index);
+}
+
+Proposal Raft::propose(std::string data) {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (role_ != Role::kLeader) return {Outcome::kNotLeader, 0, 0};
+  if (transferee_ != kNoNode) return {Outcome::kTransferring, 0, 0};
+  if (log_.last_index() - log_.committed() >= options_.uncommitted_entries_max) {
+    return {Outcome::kBusy, 0, 0};
+  }
+  append_entry(EntryType::kNormal, std::move(data));
+  broadcast_append(false);
+  return {Outcome::kOk, log_.last_index(), term_};
+}
+
+Proposal Raft::propose_conf_change(const ConfChange& change) {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (role_ != Role::kLeader) return {Outcome::kNotLeader, 0, 0};
+  if (transferee_ != kNoNode) return {Outcome::kTransferring, 0, 0};
+  // One change at a time, and never before this term committed its no-op: otherwise a
+  // change from a deposed leader's uncommitted tail could overlap with ours.
+  if (pending_conf_index_ > log_.committed() || log_.committed() < term_start_index_) {
+    return {Outcome::kConfPending, 0, 0};
+  }
+  std::optional<ConfState> next = apply_conf_change(conf_, change);
+  if (!next) return {Outcome::kInvalid, 0, 0};
+  append_entry(EntryType::kConfChange, encode_conf_state(*next));
+  broadcast_append(false);
+  return {Outcome::kOk, log_.last_index(), term_};
+}
+
+Outcome Raft::transfer_leadership(NodeId target) {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (role_ != Role::kLeader) return Outcome::kNotLeader;
+  if (target == options_.id || !conf_.is_voter(target)) return Outcome::kInvalid;
+  transferee_ = target;
+  election_elapsed_ = 0;  // the transfer gets one election timeout
+  const Progress& pr = progress_.at(target);
+  if (pr.match() == log_.last_index()) {
+    Message m;
+    m.type = MessageType::kTimeoutNow;
+    m.to = target;
+    send(std::move(m));
+  } else {
+    send_append(target, true);
+  }
+  return Outcome::kOk;
+}
+
+void Raft::compact(Index index, std::string data) {
+  RAFT_ASSERT(!ready_outstanding_);
+  RAFT_ASSERT(index <= log_.applied());
+  if (index <= log_.snapshot_index()) return;
+  const Term t = *log_.term(index);
+  ConfState conf = conf_at(index);
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->meta = SnapshotMeta{index, t, conf};
+  snapshot->data = std::move(data);
+  snapshot_ = std::move(snapshot);
+  base_conf_ = std::move(conf);
+  std::erase_if(conf_entries_, [&](const auto& e) { return e.first <= index; });
+  log_.compact(index, t);
+}
+
+bool Raft::has_ready() const {
+  return pending_snapshot_ != nullptr || log_.unstable_from() <= log_.last_index() ||
+         hard_state() != persisted_hard_state_ || !outbox_.empty() ||
+         log_.applied() < log_.committed() || !read_states_.empty() || !reads_failed_.empty();
+}
+
+Ready Raft::ready() {
+  RAFT_ASSERT(!ready_outstanding_);
+  Ready rd;
+  rd.snapshot = pending_snapshot_;
+  for (Index i = log_.unstable_from(); i <= log_.last_index(); ++i) {
+    rd.entries.push_back(log_.at(i));
+  }
+  log_.mark_handed_out();
+  if (hard_state() != persisted_hard_state_) rd.hard_state = hard_state();
+  rd.messages = std::move(outbox_);
+  outbox_.clear();
+  // Committed entries at or below the last entry are durable once step 1 is done.
+  if (pending_snapshot_ == nullptr) {
+    for (Index i = log_.applied() + 1; i <= log_.committed(); ++i) {
+      rd.committed_entries.push_back(log_.at(i));
+    }
+  }
+  rd.read_states = std::move(read_states_);
+  read_states_.clear();
+  rd.reads_failed = std::move(reads_failed_);
+  reads_failed_.clear();
+  ready_outstanding_ = true;
+  return rd;
+}
+
+void Raft::advance(const Ready& rd) {
+  RAFT_ASSERT(ready_outstanding_);
+  ready_outstanding_ = false;
+  if (rd.snapshot != nullptr) {
+    RAFT_ASSERT(rd.snapshot == pending_snapshot_);
+    log_.persisted_to(rd.snapshot->meta.index);
+    log_.applied_to(rd.snapshot->meta.index);
+    pending_snapshot_ = nullptr;
+  }
+  if (!rd.entries.empty()) log_.persisted_to(rd.entries.back().index);
+  if (rd.hard_state) persisted_hard_state_ = *rd.hard_state;
+  if (!rd.committed_entries.empty()) log_.applied_to(rd.committed_entries.back().index);
+  if (role_ == Role::kLeader) {
+    // The leader's own entries count toward the quorum only once they are durable.
+    if (maybe_commit()) broadcast_append(true);
+    step_down_if_removed();
+  }
+}
+
+}  // namespace tessera::raft

@@ -1,0 +1,470 @@
+#include "cluster.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "raft/assert.h"
+
+namespace tessera::raft::sim_harness {
+
+namespace {
+
+// A Ready cycle can trigger another (a leader commits after persisting); this bounds the loop.
+constexpr int kFlushRoundsMax = 16;
+
+struct Register {
+  using State = uint64_t;
+  struct Input {
+    bool write = false;
+    uint64_t value = 0;
+  };
+  using Output = uint64_t;
+  static bool apply(State& state, const Input& in, const Output* out) {
+    if (in.write) {
+      state = in.value;
+      return true;
+    }
+    return out == nullptr || *out == state;
+  }
+  static uint64_t hash(const State& state) { return state; }
+};
+
+}  // namespace
+
+ClusterOptions default_fault_options() {
+  ClusterOptions o;
+  o.link = sim::LinkConfig{1, 12, 0.03, 0.03, 0.05, 60};
+  o.faults.crash = 0.002;
+  o.faults.restart = 0.01;
+  o.faults.partition = 0.0008;
+  o.faults.one_way = 0.0008;
+  o.faults.heal = 0.004;
+  o.faults.crashed_max = 2;
+  o.clients = 4;
+  o.client_op_chance = 0.9;
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RaftNode
+
+RaftNode::RaftNode(Cluster& cluster, NodeId id, DurableState initial)
+    : cluster_(cluster), id_(id) {
+  disk_.hard_state = initial.hard_state;
+  disk_.snapshot = std::move(initial.snapshot);
+  RAFT_ASSERT(initial.entries.empty());
+  rng_.rng = &cluster_.sim().rng();
+  start();
+}
+
+void RaftNode::start() {
+  Options options = cluster_.options().raft;
+  options.id = id_;
+  DurableState durable{disk_.hard_state, disk_.snapshot, disk_.entries};
+  raft_ = std::make_unique<Raft>(options, rng_, std::move(durable));
+  kv_.clear();
+  if (disk_.snapshot != nullptr && !disk_.snapshot->data.empty()) {
+    kv_.restore(disk_.snapshot->data);
+  }
+  applied_index_ = disk_.snapshot_index();
+  applied_chain_ = disk_.snapshot_chain;
+  checked_commit_ = raft_->log().committed();
+  leader_checked_term_ = 0;
+  uint64_t chain = 0;
+  if (!cluster_.checker().committed_chain(checked_commit_, &chain)) {
+    cluster_.checker().fail("durability: node " + std::to_string(id_) +
+                            " restarted with commit index " + std::to_string(checked_commit_) +
+                            " that was never committed");
+  }
+}
+
+void RaftNode::on_crash() {
+  raft_.reset();
+  kv_.clear();
+  pending_writes_.clear();
+  pending_reads_.clear();
+  waiting_reads_.clear();
+}
+
+void RaftNode::on_restart(SimEnv& env) {
+  start();
+  flush(env);
+}
+
+void RaftNode::on_message(SimEnv& env, EndpointId from, SimMsg msg) {
+  if (auto* m = std::get_if<Message>(&msg)) {
+    raft_->step(std::move(*m));
+  } else if (auto* request = std::get_if<ClientRequest>(&msg)) {
+    handle_request(env, from, *request);
+  }
+  // A slow disk: effects wait, and are lost if the node crashes first.
+  if (!env.rng.chance(cluster_.options().defer_flush)) flush(env);
+}
+
+void RaftNode::on_tick(SimEnv& env) {
+  raft_->tick();
+  flush(env);
+}
+
+void RaftNode::check() {
+  Checker& checker = cluster_.checker();
+  const RaftLog& log = raft_->log();
+  const Index commit = log.committed();
+  if (commit > checked_commit_) {
+    const Index from = std::max(checked_commit_, log.snapshot_index());
+    uint64_t chain = 0;
+    if (!checker.committed_chain(from, &chain)) {
+      checker.fail("node " + std::to_string(id_) + " commits past an unknown prefix at " +
+                   std::to_string(from));
+      return;
+    }
+    checker.on_commit(id_, from, commit, chain, [&](Index i) -> const Entry& { return log.at(i); });
+    checked_commit_ = commit;
+  }
+  if (raft_->role() == Role::kLeader && raft_->term() != leader_checked_term_) {
+    leader_checked_term_ = raft_->term();
+    checker.on_leader(id_, raft_->term());
+    // Leader completeness: the new leader's log holds every committed entry.
+    const Index m = checker.commit_max();
+    if (m > log.snapshot_index()) {
+      uint64_t chain = 0;
+      bool known = checker.committed_chain(log.snapshot_index(), &chain);
+      if (!known || log.last_index() < m) {
+        checker.fail("leader completeness: leader " + std::to_string(id_) + " of term " +
+                     std::to_string(raft_->term()) + " lacks committed index " +
+                     std::to_string(m));
+        return;
+      }
+      for (Index i = log.first_index(); i <= m; ++i) chain = chain_hash(chain, log.at(i));
+      uint64_t expected = 0;
+      checker.committed_chain(m, &expected);
+      if (chain != expected) {
+        checker.fail("leader completeness: leader " + std::to_string(id_) + " of term " +
+                     std::to_string(raft_->term()) + " has a different entry at or below " +
+                     std::to_string(m));
+      }
+    }
+  }
+}
+
+bool RaftNode::disk_holds(Index index, uint64_t chain) const {
+  if (index <= disk_.snapshot_index()) return true;  // snapshots are checked committed prefixes
+  const Index offset = index - disk_.snapshot_index() - 1;
+  return offset < disk_.chains.size() && disk_.chains[offset] == chain;
+}
+
+void RaftNode::flush(SimEnv& env) {
+  if (raft_ == nullptr) return;
+  for (int round = 0; round < kFlushRoundsMax && raft_->has_ready(); ++round) {
+    check();
+    Ready rd = raft_->ready();
+    persist(rd);
+    for (Message& m : rd.messages) {
+      const EndpointId to = Cluster::endpoint(m.to);
+      env.send(to, SimMsg{std::move(m)});
+    }
+    apply(env, rd);
+    raft_->advance(rd);
+    serve_reads(env);
+    maybe_compact();
+  }
+}
+
+void RaftNode::persist(const Ready& rd) {
+  Checker& checker = cluster_.checker();
+  if (rd.snapshot != nullptr) {
+    const SnapshotMeta& meta = rd.snapshot->meta;
+    checker.on_snapshot(id_, meta.index, meta.term);
+    disk_.snapshot = rd.snapshot;
+    checker.committed_chain(meta.index, &disk_.snapshot_chain);
+    disk_.entries.clear();
+    disk_.chains.clear();
+  }
+  if (!rd.entries.empty()) {
+    const Index first = rd.entries.front().index;
+    const Index disk_first = disk_.snapshot_index() + 1;
+    RAFT_ASSERT(first >= disk_first);
+    RAFT_ASSERT(first <= disk_first + disk_.entries.size());
+    disk_.entries.resize(first - disk_first);
+    disk_.chains.resize(first - disk_first);
+    for (const Entry& e : rd.entries) {
+      const uint64_t prev = disk_.chains.empty() ? disk_.snapshot_chain : disk_.chains.back();
+      const uint64_t chain = chain_hash(prev, e);
+      checker.on_persist(id_, e, chain);
+      disk_.entries.push_back(e);
+      disk_.chains.push_back(chain);
+    }
+  }
+  if (rd.hard_state) disk_.hard_state = *rd.hard_state;
+}
+
+void RaftNode::apply(SimEnv& env, const Ready& rd) {
+  Checker& checker = cluster_.checker();
+  if (rd.snapshot != nullptr) {
+    kv_.restore(rd.snapshot->data);
+    applied_index_ = rd.snapshot->meta.index;
+    checker.committed_chain(applied_index_, &applied_chain_);
+    if (checked_commit_ < applied_index_) checked_commit_ = applied_index_;
+  }
+  for (const Entry& e : rd.committed_entries) {
+    applied_chain_ = checker.on_apply(id_, applied_index_ + 1, e, applied_chain_);
+    applied_index_ = e.index;
+    if (e.type != EntryType::kNormal) continue;
+    std::optional<KvCommand> command = decode_command(e.data);
+    if (!command) continue;
+    kv_.apply(*command);
+    auto it = pending_writes_.find({command->client, command->seq});
+    if (it != pending_writes_.end()) {
+      ClientRequest request{command->client, command->seq, true, command->key, command->value};
+      reply(env, it->second, request, true, 0);
+      pending_writes_.erase(it);
+    }
+  }
+  for (const ReadState& rs : rd.read_states) {
+    auto it = pending_reads_.find(rs.request_id);
+    if (it == pending_reads_.end()) continue;
+    waiting_reads_.push_back(WaitingRead{rs, it->second.first, it->second.second});
+    pending_reads_.erase(it);
+  }
+  for (uint64_t id : rd.reads_failed) {
+    auto it = pending_reads_.find(id);
+    if (it == pending_reads_.end()) continue;
+    reply(env, it->second.first, it->second.second, false, 0);
+    pending_reads_.erase(it);
+  }
+}
+
+void RaftNode::serve_reads(SimEnv& env) {
+  std::erase_if(waiting_reads_, [&](const WaitingRead& w) {
+    if (w.state.index > applied_index_) return false;
+    reply(env, w.client, w.request, true, kv_.get(w.request.key));
+    return true;
+  });
+}
+
+void RaftNode::maybe_compact() {
+  const uint64_t every = cluster_.options().compact_every;
+  if (every == 0 || applied_index_ - raft_->log().snapshot_index() < every) return;
+  raft_->compact(applied_index_, kv_.snapshot());
+  // The host persists its snapshot, then drops the log prefix it covers.
+  const Index old_first = disk_.snapshot_index() + 1;
+  disk_.snapshot = raft_->snapshot();
+  disk_.snapshot_chain = applied_chain_;
+  const size_t drop = std::min<size_t>(disk_.entries.size(), applied_index_ + 1 - old_first);
+  disk_.entries.erase(disk_.entries.begin(), disk_.entries.begin() + drop);
+  disk_.chains.erase(disk_.chains.begin(), disk_.chains.begin() + drop);
+}
+
+void RaftNode::handle_request(SimEnv& env, EndpointId from, const ClientRequest& request) {
+  if (raft_->role() != Role::kLeader) {
+    reply(env, from, request, false, 0);
+    return;
+  }
+  if (request.write) {
+    if (kv_.applied(request.client, request.seq)) {
+      reply(env, from, request, true, 0);
+      return;
+    }
+    KvCommand command{request.client, request.seq, request.key, request.value};
+    Proposal p = raft_->propose(encode_command(command));
+    if (p.outcome != Outcome::kOk) {
+      reply(env, from, request, false, 0);
+      return;
+    }
+    pending_writes_[{request.client, request.seq}] = from;
+    return;
+  }
+  const uint64_t id = next_read_id_++;
+  if (raft_->read_index(id) != Outcome::kOk) {
+    reply(env, from, request, false, 0);
+    return;
+  }
+  pending_reads_[id] = {from, request};
+}
+
+void RaftNode::reply(SimEnv& env, EndpointId to, const ClientRequest& request, bool ok,
+                     uint64_t value) {
+  ClientReply r{request.client, request.seq, ok, value,
+                raft_ != nullptr ? raft_->leader() : kNoNode};
+  env.send(to, SimMsg{r});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+
+Client::Client(Cluster& cluster, uint64_t client_id) : cluster_(cluster), client_id_(client_id) {}
+
+void Client::send_current(SimEnv& env) {
+  sent_at_ = env.now;
+  retry_pending_ = false;
+  env.send(target_, SimMsg{request_});
+}
+
+void Client::on_tick(SimEnv& env) {
+  const ClusterOptions& o = cluster_.options();
+  if (!active_) {
+    if (!env.rng.chance(o.client_op_chance)) return;
+    ++seq_;
+    request_ = ClientRequest{client_id_, seq_, env.rng.chance(0.5), 1 + env.rng.uniform(o.keys),
+                             0};
+    if (request_.write) request_.value = (client_id_ << 32) | seq_;
+    HistoryOp op{client_id_, cluster_.next_event(), sim::kPendingReturn, request_.write,
+                 request_.key, request_.value};
+    history_index_ = cluster_.history().size();
+    cluster_.history().push_back(op);
+    active_ = true;
+    send_current(env);
+    return;
+  }
+  if ((retry_pending_ && env.now >= retry_at_) || env.now - sent_at_ >= o.client_timeout) {
+    if (!retry_pending_) target_ = static_cast<EndpointId>(env.rng.uniform(cluster_.servers()));
+    send_current(env);
+  }
+}
+
+void Client::on_message(SimEnv& env, EndpointId, SimMsg msg) {
+  auto* reply = std::get_if<ClientReply>(&msg);
+  if (reply == nullptr || !active_ || reply->seq != seq_ || retry_pending_) return;
+  if (reply->ok) {
+    HistoryOp& op = cluster_.history()[history_index_];
+    op.ret = cluster_.next_event();
+    if (!op.write) op.value = reply->value;
+    active_ = false;
+    return;
+  }
+  // Not the leader (or no longer): go where the hint points, or anywhere, a little later.
+  if (reply->leader_hint != kNoNode && reply->leader_hint <= cluster_.servers()) {
+    target_ = Cluster::endpoint(reply->leader_hint);
+  } else {
+    target_ = static_cast<EndpointId>(env.rng.uniform(cluster_.servers()));
+  }
+  retry_pending_ = true;
+  retry_at_ = env.now + 2 * cluster_.options().tick_interval;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Controller
+
+void Controller::on_tick(SimEnv& env) {
+  const ClusterOptions& o = cluster_.options();
+  const NodeId leader = cluster_.leader();
+  if (leader == kNoNode) return;
+  if (env.rng.chance(o.transfer_chance)) {
+    const ConfState& conf = cluster_.node(leader).raft().conf();
+    const NodeId target = conf.voters[env.rng.uniform(conf.voters.size())];
+    cluster_.with_node(leader, [&](Raft& r) { (void)r.transfer_leadership(target); });
+  }
+  if (env.rng.chance(o.membership_chance)) {
+    const ConfState conf = cluster_.node(leader).raft().conf();
+    const NodeId id = 1 + env.rng.uniform(cluster_.servers());
+    ConfChange change{ConfChangeType::kAddLearner, id};
+    if (conf.is_learner(id)) {
+      change.type = env.rng.chance(0.7) ? ConfChangeType::kPromoteLearner : ConfChangeType::kRemove;
+    } else if (conf.is_voter(id)) {
+      if (conf.voters.size() <= 3) return;  // keep three voters so faults stay tolerable
+      change.type = ConfChangeType::kRemove;
+    }
+    cluster_.with_node(leader, [&](Raft& r) { (void)r.propose_conf_change(change); });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster
+
+Cluster::Cluster(uint64_t seed, ClusterOptions options)
+    : options_(std::move(options)),
+      sim_(seed, options_.servers + options_.clients + 1, options_.tick_interval),
+      checker_(ConfState{}) {
+  ConfState founders;
+  for (NodeId id = 1; id <= options_.initial_voters; ++id) founders.voters.push_back(id);
+  checker_ = Checker(founders);
+  auto founding = std::make_shared<Snapshot>();
+  founding->meta.conf = founders;
+  for (NodeId id = 1; id <= options_.servers; ++id) {
+    DurableState initial;
+    if (id <= options_.initial_voters) initial.snapshot = founding;
+    nodes_.push_back(std::make_unique<RaftNode>(*this, id, std::move(initial)));
+    sim_.add_actor(endpoint(id), nodes_.back().get());
+  }
+  for (size_t c = 0; c < options_.clients; ++c) {
+    clients_.push_back(std::make_unique<Client>(*this, c + 1));
+    sim_.add_actor(static_cast<EndpointId>(options_.servers + c), clients_.back().get());
+  }
+  controller_ = std::make_unique<Controller>(*this);
+  sim_.add_actor(static_cast<EndpointId>(options_.servers + options_.clients), controller_.get());
+  sim_.net().set_all_links(options_.link);
+  if (options_.faults_on) {
+    sim::FaultConfig faults = options_.faults;
+    if (faults.targets.empty()) {
+      for (NodeId id = 1; id <= options_.servers; ++id) faults.targets.push_back(endpoint(id));
+    }
+    sim_.set_faults(std::move(faults));
+  }
+}
+
+NodeId Cluster::leader() {
+  NodeId best = kNoNode;
+  Term best_term = 0;
+  for (auto& n : nodes_) {
+    if (!n->up() || n->raft().role() != Role::kLeader) continue;
+    if (best == kNoNode || n->raft().term() > best_term) {
+      best = n->id();
+      best_term = n->raft().term();
+    }
+  }
+  return best;
+}
+
+std::string Cluster::check_step() {
+  for (auto& n : nodes_) {
+    if (n->up()) n->check();
+  }
+  if (!checker_.error().empty()) return checker_.error();
+  // Durability: the newest committed entry is on enough disks that the group, minus the
+  // failures it tolerates, still has it.
+  const Index m = checker_.commit_max();
+  if (m > 0) {
+    uint64_t chain = 0;
+    checker_.committed_chain(m, &chain);
+    const ConfState& conf = checker_.committed_conf();
+    size_t holders = 0;
+    for (NodeId id : conf.voters) {
+      if (id <= nodes_.size() && nodes_[id - 1]->disk_holds(m, chain)) ++holders;
+    }
+    const size_t needed = (conf.voters.size() - 1) / 2 + 1;
+    if (holders < needed) {
+      checker_.fail("durability: committed index " + std::to_string(m) + " is on " +
+                    std::to_string(holders) + " voter disks, fewer than " +
+                    std::to_string(needed));
+    }
+  }
+  return checker_.error();
+}
+
+sim::RunResult Cluster::run(uint64_t steps) {
+  return sim_.run(steps, [this](uint64_t) { return check_step(); });
+}
+
+std::string Cluster::check_history() {
+  std::map<uint64_t, std::vector<sim::Operation<Register>>> by_key;
+  for (const HistoryOp& op : history_) {
+    if (!op.write && op.ret == sim::kPendingReturn) continue;  // an unanswered read says nothing
+    by_key[op.key].push_back(
+        sim::Operation<Register>{op.call, op.ret, Register::Input{op.write, op.value}, op.value});
+  }
+  for (auto& [key, ops] : by_key) {
+    sim::LinearizabilityResult result = sim::check_linearizable<Register>(std::move(ops), 0);
+    if (!result.ok) {
+      return "linearizability: key " + std::to_string(key) + ": " + result.message;
+    }
+  }
+  return {};
+}
+
+size_t Cluster::completed_ops() const {
+  return static_cast<size_t>(std::count_if(history_.begin(), history_.end(), [](const auto& op) {
+    return op.ret != sim::kPendingReturn;
+  }));
+}
+
+}  // namespace tessera::raft::sim_harness
