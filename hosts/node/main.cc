@@ -30,7 +30,7 @@ int fail(int code, const tessera::Status& status) {
 std::filesystem::path default_plugin_dir() {
   std::error_code error;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", error);
-  return exe.parent_path().parent_path() / "lib" / "tessera" / "plugins";
+  return (exe.parent_path() / TESSERA_PLUGIN_DIR_FROM_BIN).lexically_normal();
 }
 
 }  // namespace
