@@ -39,6 +39,7 @@ TEST(RaftSweep, EveryFaultEverySeed) {
   const std::vector<uint64_t> seeds = sim::seeds_from_env(20);
   uint64_t completed = 0;
   uint64_t committed = 0;
+  ClusterStats total;
   size_t failures = 0;
   for (uint64_t seed : seeds) {
     Cluster cluster(seed, sweep_options(seed));
@@ -65,12 +66,24 @@ TEST(RaftSweep, EveryFaultEverySeed) {
                   static_cast<unsigned long long>(net.duplicated));
     }
     completed += cluster.completed_ops();
+    total.snapshots_installed += cluster.stats().snapshots_installed;
+    total.reads_served += cluster.stats().reads_served;
+    total.writes_acked += cluster.stats().writes_acked;
+    total.transfers_requested += cluster.stats().transfers_requested;
+    total.conf_changes_proposed += cluster.stats().conf_changes_proposed;
     committed += cluster.checker().commit_max();
   }
   std::printf("sweep: %zu seeds x %llu steps, %llu client ops completed, %llu entries committed\n",
               seeds.size(), static_cast<unsigned long long>(steps),
               static_cast<unsigned long long>(completed),
               static_cast<unsigned long long>(committed));
+  std::printf("sweep: %llu snapshots installed, %llu reads served, %llu writes acked, "
+              "%llu transfers, %llu membership changes proposed\n",
+              static_cast<unsigned long long>(total.snapshots_installed),
+              static_cast<unsigned long long>(total.reads_served),
+              static_cast<unsigned long long>(total.writes_acked),
+              static_cast<unsigned long long>(total.transfers_requested),
+              static_cast<unsigned long long>(total.conf_changes_proposed));
   // A run where nothing ever commits proves nothing: insist on progress overall.
   EXPECT_GT(completed, seeds.size() * 10);
 }

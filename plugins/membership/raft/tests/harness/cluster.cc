@@ -175,6 +175,7 @@ void RaftNode::persist(const Ready& rd) {
   if (rd.snapshot != nullptr) {
     const SnapshotMeta& meta = rd.snapshot->meta;
     checker.on_snapshot(id_, meta.index, meta.term);
+    ++cluster_.stats().snapshots_installed;
     disk_.snapshot = rd.snapshot;
     checker.committed_chain(meta.index, &disk_.snapshot_chain);
     disk_.entries.clear();
@@ -217,6 +218,7 @@ void RaftNode::apply(SimEnv& env, const Ready& rd) {
     if (it != pending_writes_.end()) {
       ClientRequest request{command->client, command->seq, true, command->key, command->value};
       reply(env, it->second, request, true, 0);
+      ++cluster_.stats().writes_acked;
       pending_writes_.erase(it);
     }
   }
@@ -238,6 +240,7 @@ void RaftNode::serve_reads(SimEnv& env) {
   std::erase_if(waiting_reads_, [&](const WaitingRead& w) {
     if (w.state.index > applied_index_) return false;
     reply(env, w.client, w.request, true, kv_.get(w.request.key));
+    ++cluster_.stats().reads_served;
     return true;
   });
 }
@@ -352,7 +355,9 @@ void Controller::on_tick(SimEnv& env) {
   if (env.rng.chance(o.transfer_chance)) {
     const ConfState& conf = cluster_.node(leader).raft().conf();
     const NodeId target = conf.voters[env.rng.uniform(conf.voters.size())];
-    cluster_.with_node(leader, [&](Raft& r) { (void)r.transfer_leadership(target); });
+    cluster_.with_node(leader, [&](Raft& r) {
+      if (r.transfer_leadership(target) == Outcome::kOk) ++cluster_.stats().transfers_requested;
+    });
   }
   if (env.rng.chance(o.membership_chance)) {
     const ConfState conf = cluster_.node(leader).raft().conf();
@@ -364,7 +369,11 @@ void Controller::on_tick(SimEnv& env) {
       if (conf.voters.size() <= 3) return;  // keep three voters so faults stay tolerable
       change.type = ConfChangeType::kRemove;
     }
-    cluster_.with_node(leader, [&](Raft& r) { (void)r.propose_conf_change(change); });
+    cluster_.with_node(leader, [&](Raft& r) {
+      if (r.propose_conf_change(change).outcome == Outcome::kOk) {
+        ++cluster_.stats().conf_changes_proposed;
+      }
+    });
   }
 }
 

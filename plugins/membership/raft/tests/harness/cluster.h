@@ -73,6 +73,15 @@ struct ClusterOptions {
 
 ClusterOptions default_fault_options();
 
+// Counts of what a run exercised, so a sweep can show it covered the features it claims.
+struct ClusterStats {
+  uint64_t snapshots_installed = 0;
+  uint64_t reads_served = 0;
+  uint64_t writes_acked = 0;
+  uint64_t transfers_requested = 0;
+  uint64_t conf_changes_proposed = 0;
+};
+
 class Cluster;
 
 class RaftNode : public sim::Actor<SimMsg> {
@@ -182,6 +191,7 @@ class Cluster {
   sim::Simulation<SimMsg>& sim() { return sim_; }
   const ClusterOptions& options() const { return options_; }
   Checker& checker() { return checker_; }
+  ClusterStats& stats() { return stats_; }
   std::vector<HistoryOp>& history() { return history_; }
   uint64_t next_event() { return ++events_; }
 
@@ -221,6 +231,7 @@ class Cluster {
   std::unique_ptr<Controller> controller_;
   std::vector<HistoryOp> history_;
   uint64_t events_ = 0;
+  ClusterStats stats_;
 };
 
 template <class Done>
