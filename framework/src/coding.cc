@@ -47,6 +47,8 @@ bool get_varint64(ByteView* in, uint64_t* value) {
   uint64_t result = 0;
   for (size_t i = 0; i < in->size() && i < 10; ++i) {
     uint64_t byte = static_cast<uint8_t>((*in)[i]);
+    // The tenth byte holds bit 63 only; anything more would be silently dropped.
+    if (i == 9 && byte > 1) return false;
     result |= (byte & 0x7f) << (7 * i);
     if ((byte & 0x80) == 0) {
       in->remove_prefix(i + 1);

@@ -1,5 +1,7 @@
 #include "tessera/plugin_loader.h"
 
+#include <dlfcn.h>
+
 #include <boost/dll/shared_library.hpp>
 
 #include "tessera/conflict.h"
@@ -25,6 +27,18 @@ namespace {
 bool is_inside(const fs::path& file, const fs::path& dir) {
   auto [dir_end, file_it] = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
   return dir_end == dir.end();
+}
+
+// Why the dynamic loader refuses `file` ("undefined symbol: ...", "invalid ELF header"). Boost.DLL
+// clears dlerror() and reports only "bad file descriptor", so ask the loader once more.
+std::string load_failure_reason(const fs::path& file) {
+  void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle != nullptr) {
+    dlclose(handle);
+    return "it loads on a second try";
+  }
+  const char* reason = dlerror();
+  return reason != nullptr ? reason : "no reason given";
 }
 
 }  // namespace
@@ -71,7 +85,9 @@ Result<LoadedPlugin> PluginLoader::load(std::string_view name_or_path, PluginKin
   boost::dll::fs::error_code error;
   library->load(file.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
                 error);
-  if (error) return Status::invalid_argument(name + " cannot be loaded: " + error.message());
+  if (error) {
+    return Status::invalid_argument(name + " cannot be loaded: " + load_failure_reason(file));
+  }
   if (!library->has(kPluginDescriptorSymbol)) {
     return Status::invalid_argument(name + " exports no " + kPluginDescriptorSymbol +
                                     " (is it a Tessera plugin?)");
@@ -83,11 +99,16 @@ Result<LoadedPlugin> PluginLoader::load(std::string_view name_or_path, PluginKin
                                     ", this host speaks version " +
                                     std::to_string(kPluginAbiVersion));
   }
+  // The messages below and every caller print these fields; a null one would crash the host.
+  if (descriptor.name == nullptr || descriptor.version == nullptr ||
+      (descriptor.config_key_count > 0 && descriptor.config_keys == nullptr)) {
+    return Status::invalid_argument(
+        name + " has an incomplete descriptor (no name, version or config keys)");
+  }
   if (descriptor.kind != kind) {
     return Status::invalid_argument(
         name + " is a " + std::string(plugin_kind_name(descriptor.kind)) + " plugin (" +
-        descriptor.name + "), but the slot needs a " + std::string(plugin_kind_name(kind)) +
-        " plugin");
+        descriptor.name + "); this slot takes " + std::string(plugin_kind_name(kind)) + " plugins");
   }
   return LoadedPlugin{std::move(library), &descriptor, std::move(file)};
 }

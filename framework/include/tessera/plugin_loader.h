@@ -24,11 +24,15 @@
 
 namespace tessera {
 
-// Deletes the object, then lets go of the library that holds its code.
+// Deletes the object, then lets go of the library that holds its code. The library goes with the
+// object, not with the PluginPtr: a PluginPtr that was reset() pins nothing.
 template <typename T>
 struct PluginDeleter {
   std::shared_ptr<void> library;
-  void operator()(T* object) const { delete object; }
+  void operator()(T* object) {
+    delete object;
+    library.reset();
+  }
 };
 
 template <typename T>
