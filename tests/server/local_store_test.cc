@@ -177,3 +177,37 @@ TEST_F(LocalStoreTest, ConcurrentWritersOfOneKeyKeepTheNewestVersion) {
 
 }  // namespace
 }  // namespace tessera::server
+
+namespace tessera::server {
+namespace {
+
+// The same store with the vector-clock plugin: concurrent writes become siblings.
+TEST(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) {
+  std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
+  PluginLoader loader({dir});
+  auto engine = loader.make_engine("memory", {"n1", {}}, {});
+  auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
+  ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
+  auto store = LocalStore::open(engine->get(), conflict->get(), "n1", {}, false);
+  ASSERT_TRUE(store.is_ok());
+  LocalStore& s = **store;
+  ASSERT_TRUE(s.create_table("t").is_ok());
+  ASSERT_TRUE(s.put("t", "k", "left", {}).is_ok());
+  ASSERT_TRUE(s.put("t", "k", "right", {}).is_ok());
+  auto got = s.get("t", "k");
+  ASSERT_TRUE(got.is_ok());
+  ASSERT_EQ(got->values.size(), 2u);
+  ASSERT_TRUE(s.put("t", "k", "merged", got->context).is_ok());
+  got = s.get("t", "k");
+  ASSERT_TRUE(got.is_ok());
+  ASSERT_EQ(got->values.size(), 1u);
+  EXPECT_EQ(got->values[0].value, "merged");
+  // A delete with the context removes every sibling it saw.
+  ASSERT_TRUE(s.remove("t", "k", got->context).is_ok());
+  got = s.get("t", "k");
+  ASSERT_TRUE(got.is_ok());
+  EXPECT_TRUE(got->values.empty());
+}
+
+}  // namespace
+}  // namespace tessera::server
