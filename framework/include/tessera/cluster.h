@@ -22,6 +22,8 @@ struct NodeInfo {
 };
 
 // Keys in [start, end) of one table. An empty `end` means "to the end of the table".
+// The bounds live in the placement's own key space: user keys for range placement; 8-byte
+// big-endian tokens (hashes of keys) for the ring, where an empty `table` means every table.
 struct KeyRange {
   Bytes table;
   Bytes start;
@@ -30,12 +32,15 @@ struct KeyRange {
   bool contains(ByteView key) const { return key >= start && (end.empty() || key < end); }
 };
 
-// Who serves a key: for AP placement, the preference list (first N healthy distinct nodes);
-// for CP placement, the range, its replication group and the group's replicas.
+// Who serves a key. AP: `replicas` is every distinct node in ring order from the key; the first
+// `owners` of them are the key's home replicas and the rest are the fallbacks a sloppy quorum
+// takes, in order, when home replicas are down. CP: the range, its replication group, and the
+// group's members (leader first if known), all of them owners.
 struct Location {
   KeyRange range;
   std::string group;              // CP: replication group id; AP: empty
-  std::vector<NodeId> replicas;   // preference order (AP) or group members, leader first if known
+  std::vector<NodeId> replicas;
+  size_t owners = 0;              // REQUIRES: owners <= replicas.size()
 };
 
 // A range whose data must be copied from one owner to another before ownership changes.

@@ -1,0 +1,83 @@
+// The ring placement plugin: consistent hashing with virtual nodes for the AP profile.
+// See hash_ring.h for the ring itself; this file adapts it to the Placement interface and
+// swaps rings atomically when membership changes.
+#include <memory>
+#include <mutex>
+
+#include "hash_ring.h"
+#include "tessera/placement.h"
+#include "tessera/plugin.h"
+
+namespace tessera::ring {
+namespace {
+
+class RingPlacement : public Placement {
+ public:
+  RingPlacement(uint32_t vnodes_per_node, uint32_t replicas)
+      : vnodes_per_node_(vnodes_per_node), replicas_(replicas) {}
+
+  Result<std::vector<RangeMove>> set_members(std::span<const NodeInfo> members) override {
+    auto next = std::make_shared<const HashRing>(members, vnodes_per_node_);
+    std::lock_guard lock(mutex_);
+    std::vector<RangeMove> moves;
+    if (ring_) moves = plan_moves(*ring_, *next, replicas_);
+    ring_ = std::move(next);
+    return moves;
+  }
+
+  Result<Location> locate(ByteView, ByteView key) const override {
+    std::shared_ptr<const HashRing> ring;
+    {
+      std::lock_guard lock(mutex_);
+      ring = ring_;
+    }
+    if (!ring || ring->empty()) return Status::unavailable("the ring has no members");
+    uint64_t token = key_token(key);
+    HashRing::Arc arc = ring->arc_of(token);
+    Location location;
+    // A wrapping arc is split at zero; the location names the half that holds the key.
+    bool wraps = arc.start >= arc.end;
+    location.range.start = (wraps && token < arc.end) ? Bytes() : encode_token(arc.start);
+    location.range.end = (wraps && token >= arc.start) ? Bytes() : encode_token(arc.end);
+    location.replicas = ring->preference_list(token, replicas_);
+    location.owners = std::min<size_t>(replicas_, location.replicas.size());
+    return location;
+  }
+
+ private:
+  const uint32_t vnodes_per_node_;
+  const uint32_t replicas_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const HashRing> ring_;
+};
+
+constexpr ConfigKeySpec kConfigKeys[] = {
+    {"vnodes_per_node", "tokens per node on the ring (default 64, 1..4096)"},
+    {"replicas", "N: home replicas of each key (default 3, 1..16)"},
+};
+
+Result<std::unique_ptr<Placement>> make_ring(const PluginContext&,
+                                             const ConfigSection& config) noexcept {
+  TESSERA_ASSIGN_OR_RETURN(int64_t vnodes, config.get_int("vnodes_per_node", 64, 1, 4096));
+  TESSERA_ASSIGN_OR_RETURN(int64_t replicas, config.get_int("replicas", 3, 1, 16));
+  return std::unique_ptr<Placement>(std::make_unique<RingPlacement>(
+      static_cast<uint32_t>(vnodes), static_cast<uint32_t>(replicas)));
+}
+
+}  // namespace
+
+extern const PluginDescriptor ring_descriptor;
+const PluginDescriptor ring_descriptor{
+    .abi_version = kPluginAbiVersion,
+    .kind = PluginKind::kPlacement,
+    .name = "ring",
+    .version = "1.0.0",
+    .description = "consistent-hash ring with virtual nodes, zone-aware preference lists",
+    .config_keys = kConfigKeys,
+    .config_key_count = std::size(kConfigKeys),
+    .make_placement = make_ring,
+};
+
+}  // namespace tessera::ring
+
+TESSERA_EXPORT_PLUGIN(tessera::ring::ring_descriptor)
