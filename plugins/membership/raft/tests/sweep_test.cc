@@ -18,7 +18,7 @@ ClusterOptions sweep_options(uint64_t seed) {
   ClusterOptions o = default_fault_options();
   // Every other seed is a storm: slow links against short election timeouts, frequent crashes,
   // so that terms change while entries are half replicated (the ground Figure 8 grows on).
-  if (seed % 2 == 0) {
+  if (seed % 2 == 0 && sim::env_u64("TESSERA_NO_STORM", 0) == 0) {
     o.link = sim::LinkConfig{1, 30, 0.05, 0.03, 0.1, 80};
     o.raft.election_ticks = 4;
     o.faults.crash = 0.006;
@@ -31,6 +31,12 @@ ClusterOptions sweep_options(uint64_t seed) {
   }
   o.transfer_chance = 0.002;
   o.membership_chance = 0.004;
+  // Knobs for narrowing a failure down: switch a feature off without editing the test.
+  if (sim::env_u64("TESSERA_NO_MEMBERSHIP", 0) != 0) o.membership_chance = 0.0;
+  if (sim::env_u64("TESSERA_NO_TRANSFER", 0) != 0) o.transfer_chance = 0.0;
+  if (sim::env_u64("TESSERA_NO_COMPACTION", 0) != 0) o.compact_every = 0;
+  if (sim::env_u64("TESSERA_NO_PAUSE", 0) != 0) o.faults.pause = 0.0;
+  if (sim::env_u64("TESSERA_NO_DRIFT", 0) != 0) o.faults.drift = 0.0;
   return o;
 }
 

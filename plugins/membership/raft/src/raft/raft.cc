@@ -197,7 +197,8 @@ Proposal Raft::propose(std::string data) {
     return {Outcome::kBusy, 0, 0};
   }
   append_entry(EntryType::kNormal, std::move(data));
-  broadcast_append(false);
+  // Appends go out at the next ready(): every proposal made in between rides in one message.
+  append_pending_ = true;
   return {Outcome::kOk, log_.last_index(), term_};
 }
 
@@ -213,7 +214,7 @@ Proposal Raft::propose_conf_change(const ConfChange& change) {
   std::optional<ConfState> next = apply_conf_change(conf_, change);
   if (!next) return {Outcome::kInvalid, 0, 0};
   append_entry(EntryType::kConfChange, encode_conf_state(*next));
-  broadcast_append(false);
+  append_pending_ = true;
   return {Outcome::kOk, log_.last_index(), term_};
 }
 
@@ -251,13 +252,18 @@ void Raft::compact(Index index, std::string data) {
 }
 
 bool Raft::has_ready() const {
-  return pending_snapshot_ != nullptr || log_.unstable_from() <= log_.last_index() ||
+  return append_pending_ || pending_snapshot_ != nullptr ||
+         log_.unstable_from() <= log_.last_index() ||
          hard_state() != persisted_hard_state_ || !outbox_.empty() ||
          log_.applied() < log_.committed() || !read_states_.empty() || !reads_failed_.empty();
 }
 
 Ready Raft::ready() {
   RAFT_ASSERT(!ready_outstanding_);
+  if (append_pending_) {
+    append_pending_ = false;
+    if (role_ == Role::kLeader) broadcast_append(false);
+  }
   Ready rd;
   rd.snapshot = pending_snapshot_;
   for (Index i = log_.unstable_from(); i <= log_.last_index(); ++i) {

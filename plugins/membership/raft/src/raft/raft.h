@@ -177,8 +177,7 @@ class Raft {
   std::vector<uint64_t> reads_failed_;
   HardState persisted_hard_state_;
   bool ready_outstanding_ = false;
-  Index ready_last_entry_ = 0;
-  Index ready_applied_to_ = 0;
+  bool append_pending_ = false;  // proposals since the last ready() await one broadcast
   std::vector<Index> scratch_;
 };
 

@@ -73,6 +73,12 @@ uint64_t Checker::on_apply(NodeId node, Index expected, const Entry& entry,
   return chain;
 }
 
+Index Checker::commit_max_before(Term term) const {
+  Index i = commit_max();
+  while (i > 0 && committed_[i].commit_term >= term) --i;
+  return i;
+}
+
 void Checker::on_leader(NodeId node, Term term) {
   auto [it, added] = leader_by_term_.try_emplace(term, node);
   if (!added && it->second != node) {

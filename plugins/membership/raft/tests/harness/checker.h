@@ -5,7 +5,10 @@
 // whole log prefixes. Checked:
 //   - election safety: at most one leader per term;
 //   - log matching: two persisted entries with the same index and term have equal prefixes;
-//   - leader completeness: a node that becomes leader holds every entry committed so far;
+//   - leader completeness: a node that becomes leader of term T holds every entry committed by
+//     a leader of a term before T (a leader of a stale term, elected by vote responses that
+//     arrive late, may lack entries committed in later terms: that is allowed, and it cannot
+//     commit anything);
 //   - state-machine safety: every node applies exactly the committed sequence, in order;
 //   - durability: the highest committed entry is on the disks of enough voters that no
 //     crash pattern the group tolerates can lose it.
@@ -37,8 +40,11 @@ class Checker {
   bool committed_chain(Index index, uint64_t* chain) const;
   Term committed_term(Index index) const;
   // A node's commit index moved from `from` to `to`; `entry_at(i)` gives its entries.
+  // `term` is the node's term when it was seen committing (the first to commit an index is its
+  // leader, so this records the term in which the entry was committed).
   template <class EntryAt>
-  void on_commit(NodeId node, Index from, Index to, uint64_t from_chain, EntryAt entry_at);
+  void on_commit(NodeId node, Term term, Index from, Index to, uint64_t from_chain,
+                 EntryAt entry_at);
   // A node installed or restored a snapshot covering up to (index, term).
   void on_snapshot(NodeId node, Index index, Term term);
   // A node applied `entry`; `applied_chain` is its running chain before the entry.
@@ -46,6 +52,8 @@ class Checker {
   void on_leader(NodeId node, Term term);
 
   Index commit_max() const { return committed_.empty() ? 0 : committed_.size() - 1; }
+  // The highest index committed in a term before `term`.
+  Index commit_max_before(Term term) const;
   const ConfState& committed_conf() const { return committed_conf_; }
   void fail(std::string what);
   const std::string& error() const { return error_; }
@@ -54,6 +62,7 @@ class Checker {
   struct Committed {
     Term term = 0;
     uint64_t chain = 0;
+    Term commit_term = 0;
   };
   std::vector<Committed> committed_;  // by index; [0] is the empty prefix
   std::unordered_map<uint64_t, uint64_t> chain_by_entry_;  // (index, term) key -> chain
@@ -63,7 +72,7 @@ class Checker {
 };
 
 template <class EntryAt>
-void Checker::on_commit(NodeId node, Index from, Index to, uint64_t from_chain,
+void Checker::on_commit(NodeId node, Term term, Index from, Index to, uint64_t from_chain,
                         EntryAt entry_at) {
   uint64_t chain = from_chain;
   for (Index i = from + 1; i <= to; ++i) {
@@ -82,7 +91,7 @@ void Checker::on_commit(NodeId node, Index from, Index to, uint64_t from_chain,
       fail("commit gap at " + std::to_string(i));
       return;
     }
-    committed_.push_back(Committed{e.term, chain});
+    committed_.push_back(Committed{e.term, chain, term});
     if (e.type == EntryType::kConfChange) {
       std::optional<ConfState> conf = decode_conf_state(e.data);
       if (conf) committed_conf_ = std::move(*conf);

@@ -39,6 +39,9 @@ ClusterOptions default_fault_options() {
   o.faults.partition = 0.0008;
   o.faults.one_way = 0.0008;
   o.faults.heal = 0.004;
+  o.faults.pause = 0.0005;
+  o.faults.pause_max = 600;  // up to three election timeouts
+  o.faults.drift = 0.2;
   o.faults.crashed_max = 2;
   o.clients = 4;
   o.client_op_chance = 0.9;
@@ -118,14 +121,14 @@ void RaftNode::check() {
                    std::to_string(from));
       return;
     }
-    checker.on_commit(id_, from, commit, chain, [&](Index i) -> const Entry& { return log.at(i); });
+    checker.on_commit(id_, raft_->term(), from, commit, chain, [&](Index i) -> const Entry& { return log.at(i); });
     checked_commit_ = commit;
   }
   if (raft_->role() == Role::kLeader && raft_->term() != leader_checked_term_) {
     leader_checked_term_ = raft_->term();
     checker.on_leader(id_, raft_->term());
-    // Leader completeness: the new leader's log holds every committed entry.
-    const Index m = checker.commit_max();
+    // Leader completeness: the new leader's log holds every entry committed in earlier terms.
+    const Index m = checker.commit_max_before(raft_->term());
     if (m > log.snapshot_index()) {
       uint64_t chain = 0;
       bool known = checker.committed_chain(log.snapshot_index(), &chain);

@@ -122,6 +122,12 @@ class Network {
     return std::nullopt;
   }
 
+  // Puts a popped message back, to be delivered at `at` (a paused receiver gets it later).
+  void redeliver_at(Time at, Envelope<Msg> envelope) {
+    --stats_.delivered;
+    push(at, envelope.from, envelope.to, std::move(envelope.msg));
+  }
+
   size_t in_flight() const { return heap_.size(); }
   const NetworkStats& stats() const { return stats_; }
 

@@ -55,7 +55,13 @@ struct FaultConfig {
   double partition = 0.0;  // split targets into two random sides, both directions
   double one_way = 0.0;    // cut one random directed link
   double heal = 0.0;       // remove every cut
+  double pause = 0.0;      // freeze a target (a long GC pause, a stalled VM): it neither ticks
+                           // nor receives until pause_max later, then resumes where it was
+  Time pause_max = 0;
   size_t crashed_max = 1;  // never more than this many targets down at once
+  // Clock drift: each actor ticks every tick_interval scaled by a factor drawn once from
+  // [1 - drift, 1 + drift], so timers on different nodes disagree as on real machines.
+  double drift = 0.0;
 };
 
 struct RunResult {
@@ -84,7 +90,23 @@ class Simulation {
   uint64_t steps_done() const { return step_; }
   Rng& rng() { return rng_; }
   Network<Msg>& net() { return net_; }
-  void set_faults(FaultConfig faults) { faults_ = std::move(faults); }
+  // Also draws each actor's clock drift; call after add_actor.
+  void set_faults(FaultConfig faults) {
+    faults_ = std::move(faults);
+    for (Slot& slot : slots_) {
+      if (slot.actor == nullptr || faults_.drift <= 0.0) continue;
+      const double factor = 1.0 - faults_.drift +
+                            2.0 * faults_.drift * static_cast<double>(rng_.uniform(1001)) / 1000.0;
+      slot.interval = std::max<Time>(1, static_cast<Time>(static_cast<double>(tick_interval_) * factor));
+    }
+  }
+
+  // Freezes an actor until `until`: no ticks, and messages to it wait.
+  void pause(EndpointId id, Time until) {
+    Slot& slot = slots_[id];
+    slot.paused_until = std::max(slot.paused_until, until);
+    slot.next_tick = std::max(slot.next_tick, until);
+  }
   const FaultConfig& faults() const { return faults_; }
 
   // REQUIRES: id < endpoints_count; actor outlives the simulation.
@@ -92,6 +114,7 @@ class Simulation {
     Slot& slot = slots_[id];
     slot.actor = actor;
     slot.up = true;
+    slot.interval = tick_interval_;
     // Spread tick phases so that actors do not tick in lock step.
     slot.next_tick = now_ + 1 + rng_.uniform(tick_interval_);
   }
@@ -135,6 +158,10 @@ class Simulation {
       if (!envelope) return true;  // it was cut in flight
       Slot& slot = slots_[envelope->to];
       if (slot.actor == nullptr || !slot.up) return true;  // lost at a dead process
+      if (slot.paused_until > now_) {
+        net_.redeliver_at(slot.paused_until, std::move(*envelope));
+        return true;
+      }
       Env<Msg> env{now_, envelope->to, net_, rng_};
       slot.actor->on_message(env, envelope->from, std::move(envelope->msg));
       return true;
@@ -142,7 +169,7 @@ class Simulation {
     if (!tick_at) return false;
     now_ = std::max(now_, *tick_at);
     Slot& slot = slots_[ticker];
-    slot.next_tick = now_ + tick_interval_;
+    slot.next_tick = now_ + slot.interval;
     Env<Msg> env{now_, ticker, net_, rng_};
     slot.actor->on_tick(env);
     return true;
@@ -171,6 +198,8 @@ class Simulation {
     Actor<Msg>* actor = nullptr;
     bool up = false;
     Time next_tick = 0;
+    Time interval = 1;
+    Time paused_until = 0;
   };
 
   bool maybe_fault() {
@@ -199,6 +228,10 @@ class Simulation {
       EndpointId from = targets[rng_.uniform(targets.size())];
       EndpointId to = targets[rng_.uniform(targets.size())];
       if (from != to) net_.set_cut(from, to, true);
+      return true;
+    }
+    if (rng_.chance(faults_.pause) && faults_.pause_max > 0) {
+      pause(targets[rng_.uniform(targets.size())], now_ + 1 + rng_.uniform(faults_.pause_max));
       return true;
     }
     if (rng_.chance(faults_.heal)) {
