@@ -190,5 +190,32 @@ TEST_F(CliTest, AddressFromEnvironment) {
   EXPECT_EQ(r.out, "from_env\n");
 }
 
+// With vector clocks, blind writes are concurrent: get --all shows every sibling.
+class CliSiblingsTest : public CliTest {
+  std::string config_template() const override {
+    return "[engine]\nplugin = \"memory\"\n\n[conflict]\nplugin = \"vclock\"\n";
+  }
+};
+
+TEST_F(CliSiblingsTest, GetAllPrintsEverySibling) {
+  ASSERT_TRUE(client().create_table("t").is_ok());
+  EXPECT_EXIT_CODE(cli({"put", "t", "k", "first"}), kOk);
+  EXPECT_EXIT_CODE(cli({"put", "t", "k", "second\tvalue"}), kOk);
+
+  test::CommandResult all = cli({"get", "t", "k", "--all"});
+  EXPECT_EXIT_CODE(all, kOk);
+  EXPECT_TRUE(all.out == "first\nsecond\\tvalue\n" || all.out == "second\\tvalue\nfirst\n")
+      << all.out;
+  test::CommandResult raw = cli({"get", "t", "k", "--all", "--raw"});
+  EXPECT_NE(raw.out.find("second\tvalue\n"), std::string::npos) << raw.out;
+
+  // Without --all: one value, and a note on stderr that there are more.
+  test::CommandResult one = cli({"get", "t", "k"});
+  EXPECT_EXIT_CODE(one, kOk);
+  EXPECT_TRUE(one.out == "first" || one.out == "second\tvalue") << one.out;
+  EXPECT_NE(one.err.find("2 concurrent values"), std::string::npos) << one.err;
+}
+
+
 }  // namespace
 }  // namespace tessera::e2e
