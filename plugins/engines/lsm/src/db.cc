@@ -1,0 +1,599 @@
+#include "db.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "wal_format.h"
+#include "wal_reader.h"
+
+namespace tessera::lsm {
+namespace {
+
+// A commit group stops growing at this many bytes; a small leader batch lets fewer bytes join,
+// so that a small write is not held up behind a large group.
+constexpr size_t kGroupBytesMax = 1 << 20;
+constexpr size_t kSmallBatchBytes = 128 << 10;
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t micros_since(Clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+}
+
+Status apply_to_memtable(const WriteBatch& batch, SequenceNumber first, MemTable* mem) {
+  SequenceNumber sequence = first;
+  batch.for_each([&](const WriteBatch::Op& op) {
+    ValueType type =
+        op.kind == WriteBatch::OpKind::kPut ? ValueType::kValue : ValueType::kDeletion;
+    mem->add(sequence++, type, op.key, op.value);
+  });
+  return Status::ok();
+}
+
+}  // namespace
+
+struct LsmEngine::Writer {
+  const WriteBatch* batch = nullptr;  // nullptr: a sync() or flush() request
+  bool sync = false;
+  bool force_flush = false;
+  bool done = false;
+  Status status;
+  std::condition_variable cv;
+};
+
+class LsmEngine::LsmSnapshot final : public Snapshot {
+ public:
+  LsmSnapshot(LsmEngine* engine, SequenceNumber sequence) : engine_(engine), sequence_(sequence) {}
+  ~LsmSnapshot() override { engine_->release_snapshot(sequence_); }
+  SequenceNumber sequence() const { return sequence_; }
+
+ private:
+  LsmEngine* engine_;
+  SequenceNumber sequence_;
+};
+
+LsmEngine::LsmEngine(fs::path dir, const LsmOptions& options)
+    : dir_(std::move(dir)),
+      options_(options),
+      cache_(options.block_cache_bytes_max),
+      versions_(dir_, &cache_) {}
+
+Result<std::unique_ptr<LsmEngine>> LsmEngine::open(const fs::path& dir, const LsmOptions& options) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::io_error(dir.string() + ": create directory: " + ec.message());
+  std::unique_ptr<LsmEngine> engine(new LsmEngine(dir, options));
+  TESSERA_ASSIGN_OR_RETURN(engine->dir_lock_, DirLock::acquire(dir));
+  TESSERA_RETURN_IF_ERROR(engine->recover());
+  engine->bg_thread_ = std::thread([e = engine.get()] { e->background_loop(); });
+  return engine;
+}
+
+LsmEngine::~LsmEngine() {
+  {
+    std::lock_guard lock(mutex_);
+    shutting_down_ = true;
+    shutting_down_flag_.store(true);
+  }
+  bg_work_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  if (wal_ != nullptr) {
+    // A clean close leaves nothing unsynced behind (unless syncing is switched off).
+    if (options_.wal_sync != WalSync::kNone) (void)wal_->sync();
+    (void)wal_->close();
+  }
+}
+
+// ---- Recovery ---------------------------------------------------------------------------
+
+Status LsmEngine::replay_log(const fs::path& path, std::shared_ptr<MemTable>* mem,
+                             VersionEdit* edit, SequenceNumber* max_sequence) {
+  TableEnv env = table_env();
+  auto summary = read_log_file(path, TailPolicy::kTolerateTornTail, [&](ByteView payload) {
+    if (payload.size() < 8) return Status::corruption("WAL record too short");
+    SequenceNumber first = decode_fixed64_le(payload.data());
+    auto batch = WriteBatch::from_rep(payload.substr(8));
+    if (!batch.is_ok()) return batch.status();
+    TESSERA_RETURN_IF_ERROR(apply_to_memtable(*batch, first, mem->get()));
+    if (batch->count() > 0) *max_sequence = std::max(*max_sequence, first + batch->count() - 1);
+    if ((*mem)->memory_usage() > options_.memtable_bytes_max) {
+      auto iter = MemTable::new_iterator(*mem);
+      uint64_t bytes = 0;
+      TESSERA_ASSIGN_OR_RETURN(auto file, build_table(iter.get(), env, &bytes));
+      if (file != nullptr) edit->added_files.emplace_back(0, std::move(file));
+      *mem = std::make_shared<MemTable>();
+    }
+    return Status::ok();
+  });
+  if (!summary.is_ok()) return summary.status();
+  recovered_dropped_bytes_ += summary->dropped_bytes;
+  return Status::ok();
+}
+
+Status LsmEngine::recover() {
+  TESSERA_RETURN_IF_ERROR(versions_.recover());
+  std::vector<uint64_t> logs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    uint64_t number;
+    if (parse_file_name(entry.path().filename().string(), &number) == FileKind::kLog &&
+        number >= versions_.log_number()) {
+      logs.push_back(number);
+    }
+  }
+  if (ec) return Status::io_error(dir_.string() + ": list directory: " + ec.message());
+  std::sort(logs.begin(), logs.end());
+  // File numbers must move past every WAL found, even one the manifest did not know about.
+  while (!logs.empty() && versions_.new_file_number() <= logs.back()) {
+  }
+  VersionEdit edit;
+  auto mem = std::make_shared<MemTable>();
+  SequenceNumber max_sequence = versions_.last_sequence();
+  for (uint64_t number : logs) {
+    TESSERA_RETURN_IF_ERROR(replay_log(log_file_path(dir_, number), &mem, &edit, &max_sequence));
+  }
+  if (mem->entry_count() > 0) {
+    auto iter = MemTable::new_iterator(mem);
+    uint64_t bytes = 0;
+    TESSERA_ASSIGN_OR_RETURN(auto file, build_table(iter.get(), table_env(), &bytes));
+    if (file != nullptr) edit.added_files.emplace_back(0, std::move(file));
+  }
+  versions_.set_last_sequence(max_sequence);
+  wal_number_ = versions_.new_file_number();
+  TESSERA_ASSIGN_OR_RETURN(wal_, WalWriter::create(log_file_path(dir_, wal_number_)));
+  edit.log_number = wal_number_;
+  {
+    std::lock_guard lock(mutex_);
+    TESSERA_RETURN_IF_ERROR(versions_.log_and_apply(&edit));
+  }
+  mem_ = std::make_shared<MemTable>();
+  remove_obsolete_files();
+  return Status::ok();
+}
+
+void LsmEngine::remove_obsolete_files() {
+  std::set<uint64_t> live;
+  for (const auto& files : versions_.current()->levels) {
+    for (const auto& f : files) live.insert(f->number);
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    uint64_t number;
+    bool remove = false;
+    switch (parse_file_name(entry.path().filename().string(), &number)) {
+      case FileKind::kLog:
+        remove = number < versions_.log_number();
+        break;
+      case FileKind::kTable:
+        remove = live.count(number) == 0;
+        break;
+      case FileKind::kManifest:
+        remove = number != versions_.manifest_number();
+        break;
+      case FileKind::kTemp:
+        remove = true;
+        break;
+      default:
+        break;
+    }
+    std::error_code remove_ec;
+    if (remove) fs::remove(entry.path(), remove_ec);  // a leftover is retried next open
+  }
+}
+
+TableEnv LsmEngine::table_env() {
+  TableEnv env;
+  env.dir = dir_;
+  env.table = options_.table;
+  env.target_file_bytes = options_.compaction.target_file_bytes;
+  env.cache = &cache_;
+  env.new_file_number = [this] {
+    std::lock_guard lock(mutex_);
+    return versions_.new_file_number();
+  };
+  env.shutting_down = [this] { return shutting_down_flag_.load(); };
+  return env;
+}
+
+// ---- Writes -----------------------------------------------------------------------------
+
+Status LsmEngine::write(const WriteOptions& options, const WriteBatch& batch) {
+  bool sync = options.sync || options_.wal_sync == WalSync::kAlways;
+  if (batch.empty() && !sync) return Status::ok();
+  Writer w;
+  w.batch = &batch;
+  w.sync = sync;
+  return write_writer(&w);
+}
+
+Status LsmEngine::sync() {
+  Writer w;
+  w.sync = true;
+  return write_writer(&w);
+}
+
+Status LsmEngine::flush() {
+  Writer w;
+  w.force_flush = true;
+  TESSERA_RETURN_IF_ERROR(write_writer(&w));
+  std::unique_lock lock(mutex_);
+  bg_done_cv_.wait(lock, [&] { return imm_ == nullptr || !bg_error_.is_ok(); });
+  return bg_error_;
+}
+
+Status LsmEngine::wait_for_compactions() {
+  std::unique_lock lock(mutex_);
+  bg_done_cv_.wait(lock, [&] { return !bg_error_.is_ok() || (!background_work_due() && !bg_busy_); });
+  return bg_error_;
+}
+
+Status LsmEngine::write_writer(Writer* w) {
+  std::unique_lock lock(mutex_);
+  writers_.push_back(w);
+  while (!w->done && w != writers_.front()) w->cv.wait(lock);
+  if (w->done) return w->status;
+
+  Status status = make_room_for_write(lock, w->force_flush);
+  if (status.is_ok() && w->sync && options_.group_commit_window_us > 0 &&
+      options_.wal_sync != WalSync::kNone) {
+    // Let more writers queue up behind this leader so they share its fsync.
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::microseconds(options_.group_commit_window_us));
+    lock.lock();
+  }
+  Writer* last_writer = w;
+  if (status.is_ok()) {
+    // Build the group: the leader's batch plus followers that fit.
+    WriteBatch group_storage;
+    const WriteBatch* group = w->batch;
+    size_t group_bytes = w->batch != nullptr ? w->batch->byte_size() : 0;
+    size_t limit = group_bytes <= kSmallBatchBytes ? group_bytes + kSmallBatchBytes
+                                                   : kGroupBytesMax;
+    bool need_sync = w->sync;
+    for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+      Writer* f = *it;
+      if (f->force_flush) break;
+      if (f->sync && !w->sync) break;  // a non-syncing leader cannot carry a syncing follower
+      size_t bytes = f->batch != nullptr ? f->batch->byte_size() : 0;
+      if (group_bytes + bytes > limit) break;
+      if (bytes > 0) {
+        if (group != &group_storage) {
+          if (group != nullptr) group_storage.append(*group);
+          group = &group_storage;
+        }
+        group_storage.append(*f->batch);
+      }
+      group_bytes += bytes;
+      need_sync = need_sync || f->sync;
+      last_writer = f;
+    }
+    SequenceNumber first = versions_.last_sequence() + 1;
+    size_t count = group != nullptr ? group->count() : 0;
+    std::shared_ptr<MemTable> mem = mem_;
+    // Only the leader touches the WAL and inserts into the memtable, so the mutex can be
+    // released for the slow part; followers wait on their condition variables.
+    lock.unlock();
+    if (count > 0) {
+      Bytes record;
+      record.reserve(8 + group->byte_size());
+      put_fixed64_le(&record, first);
+      record.append(group->rep());
+      status = wal_->add_record(record);
+      wal_bytes_written_ += record.size() + kRecordHeaderBytes;
+      user_bytes_written_ += group->byte_size();
+    }
+    if (status.is_ok() && need_sync && options_.wal_sync != WalSync::kNone) {
+      status = wal_->sync();
+      ++wal_syncs_;
+    }
+    if (status.is_ok() && count > 0) status = apply_to_memtable(*group, first, mem.get());
+    ++write_groups_;
+    lock.lock();
+    if (!status.is_ok()) {
+      bg_error_ = status;  // the WAL may hold a partial record: refuse further writes
+    } else if (count > 0) {
+      versions_.set_last_sequence(first + count - 1);
+    }
+  }
+  while (true) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready != w) {
+      ready->status = status;
+      ready->done = true;
+      ready->cv.notify_one();
+    }
+    if (ready == last_writer) break;
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return status;
+}
+
+Status LsmEngine::make_room_for_write(std::unique_lock<std::mutex>& lock, bool force) {
+  bool allow_delay = !force;
+  while (true) {
+    if (!bg_error_.is_ok()) return bg_error_;
+    size_t l0_files = versions_.current()->levels[0].size();
+    if (allow_delay && l0_files >= static_cast<size_t>(options_.l0_slowdown_trigger)) {
+      // Spread the wait over many writes instead of one long stop.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      lock.lock();
+      allow_delay = false;
+      ++stall_count_;
+      stall_micros_ += 1000;
+      continue;
+    }
+    if (!force && mem_->memory_usage() <= options_.memtable_bytes_max) return Status::ok();
+    if (force && mem_->entry_count() == 0) return Status::ok();
+    if (imm_ != nullptr || l0_files >= static_cast<size_t>(options_.l0_stop_trigger)) {
+      auto start = Clock::now();
+      ++stall_count_;
+      bg_work_cv_.notify_one();
+      bg_done_cv_.wait(lock);
+      stall_micros_ += micros_since(start);
+      continue;
+    }
+    TESSERA_RETURN_IF_ERROR(switch_memtable());
+    force = false;
+    bg_work_cv_.notify_one();
+  }
+}
+
+Status LsmEngine::switch_memtable() {
+  // Writes in the old WAL that were not synced become durable with the flush; but sync() after
+  // this point must cover them too, so sync before leaving the file behind.
+  if (options_.wal_sync != WalSync::kNone) TESSERA_RETURN_IF_ERROR(wal_->sync());
+  uint64_t number = versions_.new_file_number();
+  TESSERA_ASSIGN_OR_RETURN(auto wal, WalWriter::create(log_file_path(dir_, number)));
+  Status closed = wal_->close();
+  if (!closed.is_ok()) return closed;
+  wal_ = std::move(wal);
+  wal_number_ = number;
+  imm_ = std::move(mem_);
+  has_imm_.store(true);
+  mem_ = std::make_shared<MemTable>();
+  return Status::ok();
+}
+
+// ---- Background work --------------------------------------------------------------------
+
+bool LsmEngine::background_work_due() const {
+  return imm_ != nullptr ||
+         compaction_score(*versions_.current(), options_.compaction) >= 1.0;
+}
+
+void LsmEngine::background_loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    bg_work_cv_.wait(lock, [&] {
+      return shutting_down_ || (bg_error_.is_ok() && background_work_due());
+    });
+    if (shutting_down_) break;
+    bg_busy_ = true;
+    Status status = imm_ != nullptr ? flush_imm(lock) : compact_once(lock);
+    bg_busy_ = false;
+    if (!status.is_ok() && !shutting_down_) bg_error_ = status;
+    bg_done_cv_.notify_all();
+  }
+  bg_done_cv_.notify_all();
+}
+
+Status LsmEngine::flush_imm(std::unique_lock<std::mutex>& lock) {
+  std::shared_ptr<MemTable> imm = imm_;
+  uint64_t log_number = wal_number_;  // the WAL that began with the current memtable
+  TableEnv env = table_env();
+  lock.unlock();
+  auto iter = MemTable::new_iterator(imm);
+  uint64_t bytes = 0;
+  auto file = build_table(iter.get(), env, &bytes);
+  lock.lock();
+  if (!file.is_ok()) return file.status();
+  VersionEdit edit;
+  if (*file != nullptr) edit.added_files.emplace_back(0, *file);
+  edit.log_number = log_number;
+  TESSERA_RETURN_IF_ERROR(versions_.log_and_apply(&edit));
+  flush_bytes_written_ += bytes;
+  ++flushes_;
+  imm_.reset();
+  has_imm_.store(false);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    uint64_t number;
+    if (parse_file_name(entry.path().filename().string(), &number) == FileKind::kLog &&
+        number < log_number) {
+      fs::remove(entry.path(), ec);
+    }
+  }
+  bg_done_cv_.notify_all();
+  return Status::ok();
+}
+
+Status LsmEngine::compact_once(std::unique_lock<std::mutex>& lock) {
+  auto compaction =
+      pick_compaction(versions_.current(), options_.compaction, &compact_pointers_);
+  if (!compaction) return Status::ok();
+  VersionEdit edit;
+  if (compaction->trivial_move()) {
+    const auto& file = compaction->inputs[0].front();
+    edit.deleted_files.emplace_back(compaction->level, file->number);
+    edit.added_files.emplace_back(compaction->level + 1, file);
+    return versions_.log_and_apply(&edit);
+  }
+  SequenceNumber smallest = smallest_snapshot();
+  TableEnv env = table_env();
+  env.between_keys = [this] {
+    // A frozen memtable waiting behind a long compaction would stall writers: flush it first.
+    if (!has_imm_.load()) return;
+    std::unique_lock inner(mutex_);
+    if (imm_ == nullptr) return;
+    Status status = flush_imm(inner);
+    if (!status.is_ok() && bg_error_.is_ok()) bg_error_ = status;
+  };
+  lock.unlock();
+  CompactionStats stats;
+  Status status = run_compaction(*compaction, smallest, env, &edit, &stats);
+  lock.lock();
+  if (!status.is_ok()) return shutting_down_ ? Status::ok() : status;
+  compaction_bytes_read_ += stats.bytes_read;
+  compaction_bytes_written_ += stats.bytes_written;
+  ++compactions_;
+  return versions_.log_and_apply(&edit);
+}
+
+// ---- Reads ------------------------------------------------------------------------------
+
+Result<std::optional<Bytes>> LsmEngine::get(const ReadOptions& options, ByteView key) {
+  std::shared_ptr<MemTable> mem, imm;
+  std::shared_ptr<const Version> version;
+  SequenceNumber sequence;
+  {
+    std::lock_guard lock(mutex_);
+    mem = mem_;
+    imm = imm_;
+    version = versions_.current();
+    sequence = options.snapshot != nullptr
+                   ? static_cast<const LsmSnapshot*>(options.snapshot)->sequence()
+                   : versions_.last_sequence();
+  }
+  for (const MemTable* table : {mem.get(), imm.get()}) {
+    if (table == nullptr) continue;
+    if (auto found = table->get(key, sequence)) {
+      if (found->deleted) return std::optional<Bytes>();
+      return std::optional<Bytes>(std::move(found->value));
+    }
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto found, version->get(key, sequence));
+  if (!found || found->deleted) return std::optional<Bytes>();
+  return std::optional<Bytes>(std::move(found->value));
+}
+
+std::unique_ptr<Iterator> LsmEngine::new_iterator(const IteratorOptions& options) {
+  std::vector<std::unique_ptr<InternalIterator>> children;
+  SequenceNumber sequence;
+  std::shared_ptr<const Version> version;
+  {
+    std::lock_guard lock(mutex_);
+    children.push_back(MemTable::new_iterator(mem_));
+    if (imm_ != nullptr) children.push_back(MemTable::new_iterator(imm_));
+    version = versions_.current();
+    sequence = options.snapshot != nullptr
+                   ? static_cast<const LsmSnapshot*>(options.snapshot)->sequence()
+                   : versions_.last_sequence();
+  }
+  version->add_iterators(&children, true);
+  return new_db_iterator(new_merging_iterator(std::move(children)), sequence,
+                         options.upper_bound);
+}
+
+std::unique_ptr<Snapshot> LsmEngine::snapshot() {
+  std::lock_guard lock(mutex_);
+  SequenceNumber sequence = versions_.last_sequence();
+  snapshots_.insert(sequence);
+  return std::make_unique<LsmSnapshot>(this, sequence);
+}
+
+void LsmEngine::release_snapshot(SequenceNumber sequence) {
+  std::lock_guard lock(mutex_);
+  auto it = snapshots_.find(sequence);
+  TESSERA_ASSERT(it != snapshots_.end(), "released a snapshot twice");
+  snapshots_.erase(it);
+}
+
+SequenceNumber LsmEngine::smallest_snapshot() const {
+  return snapshots_.empty() ? versions_.last_sequence() : *snapshots_.begin();
+}
+
+Result<uint64_t> LsmEngine::approximate_size(ByteView start, ByteView end) {
+  std::shared_ptr<MemTable> mem, imm;
+  std::shared_ptr<const Version> version;
+  {
+    std::lock_guard lock(mutex_);
+    mem = mem_;
+    imm = imm_;
+    version = versions_.current();
+  }
+  Bytes start_key = make_internal_key(start, kSequenceMax, kValueTypeForSeek);
+  Bytes end_key = make_internal_key(end, kSequenceMax, kValueTypeForSeek);
+  auto in_range = [&](ByteView user_key) { return end.empty() || user_key < end; };
+  uint64_t bytes = 0;
+  for (const auto& files : version->levels) {
+    for (const auto& f : files) {
+      if (!in_range(user_key_of(f->smallest)) || user_key_of(f->largest) < start) continue;
+      uint64_t from = f->table->approximate_offset(start_key);
+      uint64_t to = end.empty() ? f->file_bytes : f->table->approximate_offset(end_key);
+      // A range inside one block has equal offsets; count the block it lies in.
+      bytes += to > from ? to - from : std::min<uint64_t>(f->file_bytes, options_.table.block_bytes);
+    }
+  }
+  // Memtables are counted entry by entry: they are bounded by memtable_bytes_max.
+  for (const auto& table : {mem, imm}) {
+    if (table == nullptr) continue;
+    auto iter = MemTable::new_iterator(table);
+    for (iter->seek(start_key); iter->valid() && in_range(user_key_of(iter->key())); iter->next()) {
+      bytes += iter->key().size() + iter->value().size();
+    }
+  }
+  return bytes;
+}
+
+std::vector<int> LsmEngine::files_per_level() const {
+  auto version = versions_.current();
+  std::vector<int> counts;
+  for (const auto& files : version->levels) counts.push_back(static_cast<int>(files.size()));
+  return counts;
+}
+
+EngineStats LsmEngine::stats() {
+  std::shared_ptr<const Version> version;
+  size_t mem_bytes = 0;
+  size_t snapshot_count = 0;
+  {
+    std::lock_guard lock(mutex_);
+    version = versions_.current();
+    mem_bytes = mem_->memory_usage() + (imm_ != nullptr ? imm_->memory_usage() : 0);
+    snapshot_count = snapshots_.size();
+  }
+  EngineStats s;
+  auto d = [](uint64_t v) { return static_cast<double>(v); };
+  uint64_t user = user_bytes_written_.load();
+  uint64_t wal = wal_bytes_written_.load();
+  uint64_t tables = flush_bytes_written_.load() + compaction_bytes_written_.load();
+  s["bytes_written"] = d(user);
+  s["wal_bytes_written"] = d(wal);
+  s["flush_bytes_written"] = d(flush_bytes_written_.load());
+  s["compaction_bytes_read"] = d(compaction_bytes_read_.load());
+  s["compaction_bytes_written"] = d(compaction_bytes_written_.load());
+  // Bytes the engine wrote to disk (WAL and tables) per byte the user wrote.
+  s["write_amplification"] = user > 0 ? d(wal + tables) / d(user) : 0.0;
+  uint64_t total = version->total_bytes();
+  uint64_t bottom = 0;
+  for (int level = kNumLevels - 1; level >= 0 && bottom == 0; --level) {
+    bottom = version->level_bytes(level);
+  }
+  // Table bytes per byte of live data, estimating live data as the deepest non-empty level
+  // (which holds at most one version of each key it has).
+  s["space_amplification"] = bottom > 0 ? d(total) / d(bottom) : 0.0;
+  s["table_bytes"] = d(total);
+  for (int level = 0; level < kNumLevels; ++level) {
+    s["level" + std::to_string(level) + "_files"] = d(version->levels[level].size());
+    s["level" + std::to_string(level) + "_bytes"] = d(version->level_bytes(level));
+  }
+  s["memtable_bytes"] = d(mem_bytes);
+  s["block_cache_bytes"] = d(cache_.usage_bytes());
+  s["block_cache_hits"] = d(cache_.hits());
+  s["block_cache_misses"] = d(cache_.misses());
+  s["wal_syncs"] = d(wal_syncs_.load());
+  s["write_groups"] = d(write_groups_.load());
+  s["flushes"] = d(flushes_.load());
+  s["compactions"] = d(compactions_.load());
+  s["write_stalls"] = d(stall_count_.load());
+  s["write_stall_micros"] = d(stall_micros_.load());
+  s["snapshots"] = d(snapshot_count);
+  s["last_sequence"] = d(versions_.last_sequence());
+  s["recovered_torn_tail_bytes"] = d(recovered_dropped_bytes_.load());
+  return s;
+}
+
+}  // namespace tessera::lsm

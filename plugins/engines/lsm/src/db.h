@@ -1,0 +1,126 @@
+// LsmEngine: the log-structured merge-tree engine (the `lsm` plugin).
+//
+// Write path: a writer joins a queue; the writer at the front (the leader) takes the batches
+// queued behind it (up to kGroupBytesMax), gives them consecutive sequence numbers, appends them
+// to the WAL as one record, fsyncs once if any of them asked for it, inserts them into the
+// memtable and wakes the others (group commit, after LevelDB's DBImpl::Write). A full memtable is
+// frozen (immutable) and a new WAL begins; the background thread writes the frozen memtable to a
+// level-0 table, records it in the manifest and deletes the old WAL.
+//
+// Read path: memtable, frozen memtable, then tables level by level (bloom filter first), at the
+// sequence of the read's snapshot (or the latest). Iterators merge all sources at a fixed
+// sequence and hold every source they read alive.
+//
+// Background: one thread flushes frozen memtables (first) and runs leveled compactions
+// (compaction.h). Writers are delayed 1 ms each once level 0 reaches l0_slowdown_trigger files
+// and wait once it reaches l0_stop_trigger or while a frozen memtable is still being flushed.
+//
+// Errors: a failed WAL or manifest write makes the engine refuse later writes with that error
+// (state on disk is unknown); reads continue.
+// Thread-safety: every Engine method may be called concurrently. Lock order: mutex_ before the
+// block cache's shard mutexes and VersionSet's current-pointer mutex.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "block_cache.h"
+#include "compaction.h"
+#include "memtable.h"
+#include "options.h"
+#include "tessera/engine.h"
+#include "version_set.h"
+#include "wal_writer.h"
+
+namespace tessera::lsm {
+
+class LsmEngine final : public Engine {
+ public:
+  // Opens (creating if empty) the engine in `dir`, replaying the manifest and the WAL.
+  // Busy when another engine holds the directory; Corruption naming the file on bad bytes.
+  static Result<std::unique_ptr<LsmEngine>> open(const fs::path& dir, const LsmOptions& options);
+  ~LsmEngine() override;
+
+  Result<std::optional<Bytes>> get(const ReadOptions& options, ByteView key) override;
+  Status write(const WriteOptions& options, const WriteBatch& batch) override;
+  std::unique_ptr<Iterator> new_iterator(const IteratorOptions& options) override;
+  std::unique_ptr<Snapshot> snapshot() override;
+  Status sync() override;
+  Result<uint64_t> approximate_size(ByteView start, ByteView end) override;
+  EngineStats stats() override;
+
+  // Freezes the memtable (if it has entries) and waits until it is flushed. For tests and tools.
+  Status flush();
+  // Waits until no flush or compaction is due. For tests and tools.
+  Status wait_for_compactions();
+  // Files per level of the current version.
+  std::vector<int> files_per_level() const;
+
+ private:
+  struct Writer;
+  class LsmSnapshot;
+
+  LsmEngine(fs::path dir, const LsmOptions& options);
+  Status recover();
+  Status replay_log(const fs::path& path, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
+                    SequenceNumber* max_sequence);
+  void remove_obsolete_files();
+  Status write_writer(Writer* w);
+  Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force);
+  Status switch_memtable();
+  void background_loop();
+  bool background_work_due() const;
+  Status flush_imm(std::unique_lock<std::mutex>& lock);
+  Status compact_once(std::unique_lock<std::mutex>& lock);
+  void release_snapshot(SequenceNumber sequence);
+  SequenceNumber smallest_snapshot() const;
+  TableEnv table_env();
+
+  const fs::path dir_;
+  const LsmOptions options_;
+  std::unique_ptr<DirLock> dir_lock_;
+  BlockCache cache_;
+  VersionSet versions_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable bg_work_cv_;  // wakes the background thread
+  std::condition_variable bg_done_cv_;  // background progress: wakes stalled writers
+  std::deque<Writer*> writers_;
+  std::shared_ptr<MemTable> mem_;
+  std::shared_ptr<MemTable> imm_;
+  std::atomic<bool> has_imm_{false};
+  std::unique_ptr<WalWriter> wal_;
+  uint64_t wal_number_ = 0;
+  std::multiset<SequenceNumber> snapshots_;
+  std::array<Bytes, kNumLevels> compact_pointers_;
+  Status bg_error_;
+  bool bg_busy_ = false;
+  bool shutting_down_ = false;
+  std::atomic<bool> shutting_down_flag_{false};
+  std::thread bg_thread_;
+
+  // Counters for stats(); atomics so that stats() needs no lock for them.
+  std::atomic<uint64_t> user_bytes_written_{0};
+  std::atomic<uint64_t> wal_bytes_written_{0};
+  std::atomic<uint64_t> wal_syncs_{0};
+  std::atomic<uint64_t> write_groups_{0};
+  std::atomic<uint64_t> flush_bytes_written_{0};
+  std::atomic<uint64_t> compaction_bytes_read_{0};
+  std::atomic<uint64_t> compaction_bytes_written_{0};
+  std::atomic<uint64_t> compactions_{0};
+  std::atomic<uint64_t> flushes_{0};
+  std::atomic<uint64_t> stall_count_{0};
+  std::atomic<uint64_t> stall_micros_{0};
+  std::atomic<uint64_t> recovered_dropped_bytes_{0};
+};
+
+// Wraps an internal iterator as the engine's user-facing iterator at `sequence`.
+std::unique_ptr<Iterator> new_db_iterator(std::unique_ptr<InternalIterator> internal,
+                                          SequenceNumber sequence,
+                                          std::optional<Bytes> upper_bound);
+
+}  // namespace tessera::lsm

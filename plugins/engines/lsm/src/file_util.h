@@ -1,0 +1,100 @@
+// Files of the engine's data directory and the few POSIX calls the engine makes on them.
+//
+// Directory layout:
+//   CURRENT            name of the live manifest, replaced atomically (write tmp, fsync, rename)
+//   MANIFEST-<n>       append-only log of version edits (manifest.h)
+//   <n>.log            write-ahead log (wal_writer.h)
+//   <n>.sst            sorted table (table_builder.h)
+//   LOCK               flock()ed by the engine that has the directory open
+// <n> is a file number, six or more decimal digits, never reused within a directory.
+//
+// Every error is a Status naming the file and the failed call.
+// Thread-safety: a WritableFile is used by one thread at a time; the functions are reentrant.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "tessera/bytes.h"
+#include "tessera/status.h"
+
+namespace tessera::lsm {
+
+namespace fs = std::filesystem;
+
+enum class FileKind { kLog, kTable, kManifest, kCurrent, kLock, kTemp, kUnknown };
+
+fs::path log_file_path(const fs::path& dir, uint64_t number);
+fs::path table_file_path(const fs::path& dir, uint64_t number);
+fs::path manifest_file_path(const fs::path& dir, uint64_t number);
+// Kind and number of a file name in the data directory.
+FileKind parse_file_name(const std::string& name, uint64_t* number);
+
+Status errno_status(const std::string& context, int error);
+
+// An append-only file. Appends go straight to the kernel (one write() per append), so data that
+// append() accepted survives a crash of the process, and sync() makes it survive a crash of the
+// machine.
+class WritableFile {
+ public:
+  static Result<std::unique_ptr<WritableFile>> create(const fs::path& path);
+  ~WritableFile();
+  WritableFile(const WritableFile&) = delete;
+  WritableFile& operator=(const WritableFile&) = delete;
+
+  Status append(ByteView data);
+  // fdatasync(): the data and the size, not the other metadata.
+  Status sync();
+  Status close();
+  uint64_t size() const { return size_; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  WritableFile(fs::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  fs::path path_;
+  int fd_;
+  uint64_t size_ = 0;
+};
+
+// A file opened for positional reads (SSTables). Thread-safe: pread only.
+class RandomAccessFile {
+ public:
+  static Result<std::unique_ptr<RandomAccessFile>> open(const fs::path& path);
+  ~RandomAccessFile();
+  RandomAccessFile(const RandomAccessFile&) = delete;
+  RandomAccessFile& operator=(const RandomAccessFile&) = delete;
+
+  // Reads exactly n bytes at offset into buf; Corruption when the file is shorter.
+  Status read(uint64_t offset, size_t n, char* buf) const;
+  uint64_t size() const { return size_; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  RandomAccessFile(fs::path path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  fs::path path_;
+  int fd_;
+  uint64_t size_;
+};
+
+Result<Bytes> read_whole_file(const fs::path& path);
+// Writes `data` to path.tmp, fsyncs it, renames it over `path`, fsyncs the directory.
+Status write_file_atomically(const fs::path& path, ByteView data);
+Status sync_dir(const fs::path& dir);
+
+// Holds an exclusive flock() on <dir>/LOCK until destroyed; Busy if another holder has it.
+class DirLock {
+ public:
+  static Result<std::unique_ptr<DirLock>> acquire(const fs::path& dir);
+  ~DirLock();
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  explicit DirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace tessera::lsm

@@ -1,0 +1,272 @@
+#include "version_set.h"
+
+#include <algorithm>
+
+#include "wal_reader.h"
+
+namespace tessera::lsm {
+
+// ---- Version ----------------------------------------------------------------------------
+
+Result<std::optional<TableReader::Lookup>> Version::get(ByteView user_key,
+                                                        SequenceNumber snapshot) const {
+  auto contains = [&](const FileMeta& f) {
+    return user_key_of(f.smallest) <= user_key && user_key <= user_key_of(f.largest);
+  };
+  for (const auto& file : levels[0]) {  // newest first
+    if (!contains(*file)) continue;
+    TESSERA_ASSIGN_OR_RETURN(auto found, file->table->get(user_key, snapshot));
+    if (found) return found;
+  }
+  for (int level = 1; level < kNumLevels; ++level) {
+    const FileList& files = levels[level];
+    auto it = std::lower_bound(files.begin(), files.end(), user_key,
+                               [](const std::shared_ptr<FileMeta>& f, ByteView key) {
+                                 return user_key_of(f->largest) < key;
+                               });
+    if (it == files.end() || !contains(**it)) continue;
+    TESSERA_ASSIGN_OR_RETURN(auto found, (*it)->table->get(user_key, snapshot));
+    if (found) return found;
+  }
+  return std::optional<TableReader::Lookup>();
+}
+
+void Version::add_iterators(std::vector<std::unique_ptr<InternalIterator>>* out,
+                            bool fill_cache) const {
+  for (const auto& file : levels[0]) {
+    out->push_back(TableReader::new_iterator(file->table, fill_cache));
+  }
+  for (int level = 1; level < kNumLevels; ++level) {
+    if (!levels[level].empty()) out->push_back(new_level_iterator(levels[level], fill_cache));
+  }
+}
+
+FileList Version::overlapping(int level, ByteView smallest, ByteView largest) const {
+  FileList result;
+  for (const auto& file : levels[level]) {
+    if (user_key_of(file->largest) < smallest || largest < user_key_of(file->smallest)) continue;
+    result.push_back(file);
+  }
+  return result;
+}
+
+uint64_t Version::level_bytes(int level) const {
+  uint64_t total = 0;
+  for (const auto& file : levels[level]) total += file->file_bytes;
+  return total;
+}
+
+uint64_t Version::total_bytes() const {
+  uint64_t total = 0;
+  for (int level = 0; level < kNumLevels; ++level) total += level_bytes(level);
+  return total;
+}
+
+namespace {
+
+class LevelIterator final : public InternalIterator {
+ public:
+  LevelIterator(FileList files, bool fill_cache)
+      : files_(std::move(files)), fill_cache_(fill_cache) {}
+
+  bool valid() const override { return table_ != nullptr && table_->valid(); }
+  void seek_to_first() override {
+    open(0);
+    if (table_ != nullptr) table_->seek_to_first();
+    skip_exhausted_files();
+  }
+  void seek(ByteView target) override {
+    auto it = std::lower_bound(files_.begin(), files_.end(), target,
+                               [](const std::shared_ptr<FileMeta>& f, ByteView key) {
+                                 return compare_internal_keys(f->largest, key) < 0;
+                               });
+    open(static_cast<size_t>(it - files_.begin()));
+    if (table_ != nullptr) table_->seek(target);
+    skip_exhausted_files();
+  }
+  void next() override {
+    TESSERA_REQUIRE(valid());
+    table_->next();
+    skip_exhausted_files();
+  }
+  ByteView key() const override { return table_->key(); }
+  ByteView value() const override { return table_->value(); }
+  Status status() const override { return table_ != nullptr ? table_->status() : Status::ok(); }
+
+ private:
+  void open(size_t index) {
+    index_ = index;
+    table_ = index < files_.size() ? TableReader::new_iterator(files_[index]->table, fill_cache_)
+                                   : nullptr;
+  }
+  void skip_exhausted_files() {
+    while (table_ != nullptr && !table_->valid() && table_->status().is_ok()) {
+      open(index_ + 1);
+      if (table_ != nullptr) table_->seek_to_first();
+    }
+  }
+
+  FileList files_;
+  bool fill_cache_;
+  size_t index_ = 0;
+  std::unique_ptr<InternalIterator> table_;
+};
+
+}  // namespace
+
+std::unique_ptr<InternalIterator> new_level_iterator(FileList files, bool fill_cache) {
+  return std::make_unique<LevelIterator>(std::move(files), fill_cache);
+}
+
+Result<std::shared_ptr<Version>> apply_edit(const Version& base, const VersionEdit& edit) {
+  auto version = std::make_shared<Version>(base);
+  for (const auto& [level, number] : edit.deleted_files) {
+    FileList& files = version->levels[level];
+    auto it = std::find_if(files.begin(), files.end(),
+                           [&](const auto& f) { return f->number == number; });
+    if (it == files.end()) {
+      return Status::corruption("manifest: deletes file " + std::to_string(number) +
+                                " that is not in level " + std::to_string(level));
+    }
+    files.erase(it);
+  }
+  for (const auto& [level, file] : edit.added_files) version->levels[level].push_back(file);
+  std::sort(version->levels[0].begin(), version->levels[0].end(),
+            [](const auto& a, const auto& b) { return a->number > b->number; });
+  for (int level = 1; level < kNumLevels; ++level) {
+    std::sort(version->levels[level].begin(), version->levels[level].end(),
+              [](const auto& a, const auto& b) {
+                return compare_internal_keys(a->smallest, b->smallest) < 0;
+              });
+  }
+  return version;
+}
+
+// ---- VersionSet -------------------------------------------------------------------------
+
+VersionSet::VersionSet(fs::path dir, BlockCache* cache)
+    : dir_(std::move(dir)), cache_(cache), current_(std::make_shared<Version>()) {}
+
+void VersionSet::install(std::shared_ptr<const Version> version) {
+  std::lock_guard lock(current_mutex_);
+  current_ = std::move(version);
+}
+
+Status VersionSet::recover() {
+  fs::path current_path = dir_ / "CURRENT";
+  std::error_code ec;
+  if (!fs::exists(current_path, ec)) {
+    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+      uint64_t number;
+      FileKind kind = parse_file_name(entry.path().filename().string(), &number);
+      if (kind == FileKind::kManifest || kind == FileKind::kTable) {
+        return Status::corruption(current_path.string() +
+                                  ": missing, but the directory holds engine files");
+      }
+    }
+    return Status::ok();  // a new engine
+  }
+  TESSERA_ASSIGN_OR_RETURN(Bytes current, read_whole_file(current_path));
+  uint64_t number = 0;
+  if (current.empty() || current.back() != '\n' ||
+      parse_file_name(current.substr(0, current.size() - 1), &number) != FileKind::kManifest) {
+    return Status::corruption(current_path.string() + ": does not name a manifest");
+  }
+  fs::path manifest_path = manifest_file_path(dir_, number);
+  std::shared_ptr<Version> version = std::make_shared<Version>();
+  bool have_next_file = false;
+  auto read = read_log_file(manifest_path, TailPolicy::kStrict, [&](ByteView payload) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(VersionEdit edit, VersionEdit::decode(payload));
+    TESSERA_ASSIGN_OR_RETURN(version, apply_edit(*version, edit));
+    if (edit.log_number) log_number_ = *edit.log_number;
+    if (edit.next_file_number) {
+      next_file_number_ = *edit.next_file_number;
+      have_next_file = true;
+    }
+    if (edit.last_sequence) last_sequence_.store(*edit.last_sequence);
+    return Status::ok();
+  });
+  if (!read.is_ok()) return read.status();
+  if (!have_next_file) {
+    return Status::corruption(manifest_path.string() + ": no next file number recorded");
+  }
+  manifest_number_ = number;
+  for (auto& files : version->levels) {
+    for (auto& file : files) {
+      file->path = table_file_path(dir_, file->number);
+      TESSERA_ASSIGN_OR_RETURN(file->table, TableReader::open(file->path, file->number, cache_));
+      next_file_number_ = std::max(next_file_number_, file->number + 1);
+    }
+  }
+  next_file_number_ = std::max(next_file_number_, number + 1);
+  install(std::move(version));
+  return Status::ok();
+}
+
+Status VersionSet::write_snapshot(WalWriter* writer) const {
+  VersionEdit snapshot;
+  snapshot.log_number = log_number_;
+  snapshot.next_file_number = next_file_number_;
+  snapshot.last_sequence = last_sequence();
+  for (int level = 0; level < kNumLevels; ++level) {
+    for (const auto& file : current_->levels[level]) snapshot.added_files.emplace_back(level, file);
+  }
+  Bytes record;
+  snapshot.encode(&record);
+  return writer->add_record(record);
+}
+
+Status VersionSet::log_and_apply(VersionEdit* edit) {
+  for (const auto& [level, file] : edit->added_files) {
+    TESSERA_REQUIRE(file->table != nullptr, "added files must be open");
+  }
+  if (edit->log_number) {
+    TESSERA_ASSERT(*edit->log_number >= log_number_);
+    log_number_ = *edit->log_number;
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<Version> version, apply_edit(*current_, *edit));
+  bool new_manifest = false;
+  uint64_t old_manifest_number = manifest_number_;
+  constexpr uint64_t kManifestBytesMax = 64ull << 20;
+  if (manifest_ == nullptr || manifest_->size() > kManifestBytesMax) {
+    // Start a fresh manifest holding the whole current state; CURRENT switches to it below.
+    manifest_number_ = new_file_number();
+    TESSERA_ASSIGN_OR_RETURN(manifest_, WalWriter::create(manifest_file_path(dir_, manifest_number_)));
+    TESSERA_RETURN_IF_ERROR(write_snapshot(manifest_.get()));
+    new_manifest = true;
+  }
+  edit->next_file_number = next_file_number_;
+  edit->last_sequence = last_sequence();
+  Bytes record;
+  edit->encode(&record);
+  Status status = manifest_->add_record(record);
+  if (status.is_ok()) status = manifest_->sync();
+  if (status.is_ok() && new_manifest) {
+    char name[64];
+    std::snprintf(name, sizeof(name), "MANIFEST-%06llu\n",
+                  static_cast<unsigned long long>(manifest_number_));
+    status = write_file_atomically(dir_ / "CURRENT", name);
+  }
+  if (!status.is_ok()) {
+    // The manifest may now hold a partial record: never append to it again.
+    manifest_.reset();
+    return status;
+  }
+  for (const auto& [level, number] : edit->deleted_files) {
+    // A file moved to another level appears in both lists and stays live.
+    bool moved = std::any_of(edit->added_files.begin(), edit->added_files.end(),
+                             [&](const auto& added) { return added.second->number == number; });
+    if (moved) continue;
+    for (const auto& file : current_->levels[level]) {
+      if (file->number == number) file->obsolete.store(true);
+    }
+  }
+  if (new_manifest && old_manifest_number != 0) {
+    std::error_code ec;
+    fs::remove(manifest_file_path(dir_, old_manifest_number), ec);  // an orphan is harmless
+  }
+  install(std::move(version));
+  return Status::ok();
+}
+
+}  // namespace tessera::lsm

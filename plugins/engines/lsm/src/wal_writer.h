@@ -1,0 +1,30 @@
+// WalWriter: appends checksummed records (wal_format.h) to a log file: the write-ahead log and
+// the manifest. Each record goes to the kernel in one write() call.
+// Thread-safety: one thread at a time (the engine's write leader, or the holder of the engine
+// mutex for the manifest). Ownership: owns its file.
+#pragma once
+
+#include <memory>
+
+#include "file_util.h"
+
+namespace tessera::lsm {
+
+class WalWriter {
+ public:
+  static Result<std::unique_ptr<WalWriter>> create(const fs::path& path);
+
+  // REQUIRES: payload.size() <= kRecordPayloadBytesMax.
+  Status add_record(ByteView payload);
+  Status sync() { return file_->sync(); }
+  Status close() { return file_->close(); }
+  uint64_t size() const { return file_->size(); }
+  const fs::path& path() const { return file_->path(); }
+
+ private:
+  explicit WalWriter(std::unique_ptr<WritableFile> file) : file_(std::move(file)) {}
+  std::unique_ptr<WritableFile> file_;
+  Bytes buffer_;  // header + payload, reused so that a record is one write()
+};
+
+}  // namespace tessera::lsm

@@ -1,0 +1,348 @@
+#include "db.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "test_util.h"
+
+namespace tessera::lsm {
+namespace {
+
+// Small sizes so that a few thousand writes exercise flushes and several levels.
+LsmOptions small_options() {
+  LsmOptions o;
+  o.memtable_bytes_max = 128 << 10;
+  o.block_cache_bytes_max = 256 << 10;
+  o.table.block_bytes = 1024;
+  o.compaction.l0_compaction_trigger = 2;
+  o.compaction.level_base_bytes = 128 << 10;
+  o.compaction.target_file_bytes = 32 << 10;
+  o.compaction.level_size_multiplier = 4;
+  return o;
+}
+
+std::unique_ptr<LsmEngine> open_or_die(const fs::path& dir, const LsmOptions& o) {
+  auto engine = LsmEngine::open(dir, o);
+  EXPECT_TRUE(engine.is_ok()) << engine.status().to_string();
+  return engine.is_ok() ? std::move(engine).value() : nullptr;
+}
+
+std::optional<Bytes> get(Engine& e, ByteView key, const Snapshot* s = nullptr) {
+  ReadOptions ro;
+  ro.snapshot = s;
+  auto r = e.get(ro, key);
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.is_ok() ? *r : std::nullopt;
+}
+
+std::map<Bytes, Bytes> scan(Engine& e, const Snapshot* s = nullptr) {
+  IteratorOptions io;
+  io.snapshot = s;
+  auto it = e.new_iterator(io);
+  std::map<Bytes, Bytes> out;
+  Bytes previous;
+  for (it->seek_to_first(); it->valid(); it->next()) {
+    EXPECT_TRUE(out.empty() || Bytes(it->key()) > previous) << "iteration out of order";
+    previous.assign(it->key());
+    out.emplace(it->key(), it->value());
+  }
+  EXPECT_TRUE(it->status().is_ok()) << it->status().to_string();
+  return out;
+}
+
+Bytes key_of(uint64_t i) {
+  char key[32];
+  std::snprintf(key, sizeof(key), "key%08llu", static_cast<unsigned long long>(i));
+  return key;
+}
+
+TEST(LsmEngine, PutGetDeleteAndReopen) {
+  testing::TempDir dir;
+  {
+    auto db = open_or_die(dir.path(), LsmOptions());
+    ASSERT_TRUE(db->put({}, "a", "1").is_ok());
+    ASSERT_TRUE(db->put({}, "b", "2").is_ok());
+    ASSERT_TRUE(db->put({}, "", "empty key").is_ok());
+    ASSERT_TRUE(db->put({}, "e", "").is_ok());
+    ASSERT_TRUE(db->del({}, "a").is_ok());
+    ASSERT_TRUE(db->del({}, "never").is_ok());
+    EXPECT_EQ(get(*db, "a"), std::nullopt);
+    EXPECT_EQ(get(*db, "b"), "2");
+    EXPECT_EQ(get(*db, ""), "empty key");
+    EXPECT_EQ(get(*db, "e"), "");
+  }
+  auto db = open_or_die(dir.path(), LsmOptions());
+  EXPECT_EQ(get(*db, "a"), std::nullopt);
+  EXPECT_EQ(get(*db, "b"), "2");
+  EXPECT_EQ(get(*db, ""), "empty key");
+  EXPECT_EQ(get(*db, "e"), "");
+  EXPECT_EQ(scan(*db).size(), 3u);
+}
+
+TEST(LsmEngine, SecondOpenOfADirectoryIsBusy) {
+  testing::TempDir dir;
+  auto db = open_or_die(dir.path(), LsmOptions());
+  auto second = LsmEngine::open(dir.path(), LsmOptions());
+  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+}
+
+TEST(LsmEngine, RandomOperationsMatchAModelAcrossFlushesCompactionsAndReopens) {
+  testing::TempDir dir;
+  LsmOptions o = small_options();
+  auto db = open_or_die(dir.path(), o);
+  std::map<Bytes, Bytes> model;
+  std::mt19937_64 rng(42);
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 3000; ++i) {
+      WriteBatch batch;
+      int ops = 1 + static_cast<int>(rng() % 4);
+      for (int j = 0; j < ops; ++j) {
+        Bytes key = key_of(rng() % 2000);
+        if (rng() % 5 == 0) {
+          batch.del(key);
+          model.erase(key);
+        } else {
+          Bytes value = "v" + std::to_string(rng()) + Bytes(rng() % 64, 'x');
+          batch.put(key, value);
+          model[key] = value;
+        }
+      }
+      ASSERT_TRUE(db->write({}, batch).is_ok());
+    }
+    for (int i = 0; i < 200; ++i) {
+      Bytes key = key_of(rng() % 2100);
+      auto it = model.find(key);
+      EXPECT_EQ(get(*db, key), it == model.end() ? std::nullopt : std::optional<Bytes>(it->second));
+    }
+    EXPECT_EQ(scan(*db), model);
+    if (round == 1 || round == 3) {
+      db.reset();
+      db = open_or_die(dir.path(), o);
+      EXPECT_EQ(scan(*db), model) << "after reopen, round " << round;
+    }
+  }
+  ASSERT_TRUE(db->wait_for_compactions().is_ok());
+  EXPECT_EQ(scan(*db), model);
+  auto stats = db->stats();
+  EXPECT_GT(stats["compactions"], 0);
+  EXPECT_GT(stats["flushes"], 0);
+  EXPECT_GT(stats["write_amplification"], 1.0);
+  EXPECT_GT(stats["space_amplification"], 0.0);
+}
+
+TEST(LsmEngine, SnapshotsSeeTheirPointInTimeThroughFlushAndCompaction) {
+  testing::TempDir dir;
+  auto db = open_or_die(dir.path(), small_options());
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(db->put({}, key_of(i), "old").is_ok());
+  auto snap = db->snapshot();
+  auto before = scan(*db, snap.get());
+  for (int i = 0; i < 500; ++i) {
+    if (i % 3 == 0) {
+      ASSERT_TRUE(db->del({}, key_of(i)).is_ok());
+    } else {
+      ASSERT_TRUE(db->put({}, key_of(i), "new" + Bytes(200, 'n')).is_ok());
+    }
+  }
+  ASSERT_TRUE(db->flush().is_ok());
+  ASSERT_TRUE(db->wait_for_compactions().is_ok());
+  EXPECT_EQ(get(*db, key_of(3), snap.get()), "old");
+  EXPECT_EQ(get(*db, key_of(3)), std::nullopt);
+  EXPECT_EQ(scan(*db, snap.get()), before);
+  EXPECT_EQ(before.size(), 500u);
+  snap.reset();
+  EXPECT_EQ(scan(*db).size(), 500u - 167u);
+}
+
+TEST(LsmEngine, CompactionDropsOverwrittenVersionsAndTombstones) {
+  testing::TempDir dir;
+  auto db = open_or_die(dir.path(), small_options());
+  Bytes value(100, 'x');
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(db->put({}, key_of(i), value).is_ok());
+  }
+  for (int i = 0; i < 200; i += 2) ASSERT_TRUE(db->del({}, key_of(i)).is_ok());
+  ASSERT_TRUE(db->flush().is_ok());
+  ASSERT_TRUE(db->wait_for_compactions().is_ok());
+  auto stats = db->stats();
+  // 20 rounds x 200 x ~120 bytes were written; ~100 live keys remain.
+  EXPECT_LT(stats["table_bytes"], 100.0 * 1024) << "overwritten versions were not dropped";
+  EXPECT_EQ(scan(*db).size(), 100u);
+}
+
+TEST(LsmEngine, IteratorSeekUpperBoundAndConsistentView) {
+  testing::TempDir dir;
+  auto db = open_or_die(dir.path(), small_options());
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(db->put({}, key_of(i), std::to_string(i)).is_ok());
+  ASSERT_TRUE(db->flush().is_ok());
+  for (int i = 0; i < 1000; i += 10) ASSERT_TRUE(db->del({}, key_of(i)).is_ok());
+  IteratorOptions io;
+  io.upper_bound = key_of(200);
+  auto it = db->new_iterator(io);
+  // Writes after creation are not seen.
+  ASSERT_TRUE(db->put({}, key_of(150) + "x", "late").is_ok());
+  it->seek(key_of(100));
+  ASSERT_TRUE(it->valid());
+  EXPECT_EQ(it->key(), key_of(101));
+  int count = 0;
+  for (; it->valid(); it->next()) ++count;
+  EXPECT_EQ(count, 99 - 9);
+  it->seek(key_of(5000));
+  EXPECT_FALSE(it->valid());
+}
+
+TEST(LsmEngine, ConcurrentSyncWritersShareFsyncs) {
+  testing::TempDir dir;
+  auto db = open_or_die(dir.path(), LsmOptions());
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 100;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      WriteOptions wo;
+      wo.sync = true;
+      for (int i = 0; i < kWrites; ++i) {
+        ASSERT_TRUE(db->put(wo, key_of(t * 1000 + i), "v").is_ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto stats = db->stats();
+  EXPECT_EQ(scan(*db).size(), static_cast<size_t>(kThreads * kWrites));
+  EXPECT_LE(stats["wal_syncs"], kThreads * kWrites);
+  std::printf("%d sync writes took %.0f fsyncs\n", kThreads * kWrites, stats["wal_syncs"]);
+}
+
+TEST(LsmEngine, ApproximateSizeGrowsWithData) {
+  testing::TempDir dir;
+  auto db = open_or_die(dir.path(), small_options());
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(db->put({}, key_of(i), Bytes(100, 'v')).is_ok());
+  auto all = db->approximate_size("", "");
+  auto half = db->approximate_size(key_of(0), key_of(1000));
+  auto none = db->approximate_size("zzz", "");
+  ASSERT_TRUE(all.is_ok() && half.is_ok() && none.is_ok());
+  EXPECT_GT(*all, 100000u);
+  EXPECT_GT(*half, *all / 4);
+  EXPECT_LT(*half, *all);
+  EXPECT_LT(*none, 4096u);
+}
+
+TEST(LsmEngine, WriteStallsAreBounded) {
+  testing::TempDir dir;
+  LsmOptions o = small_options();
+  o.l0_slowdown_trigger = 2;
+  o.l0_stop_trigger = 3;
+  auto db = open_or_die(dir.path(), o);
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(db->put({}, key_of(i % 5000), Bytes(50, 'v')).is_ok());
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 30.0);
+  EXPECT_EQ(scan(*db).size(), 5000u);
+}
+
+void flip_byte(const fs::path& path, uint64_t offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ 0x01));
+}
+
+std::vector<fs::path> files_of_kind(const fs::path& dir, FileKind kind) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    uint64_t n;
+    if (parse_file_name(entry.path().filename().string(), &n) == kind) out.push_back(entry.path());
+  }
+  return out;
+}
+
+TEST(LsmEngine, CorruptTableIsReportedNamingTheFile) {
+  testing::TempDir dir;
+  {
+    auto db = open_or_die(dir.path(), small_options());
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(db->put({}, key_of(i), Bytes(100, 'v')).is_ok());
+    ASSERT_TRUE(db->flush().is_ok());
+  }
+  auto tables = files_of_kind(dir.path(), FileKind::kTable);
+  ASSERT_FALSE(tables.empty());
+  flip_byte(tables[0], 10);  // inside the first data block
+  auto db = LsmEngine::open(dir.path(), small_options());
+  Status status = db.status();
+  if (db.is_ok()) {
+    auto it = (*db)->new_iterator({});
+    for (it->seek_to_first(); it->valid(); it->next()) {
+    }
+    status = it->status();
+  }
+  EXPECT_EQ(status.code(), StatusCode::kCorruption) << status.to_string();
+  EXPECT_NE(status.message().find(tables[0].filename().string()), std::string::npos)
+      << status.to_string();
+}
+
+TEST(LsmEngine, CorruptManifestFailsOpenWithCorruption) {
+  testing::TempDir dir;
+  {
+    auto db = open_or_die(dir.path(), small_options());
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(db->put({}, key_of(i), Bytes(100, 'v')).is_ok());
+    ASSERT_TRUE(db->flush().is_ok());
+  }
+  auto manifests = files_of_kind(dir.path(), FileKind::kManifest);
+  ASSERT_EQ(manifests.size(), 1u);
+  flip_byte(manifests[0], 20);
+  auto db = LsmEngine::open(dir.path(), small_options());
+  EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().to_string();
+  EXPECT_NE(db.status().message().find("MANIFEST"), std::string::npos);
+}
+
+TEST(LsmEngine, CorruptWalMiddleIsCorruptionAndTornTailIsRecovered) {
+  testing::TempDir dir;
+  auto write_some = [&] {
+    auto db = open_or_die(dir.path(), LsmOptions());
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(db->put({}, key_of(i), Bytes(50, 'v')).is_ok());
+    // Leave without a flush: the data lives only in the WAL. Simulate a crash by keeping the
+    // engine's files as they are (the destructor only syncs the WAL).
+  };
+  write_some();
+  auto logs = files_of_kind(dir.path(), FileKind::kLog);
+  ASSERT_EQ(logs.size(), 1u);
+  auto size = fs::file_size(logs[0]);
+  fs::resize_file(logs[0], size - 10);  // torn tail: the last record is cut
+  {
+    auto db = open_or_die(dir.path(), LsmOptions());
+    EXPECT_EQ(scan(*db).size(), 99u);
+    EXPECT_GT(db->stats()["recovered_torn_tail_bytes"], 0);
+  }
+  // The recovered data was flushed to a table at open; write a fresh WAL and damage its middle.
+  testing::TempDir dir2;
+  {
+    auto db = open_or_die(dir2.path(), LsmOptions());
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(db->put({}, key_of(i), Bytes(50, 'v')).is_ok());
+  }
+  auto logs2 = files_of_kind(dir2.path(), FileKind::kLog);
+  ASSERT_EQ(logs2.size(), 1u);
+  flip_byte(logs2[0], fs::file_size(logs2[0]) / 2);
+  auto db = LsmEngine::open(dir2.path(), LsmOptions());
+  EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().to_string();
+  EXPECT_NE(db.status().message().find(logs2[0].filename().string()), std::string::npos);
+}
+
+TEST(LsmEngine, ZstdCompressionRoundTrips) {
+  testing::TempDir dir;
+  LsmOptions o = small_options();
+  o.table.compression = Compression::kZstd;
+  auto db = open_or_die(dir.path(), o);
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(db->put({}, key_of(i), Bytes(100, 'a' + i % 3)).is_ok());
+  ASSERT_TRUE(db->flush().is_ok());
+  ASSERT_TRUE(db->wait_for_compactions().is_ok());
+  EXPECT_EQ(get(*db, key_of(1234)), Bytes(100, 'a' + 1234 % 3));
+  EXPECT_EQ(scan(*db).size(), 3000u);
+  EXPECT_LT(db->stats()["table_bytes"], 3000.0 * 100 / 2);
+}
+
+}  // namespace
+}  // namespace tessera::lsm
