@@ -27,8 +27,12 @@ struct Register {
 
 using Op = Operation<Register>;
 
-Op write(uint64_t call, uint64_t ret, uint64_t v) { return Op{call, ret, {true, v}, 0}; }
-Op read(uint64_t call, uint64_t ret, uint64_t v) { return Op{call, ret, {false, 0}, v}; }
+Op write(uint64_t call, uint64_t ret, uint64_t v) {
+  return Op{call, ret, {true, v}, 0};
+}
+Op read(uint64_t call, uint64_t ret, uint64_t v) {
+  return Op{call, ret, {false, 0}, v};
+}
 
 TEST(Linearizability, SequentialHistory) {
   EXPECT_TRUE(check_linearizable<Register>({write(1, 2, 5), read(3, 4, 5)}, 0).ok);
@@ -48,9 +52,9 @@ TEST(Linearizability, StaleReadAfterNewerReadFails) {
 }
 
 TEST(Linearizability, PendingWriteMayTakeEffectLate) {
-  EXPECT_TRUE(check_linearizable<Register>(
-                  {write(1, kPendingReturn, 7), read(2, 3, 0), read(4, 5, 7)}, 0)
-                  .ok);
+  EXPECT_TRUE(
+      check_linearizable<Register>({write(1, kPendingReturn, 7), read(2, 3, 0), read(4, 5, 7)}, 0)
+          .ok);
   EXPECT_TRUE(check_linearizable<Register>({write(1, kPendingReturn, 7), read(4, 5, 0)}, 0).ok);
 }
 

@@ -54,9 +54,8 @@ TEST(Simulation, FailureNamesSeedAndStep) {
   RingActor a(1), b(0);
   sim.add_actor(0, &a);
   sim.add_actor(1, &b);
-  RunResult result = sim.run(1000, [&](uint64_t step) {
-    return step == 17 ? std::string("boom") : std::string();
-  });
+  RunResult result = sim.run(
+      1000, [&](uint64_t step) { return step == 17 ? std::string("boom") : std::string(); });
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.step, 17u);
   EXPECT_EQ(result.message, "TESSERA_SEED=5 step=17: boom");
@@ -73,6 +72,32 @@ TEST(Simulation, CrashedActorsGetNothing) {
   EXPECT_EQ(b.ticks_, 0u);
   sim.restart(1);
   EXPECT_EQ(b.restarts_, 1u);
+}
+
+TEST(Simulation, PausedActorNeitherTicksNorReceivesUntilItResumes) {
+  Simulation<uint64_t> sim(3, 2, 10);
+  RingActor a(1), b(0);
+  sim.add_actor(0, &a);
+  sim.add_actor(1, &b);
+  sim.pause(1, 1000);
+  while (sim.now() < 900) sim.step();
+  EXPECT_EQ(b.ticks_, 0u);
+  EXPECT_EQ(b.received_, 0u);
+  while (sim.now() < 1100) sim.step();
+  EXPECT_GT(b.ticks_, 0u);
+  EXPECT_GT(b.received_, 0u);  // what was sent during the pause arrives after it
+}
+
+TEST(Simulation, DriftGivesActorsDifferentClockRates) {
+  Simulation<uint64_t> sim(11, 2, 100);
+  RingActor a(1), b(0);
+  sim.add_actor(0, &a);
+  sim.add_actor(1, &b);
+  FaultConfig faults;
+  faults.drift = 0.5;
+  sim.set_faults(faults);
+  while (sim.now() < 20'000) sim.step();
+  EXPECT_NE(a.ticks_, b.ticks_);
 }
 
 }  // namespace

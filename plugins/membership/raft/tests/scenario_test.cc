@@ -24,11 +24,10 @@ ClusterOptions quiet(size_t servers, size_t voters, size_t clients) {
   return o;
 }
 
-
-#define RUN_OK(expr)                          \
-  do {                                        \
-    sim::RunResult r_ = (expr);               \
-    ASSERT_TRUE(r_.ok) << r_.message;         \
+#define RUN_OK(expr)                  \
+  do {                                \
+    sim::RunResult r_ = (expr);       \
+    ASSERT_TRUE(r_.ok) << r_.message; \
   } while (0)
 
 bool all_applied(Cluster& c, Index index) {
@@ -43,8 +42,8 @@ bool all_applied(Cluster& c, Index index) {
 NodeId wait_leader(Cluster& c) {
   EXPECT_TRUE(c.run_until(kStepsMax, [&] {
                  const NodeId l = c.leader();
-                 return l != kNoNode && c.node(l).raft().log().committed() ==
-                                            c.node(l).raft().log().last_index() &&
+                 return l != kNoNode &&
+                        c.node(l).raft().log().committed() == c.node(l).raft().log().last_index() &&
                         all_applied(c, c.node(l).raft().log().last_index());
                }).ok);
   return c.leader();
@@ -66,7 +65,8 @@ Index propose_n(Cluster& c, NodeId leader, int n) {
   Index last = 0;
   c.with_node(leader, [&](Raft& r) {
     for (int i = 0; i < n; ++i) {
-      Proposal p = r.propose(encode_command(KvCommand{99, c.next_event(), 1, 1000 + static_cast<uint64_t>(i)}));
+      Proposal p = r.propose(
+          encode_command(KvCommand{99, c.next_event(), 1, 1000 + static_cast<uint64_t>(i)}));
       EXPECT_EQ(p.outcome, Outcome::kOk);
       last = p.index;
     }
@@ -82,7 +82,8 @@ void LeaderCrashMidReplication(uint64_t seed) {
   Cluster c(seed, o);
   const NodeId old_leader = wait_leader(c);
   std::vector<NodeId> others;
-  for (NodeId id = 1; id <= 5; ++id) if (id != old_leader) others.push_back(id);
+  for (NodeId id = 1; id <= 5; ++id)
+    if (id != old_leader) others.push_back(id);
   // Entries reach others[0] and others[1] only, and their acks never come back.
   cut_from(c, old_leader, {others[2], others[3]});
   cut_from(c, others[0], {old_leader});
@@ -112,7 +113,8 @@ void PartitionedOldLeaderKeepsStaleView(uint64_t seed) {
   NodeId buddy = old_leader == 1 ? 2 : 1;
   std::vector<NodeId> minority{old_leader, buddy};
   std::vector<NodeId> majority;
-  for (NodeId id = 1; id <= 5; ++id) if (id != old_leader && id != buddy) majority.push_back(id);
+  for (NodeId id = 1; id <= 5; ++id)
+    if (id != old_leader && id != buddy) majority.push_back(id);
   std::vector<sim::EndpointId> a, b;
   for (NodeId id : minority) a.push_back(Cluster::endpoint(id));
   for (NodeId id : majority) b.push_back(Cluster::endpoint(id));
@@ -124,8 +126,7 @@ void PartitionedOldLeaderKeepsStaleView(uint64_t seed) {
            c.node(l).raft().log().committed() > stale;
   }));
   // Check-quorum: by now (a new term has committed entries) the old leader has stepped down.
-  RUN_OK(c.run_until(kStepsMax,
-                     [&] { return c.node(old_leader).raft().role() != Role::kLeader; }));
+  RUN_OK(c.run_until(kStepsMax, [&] { return c.node(old_leader).raft().role() != Role::kLeader; }));
   EXPECT_LT(c.node(old_leader).raft().log().committed(), stale);
   c.sim().net().heal();
   const NodeId leader = c.leader();
@@ -227,7 +228,8 @@ void Figure8(uint64_t seed) {
   Cluster c(seed, o);
   const NodeId a = wait_leader(c);
   std::vector<NodeId> rest;
-  for (NodeId id = 1; id <= 5; ++id) if (id != a) rest.push_back(id);
+  for (NodeId id = 1; id <= 5; ++id)
+    if (id != a) rest.push_back(id);
   const NodeId b = rest[0];
   // 1. A writes entry i (term t1) to B only.
   cut_from(c, a, {rest[1], rest[2], rest[3]});
@@ -250,7 +252,8 @@ void Figure8(uint64_t seed) {
   RUN_OK(c.run(300));  // let what X had in flight die on the cut links
   c.sim().net().heal();
   std::vector<NodeId> yz;
-  for (NodeId id : rest) if (id != b && id != x) yz.push_back(id);
+  for (NodeId id : rest)
+    if (id != b && id != x) yz.push_back(id);
   // 3. A or B leads term t3, replicating entry i to Y but nothing to Z.
   c.sim().restart(Cluster::endpoint(a));
   c.sim().restart(Cluster::endpoint(b));
@@ -292,16 +295,15 @@ void LeadershipTransfer(uint64_t seed) {
   EXPECT_TRUE(history.empty()) << history;
 }
 
-
 // Each scenario runs over seeds 1..20 (TESSERA_SEED=<n> replays one): the script is fixed,
 // the timing around it (election jitter, delays) differs per seed.
-#define SCENARIO(name)                                         \
-  TEST(RaftScenario, name) {                                   \
-    for (uint64_t seed : sim::seeds_from_env(20)) {            \
-      SCOPED_TRACE("TESSERA_SEED=" + std::to_string(seed));    \
-      name(seed);                                              \
-      if (HasFatalFailure()) return;                           \
-    }                                                          \
+#define SCENARIO(name)                                      \
+  TEST(RaftScenario, name) {                                \
+    for (uint64_t seed : sim::seeds_from_env(20)) {         \
+      SCOPED_TRACE("TESSERA_SEED=" + std::to_string(seed)); \
+      name(seed);                                           \
+      if (HasFatalFailure()) return;                        \
+    }                                                       \
   }
 
 SCENARIO(LeaderCrashMidReplication)
@@ -313,4 +315,3 @@ SCENARIO(LeadershipTransfer)
 
 }  // namespace
 }  // namespace tessera::raft::sim_harness
-

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 
 #include "raft/conf_change.h"
 #include "raft/log.h"

@@ -6,12 +6,11 @@
 
 namespace tessera::raft {
 
-void RaftLog::restore_durable(Index snapshot_index, Term snapshot_term,
-                              std::vector<Entry> entries, Index committed) {
+void RaftLog::restore_durable(Index snapshot_index, Term snapshot_term, std::vector<Entry> entries,
+                              Index committed) {
   snapshot_index_ = snapshot_index;
   snapshot_term_ = snapshot_term;
-  entries_.assign(std::make_move_iterator(entries.begin()),
-                  std::make_move_iterator(entries.end()));
+  entries_.assign(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
   for (size_t k = 0; k < entries_.size(); ++k) {
     RAFT_ASSERT(entries_[k].index == snapshot_index_ + 1 + k);
   }
@@ -109,7 +108,8 @@ void RaftLog::compact(Index index, Term t) {
   RAFT_ASSERT(index <= applied_);
   if (index <= snapshot_index_) return;
   RAFT_ASSERT(term(index) == t);
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(index - snapshot_index_));
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<ptrdiff_t>(index - snapshot_index_));
   snapshot_index_ = index;
   snapshot_term_ = t;
 }

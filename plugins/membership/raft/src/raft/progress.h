@@ -42,14 +42,18 @@ class Progress {
 
   void become_probe() {
     // After a snapshot, resume right after it; otherwise right after the known match.
-    const Index resume = state_ == ProgressState::kSnapshot
-                             ? std::max(match_, pending_snapshot_) + 1
-                             : match_ + 1;
+    const Index resume =
+        state_ == ProgressState::kSnapshot ? std::max(match_, pending_snapshot_) + 1 : match_ + 1;
     reset(ProgressState::kProbe);
     next_ = resume;
   }
   void become_replicate() {
     reset(ProgressState::kReplicate);
+    next_ = match_ + 1;
+  }
+  // The snapshot was probably lost: probe again from the known match.
+  void abort_snapshot() {
+    reset(ProgressState::kProbe);
     next_ = match_ + 1;
   }
   void become_snapshot(Index snapshot_index, uint64_t now_tick) {

@@ -9,8 +9,7 @@
 
 namespace tessera::raft {
 
-Raft::Raft(const Options& options, Rng& rng, DurableState durable)
-    : options_(options), rng_(rng) {
+Raft::Raft(const Options& options, Rng& rng, DurableState durable) : options_(options), rng_(rng) {
   RAFT_ASSERT(options_.id != kNoNode);
   RAFT_ASSERT(options_.heartbeat_ticks >= 1);
   RAFT_ASSERT(options_.heartbeat_ticks < options_.election_ticks);
@@ -97,7 +96,9 @@ void Raft::become_leader() {
   broadcast_append(true);
 }
 
-bool Raft::promotable() const { return conf_.is_voter(options_.id); }
+bool Raft::promotable() const {
+  return conf_.is_voter(options_.id);
+}
 
 void Raft::campaign(bool pre_vote, bool force) {
   Term vote_term = 0;
@@ -253,9 +254,9 @@ void Raft::compact(Index index, std::string data) {
 
 bool Raft::has_ready() const {
   return append_pending_ || pending_snapshot_ != nullptr ||
-         log_.unstable_from() <= log_.last_index() ||
-         hard_state() != persisted_hard_state_ || !outbox_.empty() ||
-         log_.applied() < log_.committed() || !read_states_.empty() || !reads_failed_.empty();
+         log_.unstable_from() <= log_.last_index() || hard_state() != persisted_hard_state_ ||
+         !outbox_.empty() || log_.applied() < log_.committed() || !read_states_.empty() ||
+         !reads_failed_.empty();
 }
 
 Ready Raft::ready() {

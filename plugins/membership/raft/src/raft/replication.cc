@@ -19,8 +19,8 @@ void Raft::handle_append(Message& m) {
   }
   const Index old_last = log_.last_index();
   Index written_from = 0;
-  std::optional<Index> last_new = log_.maybe_append(m.log_index, m.log_term, m.entries,
-                                                    &written_from);
+  std::optional<Index> last_new =
+      log_.maybe_append(m.log_index, m.log_term, m.entries, &written_from);
   if (!last_new) {
     // Fast back-off: tell the leader the last index that could match, judging by terms, so
     // that it skips a whole conflicting term per round trip instead of one entry.
@@ -126,7 +126,7 @@ void Raft::handle_heartbeat_response(const Message& m) {
   pr.on_heartbeat_response(options_.inflight_appends_max);
   if (pr.state() == ProgressState::kSnapshot &&
       ticks_ - pr.snapshot_sent_tick() >= options_.election_ticks) {
-    pr.become_probe();  // the snapshot was probably lost: try again from the match
+    pr.abort_snapshot();
   }
   if (pr.match() < log_.last_index()) send_append(m.from, true);
   if (m.context != 0) {

@@ -21,11 +21,8 @@ void Raft::step(Message m) {
   if (!check_term(m)) return;
   switch (m.type) {
     case MessageType::kPreVote:
-    case MessageType::kVote:
-      handle_vote_request(m);
-      return;
-    default:
-      break;
+    case MessageType::kVote: handle_vote_request(m); return;
+    default: break;
   }
   switch (role_) {
     case Role::kLeader:
@@ -41,9 +38,7 @@ void Raft::step(Message m) {
         handle_vote_response(m);
       }
       return;
-    case Role::kFollower:
-      step_follower(m);
-      return;
+    case Role::kFollower: step_follower(m); return;
   }
 }
 
@@ -87,8 +82,8 @@ bool Raft::check_term(const Message& m) {
 
 void Raft::handle_vote_request(const Message& m) {
   const bool pre = m.type == MessageType::kPreVote;
-  const bool can_vote = vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) ||
-                        (pre && m.term > term_);
+  const bool can_vote =
+      vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) || (pre && m.term > term_);
   Message r;
   r.type = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp;
   r.to = m.from;
@@ -131,14 +126,9 @@ void Raft::handle_vote_response(const Message& m) {
 
 void Raft::step_leader(Message& m) {
   switch (m.type) {
-    case MessageType::kAppendResp:
-      handle_append_response(m);
-      return;
-    case MessageType::kHeartbeatResp:
-      handle_heartbeat_response(m);
-      return;
-    default:
-      return;  // votes for a term we already won, or a duplicate: nothing to do
+    case MessageType::kAppendResp: handle_append_response(m); return;
+    case MessageType::kHeartbeatResp: handle_heartbeat_response(m); return;
+    default: return;  // votes for a term we already won, or a duplicate: nothing to do
   }
 }
 
@@ -162,8 +152,7 @@ void Raft::step_follower(Message& m) {
     case MessageType::kTimeoutNow:
       if (promotable()) campaign(false, true);
       return;
-    default:
-      return;
+    default: return;
   }
 }
 

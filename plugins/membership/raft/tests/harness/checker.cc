@@ -13,7 +13,9 @@ uint64_t mix(uint64_t x) {
   return x;
 }
 
-uint64_t entry_key(Index index, Term term) { return mix(index * 0x9e3779b97f4a7c15ULL ^ term); }
+uint64_t entry_key(Index index, Term term) {
+  return mix(index * 0x9e3779b97f4a7c15ULL ^ term);
+}
 
 }  // namespace
 
@@ -82,8 +84,8 @@ Index Checker::commit_max_before(Term term) const {
 void Checker::on_leader(NodeId node, Term term) {
   auto [it, added] = leader_by_term_.try_emplace(term, node);
   if (!added && it->second != node) {
-    fail("election safety: nodes " + std::to_string(it->second) + " and " +
-         std::to_string(node) + " both lead term " + std::to_string(term));
+    fail("election safety: nodes " + std::to_string(it->second) + " and " + std::to_string(node) +
+         " both lead term " + std::to_string(term));
   }
 }
 

@@ -64,7 +64,7 @@ class Checker {
     uint64_t chain = 0;
     Term commit_term = 0;
   };
-  std::vector<Committed> committed_;  // by index; [0] is the empty prefix
+  std::vector<Committed> committed_;                       // by index; [0] is the empty prefix
   std::unordered_map<uint64_t, uint64_t> chain_by_entry_;  // (index, term) key -> chain
   std::map<Term, NodeId> leader_by_term_;
   ConfState committed_conf_;

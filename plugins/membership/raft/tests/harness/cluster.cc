@@ -51,8 +51,7 @@ ClusterOptions default_fault_options() {
 // ---------------------------------------------------------------------------------------------
 // RaftNode
 
-RaftNode::RaftNode(Cluster& cluster, NodeId id, DurableState initial)
-    : cluster_(cluster), id_(id) {
+RaftNode::RaftNode(Cluster& cluster, NodeId id, DurableState initial) : cluster_(cluster), id_(id) {
   disk_.hard_state = initial.hard_state;
   disk_.snapshot = std::move(initial.snapshot);
   RAFT_ASSERT(initial.entries.empty());
@@ -121,7 +120,8 @@ void RaftNode::check() {
                    std::to_string(from));
       return;
     }
-    checker.on_commit(id_, raft_->term(), from, commit, chain, [&](Index i) -> const Entry& { return log.at(i); });
+    checker.on_commit(id_, raft_->term(), from, commit, chain,
+                      [&](Index i) -> const Entry& { return log.at(i); });
     checked_commit_ = commit;
   }
   if (raft_->role() == Role::kLeader && raft_->term() != leader_checked_term_) {
@@ -134,8 +134,7 @@ void RaftNode::check() {
       bool known = checker.committed_chain(log.snapshot_index(), &chain);
       if (!known || log.last_index() < m) {
         checker.fail("leader completeness: leader " + std::to_string(id_) + " of term " +
-                     std::to_string(raft_->term()) + " lacks committed index " +
-                     std::to_string(m));
+                     std::to_string(raft_->term()) + " lacks committed index " + std::to_string(m));
         return;
       }
       for (Index i = log.first_index(); i <= m; ++i) chain = chain_hash(chain, log.at(i));
@@ -311,11 +310,10 @@ void Client::on_tick(SimEnv& env) {
   if (!active_) {
     if (!env.rng.chance(o.client_op_chance)) return;
     ++seq_;
-    request_ = ClientRequest{client_id_, seq_, env.rng.chance(0.5), 1 + env.rng.uniform(o.keys),
-                             0};
+    request_ = ClientRequest{client_id_, seq_, env.rng.chance(0.5), 1 + env.rng.uniform(o.keys), 0};
     if (request_.write) request_.value = (client_id_ << 32) | seq_;
-    HistoryOp op{client_id_, cluster_.next_event(), sim::kPendingReturn, request_.write,
-                 request_.key, request_.value};
+    HistoryOp op{client_id_,     cluster_.next_event(), sim::kPendingReturn,
+                 request_.write, request_.key,          request_.value};
     history_index_ = cluster_.history().size();
     cluster_.history().push_back(op);
     active_ = true;
@@ -446,8 +444,7 @@ std::string Cluster::check_step() {
     const size_t needed = (conf.voters.size() - 1) / 2 + 1;
     if (holders < needed) {
       checker_.fail("durability: committed index " + std::to_string(m) + " is on " +
-                    std::to_string(holders) + " voter disks, fewer than " +
-                    std::to_string(needed));
+                    std::to_string(holders) + " voter disks, fewer than " + std::to_string(needed));
     }
   }
   return checker_.error();

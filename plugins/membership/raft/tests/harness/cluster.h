@@ -210,9 +210,7 @@ class Cluster {
   static EndpointId endpoint(NodeId id) { return static_cast<EndpointId>(id - 1); }
   // The up leader with the highest term, or kNoNode.
   NodeId leader();
-  SimEnv env_for(NodeId id) {
-    return SimEnv{sim_.now(), endpoint(id), sim_.net(), sim_.rng()};
-  }
+  SimEnv env_for(NodeId id) { return SimEnv{sim_.now(), endpoint(id), sim_.net(), sim_.rng()}; }
   // Steps an input into a node's core and drains its effects (for scenario scripts).
   template <class F>
   void with_node(NodeId id, F f) {

@@ -32,8 +32,8 @@ inline constexpr uint64_t kPendingReturn = std::numeric_limits<uint64_t>::max();
 
 template <class Model>
 struct Operation {
-  uint64_t call = 0;               // event order of the call; unique across the history
-  uint64_t ret = kPendingReturn;   // event order of the return; kPendingReturn if none
+  uint64_t call = 0;              // event order of the call; unique across the history
+  uint64_t ret = kPendingReturn;  // event order of the return; kPendingReturn if none
   typename Model::Input input{};
   typename Model::Output output{};
 };
@@ -49,8 +49,7 @@ LinearizabilityResult check_linearizable(std::vector<Operation<Model>> ops,
                                          typename Model::State initial,
                                          uint64_t states_max = 2'000'000) {
   using State = typename Model::State;
-  std::sort(ops.begin(), ops.end(),
-            [](const auto& a, const auto& b) { return a.call < b.call; });
+  std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.call < b.call; });
   const size_t n = ops.size();
   size_t completed_count = 0;
   for (const auto& op : ops) completed_count += op.ret != kPendingReturn ? 1 : 0;

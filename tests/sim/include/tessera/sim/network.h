@@ -61,9 +61,7 @@ class Network {
 
   size_t endpoints_count() const { return endpoints_count_; }
 
-  void set_all_links(const LinkConfig& config) {
-    std::fill(links_.begin(), links_.end(), config);
-  }
+  void set_all_links(const LinkConfig& config) { std::fill(links_.begin(), links_.end(), config); }
   void set_link(EndpointId from, EndpointId to, const LinkConfig& config) {
     links_[slot(from, to)] = config;
   }

@@ -97,7 +97,8 @@ class Simulation {
       if (slot.actor == nullptr || faults_.drift <= 0.0) continue;
       const double factor = 1.0 - faults_.drift +
                             2.0 * faults_.drift * static_cast<double>(rng_.uniform(1001)) / 1000.0;
-      slot.interval = std::max<Time>(1, static_cast<Time>(static_cast<double>(tick_interval_) * factor));
+      slot.interval =
+          std::max<Time>(1, static_cast<Time>(static_cast<double>(tick_interval_) * factor));
     }
   }
 
@@ -188,9 +189,9 @@ class Simulation {
   }
 
   RunResult fail(const std::string& what) const {
-    return RunResult{false, seed_, step_,
-                     "TESSERA_SEED=" + std::to_string(seed_) + " step=" + std::to_string(step_) +
-                         ": " + what};
+    return RunResult{
+        false, seed_, step_,
+        "TESSERA_SEED=" + std::to_string(seed_) + " step=" + std::to_string(step_) + ": " + what};
   }
 
  private:
