@@ -243,6 +243,7 @@ void RaftNode::serve_reads(SimEnv& env) {
     if (w.state.index > applied_index_) return false;
     reply(env, w.client, w.request, true, kv_.get(w.request.key));
     ++cluster_.stats().reads_served;
+    ++reads_served_;
     return true;
   });
 }

@@ -105,6 +105,8 @@ class RaftNode : public sim::Actor<SimMsg> {
   bool disk_holds(Index index, uint64_t chain) const;
   const KvStore& kv() const { return kv_; }
   Index applied_index() const { return applied_index_; }
+  // Reads this node answered from its state machine (across restarts).
+  uint64_t reads_served() const { return reads_served_; }
 
  private:
   struct Disk {
@@ -147,6 +149,7 @@ class RaftNode : public sim::Actor<SimMsg> {
   std::map<uint64_t, std::pair<EndpointId, ClientRequest>> pending_reads_;
   std::vector<WaitingRead> waiting_reads_;
   uint64_t next_read_id_ = 1;
+  uint64_t reads_served_ = 0;
 };
 
 class Client : public sim::Actor<SimMsg> {
