@@ -1,8 +1,8 @@
 // The seed sweep: many seeds, each a long run of a 5-server group with every fault on
 // (crashes that lose unpersisted state, partitions both ways and one-way, drops, duplicates,
 // reordering), random leadership transfers and membership changes, snapshots every 64 entries,
-// clients writing and reading through ReadIndex. Invariants after every step, linearizability
-// at the end. TESSERA_SEED=<n> replays one seed; TESSERA_SEED_FIRST / TESSERA_SEEDS pick a
+// clients writing and reading through ReadIndex. Invariants after every step; then the faults
+// stop and the group must serve clients again (liveness); linearizability at the end. TESSERA_SEED=<n> replays one seed; TESSERA_SEED_FIRST / TESSERA_SEEDS pick a
 // range; TESSERA_STEPS sets the run length.
 #include <gtest/gtest.h>
 
@@ -13,6 +13,10 @@
 
 namespace tessera::raft::sim_harness {
 namespace {
+
+// After the faults stop, this many more client operations must complete within the bound.
+constexpr size_t kRecoveryOps = 20;
+constexpr uint64_t kRecoveryStepsMax = 50'000;
 
 ClusterOptions sweep_options(uint64_t seed) {
   ClusterOptions o = default_fault_options();
@@ -52,6 +56,16 @@ TEST(RaftSweep, EveryFaultEverySeed) {
     sim::RunResult result = cluster.run(steps);
     if (!result.ok) {
       ADD_FAILURE() << result.message;
+      if (++failures >= 5) break;
+      continue;
+    }
+    // Liveness: once the faults stop, the group must elect a leader and serve clients again.
+    cluster.quiesce();
+    const size_t before = cluster.completed_ops();
+    result = cluster.run_until(kRecoveryStepsMax,
+                               [&] { return cluster.completed_ops() >= before + kRecoveryOps; });
+    if (!result.ok) {
+      ADD_FAILURE() << result.message << " (liveness: after the faults stopped)";
       if (++failures >= 5) break;
       continue;
     }

@@ -352,6 +352,7 @@ void Client::on_message(SimEnv& env, EndpointId, SimMsg msg) {
 
 void Controller::on_tick(SimEnv& env) {
   const ClusterOptions& o = cluster_.options();
+  if (cluster_.quiesced()) return;
   const NodeId leader = cluster_.leader();
   if (leader == kNoNode) return;
   if (env.rng.chance(o.transfer_chance)) {
@@ -413,6 +414,16 @@ Cluster::Cluster(uint64_t seed, ClusterOptions options)
   }
 }
 
+void Cluster::quiesce() {
+  quiesced_ = true;
+  sim_.set_faults(sim::FaultConfig{});
+  sim_.net().heal();
+  for (NodeId id = 1; id <= nodes_.size(); ++id) {
+    sim_.restart(endpoint(id));
+    sim_.pause(endpoint(id), 0);
+  }
+}
+
 NodeId Cluster::leader() {
   NodeId best = kNoNode;
   Term best_term = 0;
@@ -453,6 +464,17 @@ std::string Cluster::check_step() {
 
 sim::RunResult Cluster::run(uint64_t steps) {
   return sim_.run(steps, [this](uint64_t) { return check_step(); });
+}
+
+sim::RunResult Cluster::run_until(uint64_t steps_max, const std::function<bool()>& done) {
+  for (uint64_t i = 0; i < steps_max; ++i) {
+    if (done()) return sim::RunResult{true, sim_.seed(), sim_.steps_done(), {}};
+    sim_.step();
+    std::string failure = check_step();
+    if (!failure.empty()) return sim_.fail(failure);
+  }
+  if (done()) return sim::RunResult{true, sim_.seed(), sim_.steps_done(), {}};
+  return sim_.fail("condition not reached within " + std::to_string(steps_max) + " steps");
 }
 
 std::string Cluster::check_history() {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -201,9 +202,12 @@ class Cluster {
   // Runs `steps` events with the invariants checked after each.
   sim::RunResult run(uint64_t steps);
   // Runs until `done()` or `steps_max` events; invariants checked after each.
-  template <class Done>
-  sim::RunResult run_until(uint64_t steps_max, Done done);
+  sim::RunResult run_until(uint64_t steps_max, const std::function<bool()>& done);
   std::string check_step();
+  // Ends the faults: no more crashes, cuts, pauses, transfers or membership changes; every
+  // server is restarted. Drops, duplicates and delays stay: the network is still lossy.
+  void quiesce();
+  bool quiesced() const { return quiesced_; }
   // The linearizability check of the whole history; empty when it passes.
   std::string check_history();
 
@@ -233,18 +237,7 @@ class Cluster {
   std::vector<HistoryOp> history_;
   uint64_t events_ = 0;
   ClusterStats stats_;
+  bool quiesced_ = false;
 };
-
-template <class Done>
-sim::RunResult Cluster::run_until(uint64_t steps_max, Done done) {
-  for (uint64_t i = 0; i < steps_max; ++i) {
-    if (done()) return sim::RunResult{true, sim_.seed(), sim_.steps_done(), {}};
-    sim_.step();
-    std::string failure = check_step();
-    if (!failure.empty()) return sim_.fail(failure);
-  }
-  if (done()) return sim::RunResult{true, sim_.seed(), sim_.steps_done(), {}};
-  return sim_.fail("condition not reached within " + std::to_string(steps_max) + " steps");
-}
 
 }  // namespace tessera::raft::sim_harness

@@ -103,21 +103,25 @@ class Network {
     return heap_.front().deliver_at;
   }
 
-  // The earliest message due at or before now, if any. A message whose link has been cut
-  // since it was sent is dropped here and the next one is tried.
-  std::optional<Envelope<Msg>> pop_due(Time now) {
+  // Moves the earliest message due at or before now into *out and returns true, if there is
+  // one. A message whose link has been cut since it was sent is dropped here and the next one
+  // is tried. (An out-parameter rather than std::optional: GCC 12 warns falsely about moving
+  // variants through optionals, and warnings are errors.)
+  bool pop_due(Time now, Envelope<Msg>* out) {
     while (!heap_.empty() && heap_.front().deliver_at <= now) {
       std::pop_heap(heap_.begin(), heap_.end(), Later{});
-      Envelope<Msg> envelope = std::move(heap_.back());
-      heap_.pop_back();
-      if (is_cut(envelope.from, envelope.to)) {
+      Envelope<Msg>& back = heap_.back();
+      if (is_cut(back.from, back.to)) {
         ++stats_.dropped;
+        heap_.pop_back();
         continue;
       }
+      *out = std::move(back);
+      heap_.pop_back();
       ++stats_.delivered;
-      return envelope;
+      return true;
     }
-    return std::nullopt;
+    return false;
   }
 
   // Puts a popped message back, to be delivered at `at` (a paused receiver gets it later).
