@@ -25,7 +25,8 @@ class LocalStoreTest : public ::testing::Test {
 
   void reopen() {
     store_.reset();
-    auto store = LocalStore::open(engine_.get(), conflict_.get(), "n1", limits_, false);
+    auto store = LocalStore::open(engine_.get(), conflict_.get(),
+                                  {"n1", limits_, false, [this] { return now_ms_; }});
     ASSERT_TRUE(store.is_ok()) << store.status().to_string();
     store_ = std::move(store).value();
   }
@@ -39,6 +40,7 @@ class LocalStoreTest : public ::testing::Test {
   }
 
   StoreLimits limits_;
+  uint64_t now_ms_ = 1'000'000;
   PluginPtr<Engine> engine_;
   PluginPtr<Conflict> conflict_;
   std::unique_ptr<LocalStore> store_;
@@ -159,6 +161,35 @@ TEST_F(LocalStoreTest, BatchesApplyTogetherAndCheckLimitsFirst) {
   EXPECT_TRUE(store_->write("t", {}).is_ok());
 }
 
+TEST_F(LocalStoreTest, TombstonesAreCollectedAfterTheGracePeriodOnly) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(store_->put("t", "k" + std::to_string(i), "v", {}).is_ok());
+  }
+  for (int i = 0; i < 50; i += 2) {
+    ASSERT_TRUE(store_->remove("t", "k" + std::to_string(i), {}).is_ok());
+  }
+  auto sweep_all = [&](uint64_t grace_ms) {
+    size_t collected = 0;
+    Bytes cursor;
+    for (int pass = 0; pass < 100; ++pass) {
+      auto sweep = store_->collect_tombstones(cursor, 7, grace_ms);
+      EXPECT_TRUE(sweep.is_ok());
+      collected += sweep->collected;
+      cursor = sweep->next_cursor;
+      if (cursor.empty()) break;
+    }
+    return collected;
+  };
+  EXPECT_EQ(sweep_all(1000), 0u);  // too young
+  now_ms_ += 1000;
+  EXPECT_EQ(sweep_all(1000), 25u);
+  EXPECT_EQ(sweep_all(1000), 0u);
+  EXPECT_EQ(engine_->stats()["keys"], 2 + 25);  // catalog (table, next id) and live keys
+  EXPECT_EQ(value_of("t", "k1"), "v");
+  EXPECT_FALSE(value_of("t", "k0").has_value());
+}
+
 TEST_F(LocalStoreTest, ConcurrentWritersOfOneKeyKeepTheNewestVersion) {
   ASSERT_TRUE(store_->create_table("t").is_ok());
   std::vector<std::thread> threads;
@@ -188,7 +219,8 @@ TEST(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) 
   auto engine = loader.make_engine("memory", {"n1", {}}, {});
   auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
   ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
-  auto store = LocalStore::open(engine->get(), conflict->get(), "n1", {}, false);
+  auto store = LocalStore::open(engine->get(), conflict->get(),
+                                {"n1", {}, false, [] { return uint64_t{1}; }});
   ASSERT_TRUE(store.is_ok());
   LocalStore& s = **store;
   ASSERT_TRUE(s.create_table("t").is_ok());

@@ -54,20 +54,16 @@ Status check_table_name(std::string_view name) {
 
 }  // namespace
 
-LocalStore::LocalStore(Engine* engine, Conflict* conflict, NodeId node, StoreLimits limits,
-                       bool sync_writes)
+LocalStore::LocalStore(Engine* engine, Conflict* conflict, StoreOptions options)
     : engine_(engine),
       conflict_(conflict),
-      node_(std::move(node)),
-      limits_(limits),
-      write_options_{.sync = sync_writes} {}
+      options_(std::move(options)),
+      write_options_{.sync = options_.sync_writes} {}
 
 Result<std::unique_ptr<LocalStore>> LocalStore::open(Engine* engine, Conflict* conflict,
-                                                     NodeId node, StoreLimits limits,
-                                                     bool sync_writes) {
-  TESSERA_REQUIRE(engine != nullptr && conflict != nullptr);
-  std::unique_ptr<LocalStore> store(
-      new LocalStore(engine, conflict, std::move(node), limits, sync_writes));
+                                                     StoreOptions options) {
+  TESSERA_REQUIRE(engine != nullptr && conflict != nullptr && options.now_ms != nullptr);
+  std::unique_ptr<LocalStore> store(new LocalStore(engine, conflict, std::move(options)));
   TESSERA_RETURN_IF_ERROR(store->load_catalog());
   return store;
 }
@@ -169,9 +165,9 @@ Result<uint32_t> LocalStore::table_id(std::string_view table) const {
 }
 
 Status LocalStore::check_key(ByteView key) const {
-  if (key.size() > limits_.key_bytes_max) {
+  if (key.size() > options_.limits.key_bytes_max) {
     return Status::too_large("key of " + std::to_string(key.size()) + " bytes is over the limit of " +
-                             std::to_string(limits_.key_bytes_max) + " bytes (key_bytes_max)");
+                             std::to_string(options_.limits.key_bytes_max) + " bytes (key_bytes_max)");
   }
   return Status::ok();
 }
@@ -196,7 +192,7 @@ Status LocalStore::merge_into(ByteView key, VersionedValue incoming, WriteBatch*
 Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations,
                                 ByteView context) {
   TESSERA_ASSIGN_OR_RETURN(std::vector<Bytes> seen, decode_context(context));
-  TESSERA_ASSIGN_OR_RETURN(Bytes version, conflict_->new_version(node_, seen));
+  TESSERA_ASSIGN_OR_RETURN(Bytes version, conflict_->new_version(options_.node, seen));
 
   std::vector<Bytes> keys;
   std::vector<std::mutex*> locks;
@@ -213,7 +209,8 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
   Status status;
   for (size_t i = 0; i < mutations.size() && status.is_ok(); ++i) {
     const Mutation& m = mutations[i];
-    VersionedValue incoming{version, !m.value.has_value(), m.value.value_or(Bytes())};
+    VersionedValue incoming = m.value ? VersionedValue{version, false, *m.value}
+                                      : make_tombstone(version, options_.now_ms());
     status = merge_into(keys[i], std::move(incoming), &batch);
   }
   if (status.is_ok()) status = engine_->write(write_options_, batch);
@@ -228,10 +225,10 @@ Result<Bytes> LocalStore::put(std::string_view table, ByteView key, ByteView val
   std::shared_lock lock(catalog_mutex_);
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
-  if (value.size() > limits_.value_bytes_max) {
+  if (value.size() > options_.limits.value_bytes_max) {
     return Status::too_large("value of " + std::to_string(value.size()) +
                              " bytes is over the limit of " +
-                             std::to_string(limits_.value_bytes_max) + " bytes (value_bytes_max)");
+                             std::to_string(options_.limits.value_bytes_max) + " bytes (value_bytes_max)");
   }
   return apply(id, std::span<const Mutation>(&mutation, 1), context);
 }
@@ -248,26 +245,26 @@ Status LocalStore::write(std::string_view table, std::span<const Mutation> mutat
   std::shared_lock lock(catalog_mutex_);
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   if (mutations.empty()) return Status::ok();
-  if (mutations.size() > limits_.batch_ops_max) {
+  if (mutations.size() > options_.limits.batch_ops_max) {
     return Status::too_large("batch of " + std::to_string(mutations.size()) +
                              " operations is over the limit of " +
-                             std::to_string(limits_.batch_ops_max) + " (batch_ops_max)");
+                             std::to_string(options_.limits.batch_ops_max) + " (batch_ops_max)");
   }
   size_t bytes = 0;
   for (const Mutation& m : mutations) {
     TESSERA_RETURN_IF_ERROR(check_key(m.key));
     size_t value_bytes = m.value ? m.value->size() : 0;
-    if (value_bytes > limits_.value_bytes_max) {
+    if (value_bytes > options_.limits.value_bytes_max) {
       return Status::too_large("value of " + std::to_string(value_bytes) +
                                " bytes is over the limit of " +
-                               std::to_string(limits_.value_bytes_max) +
+                               std::to_string(options_.limits.value_bytes_max) +
                                " bytes (value_bytes_max)");
     }
     bytes += m.key.size() + value_bytes;
   }
-  if (bytes > limits_.batch_bytes_max) {
+  if (bytes > options_.limits.batch_bytes_max) {
     return Status::too_large("batch of " + std::to_string(bytes) + " bytes is over the limit of " +
-                             std::to_string(limits_.batch_bytes_max) + " bytes (batch_bytes_max)");
+                             std::to_string(options_.limits.batch_bytes_max) + " bytes (batch_bytes_max)");
   }
   return apply(id, mutations, {}).status();
 }
@@ -307,7 +304,7 @@ Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, B
     }
     from = page_token;
   }
-  uint32_t items_max = limit == 0 ? limits_.scan_items_max : std::min(limit, limits_.scan_items_max);
+  uint32_t items_max = limit == 0 ? options_.limits.scan_items_max : std::min(limit, options_.limits.scan_items_max);
 
   StoreScanPage page;
   size_t bytes = 0;
@@ -317,8 +314,8 @@ Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, B
   auto it = engine_->new_iterator(options);
   for (it->seek(engine_key(id, from)); it->valid(); it->next()) {
     ByteView key = it->key().substr(4);
-    bool page_full = page.items.size() >= items_max || bytes >= limits_.scan_bytes_max ||
-                     examined >= limits_.scan_entries_examined_max;
+    bool page_full = page.items.size() >= items_max || bytes >= options_.limits.scan_bytes_max ||
+                     examined >= options_.limits.scan_entries_examined_max;
     if (page_full) {
       page.next_page_token = Bytes(key);
       break;
@@ -333,6 +330,49 @@ Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, B
   }
   TESSERA_RETURN_IF_ERROR(it->status());
   return page;
+}
+
+Result<TombstoneSweep> LocalStore::collect_tombstones(ByteView cursor, size_t keys_max,
+                                                      uint64_t grace_ms) {
+  uint64_t now = options_.now_ms();
+  uint64_t cutoff = now > grace_ms ? now - grace_ms : 0;
+  auto expired = [cutoff](ByteView record) -> Result<bool> {
+    TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> siblings, decode_record(record));
+    for (const VersionedValue& sibling : siblings) {
+      if (!sibling.tombstone || tombstone_written_ms(sibling) > cutoff) return false;
+    }
+    return true;
+  };
+
+  TombstoneSweep sweep;
+  std::vector<Bytes> candidates;
+  {
+    auto it = engine_->new_iterator({});
+    Bytes first_data_key = table_prefix(kCatalogTableId + 1);
+    it->seek(cursor.empty() || cursor < ByteView(first_data_key) ? ByteView(first_data_key)
+                                                                   : cursor);
+    for (; it->valid(); it->next()) {
+      if (sweep.examined == keys_max) {
+        sweep.next_cursor = Bytes(it->key());
+        break;
+      }
+      ++sweep.examined;
+      TESSERA_ASSIGN_OR_RETURN(bool old, expired(it->value()));
+      if (old) candidates.emplace_back(it->key());
+    }
+    TESSERA_RETURN_IF_ERROR(it->status());
+  }
+  for (const Bytes& key : candidates) {
+    // Re-check under the key's lock: a write may have landed since the iterator read it.
+    std::lock_guard lock(stripe(key));
+    TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> record, engine_->get({}, key));
+    if (!record) continue;
+    TESSERA_ASSIGN_OR_RETURN(bool old, expired(*record));
+    if (!old) continue;
+    TESSERA_RETURN_IF_ERROR(engine_->del({}, key));
+    ++sweep.collected;
+  }
+  return sweep;
 }
 
 }  // namespace tessera::server

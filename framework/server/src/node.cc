@@ -1,9 +1,12 @@
 #include "tessera/server/node.h"
 
 #include <fcntl.h>
+
 #include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
@@ -54,6 +57,15 @@ class DataDirLock {
   int fd_;
 };
 
+uint64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Keys one sweep pass examines: small enough that a pass never holds a worker for long.
+constexpr size_t kSweepKeysPerPass = 10'000;
+
 }  // namespace
 
 // Members are destroyed bottom-up: the pool drains before the store closes, the store before
@@ -64,7 +76,30 @@ struct Node::State {
   PluginPtr<Conflict> conflict;
   std::unique_ptr<LocalStore> store;
   std::unique_ptr<WorkerPool> pool;
+  Bytes sweep_cursor;  // where the next tombstone sweep pass starts; owned by the event loop
 };
+
+kj::Promise<void> Node::sweep_tombstones(kj::Timer& timer) {
+  return timer.afterDelay(config_.tombstone_sweep_interval_ms * kj::MILLISECONDS)
+      .then([this]() {
+        return state_->pool->run([this, cursor = state_->sweep_cursor]() {
+          return state_->store->collect_tombstones(cursor, kSweepKeysPerPass,
+                                                   config_.tombstone_grace_ms);
+        });
+      })
+      .then([this, &timer](Result<TombstoneSweep> sweep) {
+        if (sweep.is_ok()) {
+          state_->sweep_cursor = sweep->next_cursor;
+          if (sweep->collected > 0) {
+            spdlog::debug("tombstone sweep: examined {}, collected {}", sweep->examined,
+                          sweep->collected);
+          }
+        } else if (sweep.status().code() != StatusCode::kBusy) {
+          spdlog::warn("tombstone sweep failed: {}", sweep.status().to_string());
+        }
+        return sweep_tombstones(timer);
+      });
+}
 
 Node::Node(NodeConfig config, fs::path default_plugin_dir)
     : config_(std::move(config)), default_plugin_dir_(std::move(default_plugin_dir)) {}
@@ -95,10 +130,13 @@ Status Node::start() {
   TESSERA_ASSIGN_OR_RETURN(state->conflict,
                            loader.make_conflict(config_.conflict.plugin,
                                                 {config_.node_id, {}}, config_.conflict.config));
-  TESSERA_ASSIGN_OR_RETURN(state->store,
-                           LocalStore::open(state->engine.get(), state->conflict.get(),
-                                            config_.node_id, config_.limits,
-                                            config_.sync_writes));
+  StoreOptions store_options{.node = config_.node_id,
+                             .limits = config_.limits,
+                             .sync_writes = config_.sync_writes,
+                             .now_ms = wall_clock_ms};
+  TESSERA_ASSIGN_OR_RETURN(state->store, LocalStore::open(state->engine.get(),
+                                                          state->conflict.get(),
+                                                          std::move(store_options)));
   state->pool = std::make_unique<WorkerPool>(config_.worker_threads,
                                              config_.requests_in_flight_max);
   spdlog::info("node {}: engine {}, conflict {}, data in {}", config_.node_id,
@@ -121,6 +159,8 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     kj::Own<kj::ConnectionReceiver> listener = address->listen();
     std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
     kj::Promise<void> accepting = server.listen(*listener);
+    kj::Promise<void> sweeping = sweep_tombstones(io.provider->getTimer()).eagerlyEvaluate(
+        [](kj::Exception&& e) { spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr()); });
     spdlog::info("node {} listening on {}", config_.node_id, bound);
     on_listening(bound);
 

@@ -10,9 +10,11 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kRootKeys = {
     "node", "limits", "plugins", "engine", "conflict", "placement", "membership"};
-constexpr std::array<std::string_view, 8> kNodeKeys = {
+constexpr std::array<std::string_view, 10> kNodeKeys = {
     "id", "listen", "data_dir", "log_level", "worker_threads", "requests_in_flight_max",
-    "request_timeout_ms", "sync_writes"};
+    "request_timeout_ms", "sync_writes", "tombstone_grace_ms", "tombstone_sweep_interval_ms"};
+// Ten days, as Cassandra's gc_grace_seconds: longer than any hint or repair should take.
+constexpr int64_t kTombstoneGraceDefaultMs = 10LL * 24 * 3600 * 1000;
 constexpr std::array<std::string_view, 6> kLimitKeys = {
     "key_bytes_max", "value_bytes_max", "batch_bytes_max", "batch_ops_max", "scan_items_max",
     "scan_bytes_max"};
@@ -103,6 +105,12 @@ Result<NodeConfig> parse_node_config(const ConfigSection& root) {
   TESSERA_ASSIGN_OR_RETURN(int64_t timeout_ms,
                            node.get_int("request_timeout_ms", 10'000, 1, 3'600'000));
   TESSERA_ASSIGN_OR_RETURN(config.sync_writes, node.get_bool("sync_writes", true));
+  TESSERA_ASSIGN_OR_RETURN(int64_t grace_ms, node.get_int("tombstone_grace_ms",
+                                                          kTombstoneGraceDefaultMs, 0));
+  TESSERA_ASSIGN_OR_RETURN(int64_t sweep_ms, node.get_int("tombstone_sweep_interval_ms", 60'000,
+                                                          100, 86'400'000));
+  config.tombstone_grace_ms = static_cast<uint64_t>(grace_ms);
+  config.tombstone_sweep_interval_ms = static_cast<uint64_t>(sweep_ms);
   config.worker_threads = static_cast<uint32_t>(workers);
   config.requests_in_flight_max = static_cast<uint32_t>(in_flight);
   config.request_timeout_ms = static_cast<uint32_t>(timeout_ms);

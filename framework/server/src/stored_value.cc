@@ -37,6 +37,19 @@ Result<std::vector<VersionedValue>> decode_record(ByteView bytes) {
   return siblings;
 }
 
+VersionedValue make_tombstone(Bytes version, uint64_t now_ms) {
+  Bytes when;
+  put_fixed64_be(&when, now_ms);
+  return VersionedValue{std::move(version), true, std::move(when)};
+}
+
+uint64_t tombstone_written_ms(const VersionedValue& sibling) {
+  TESSERA_REQUIRE(sibling.tombstone);
+  ByteView in = sibling.value;
+  uint64_t written = 0;
+  return get_fixed64_be(&in, &written) ? written : 0;
+}
+
 Bytes encode_context(std::span<const VersionedValue> siblings) {
   Bytes out;
   put_varint32(&out, static_cast<uint32_t>(siblings.size()));

@@ -8,7 +8,10 @@
 //    stored_value.h). A write reads the stored versions, reconciles them with the new one and
 //    writes the survivors back, under a per-key lock stripe, so concurrent writers of one key
 //    serialize while writers of different keys share the engine's group commit.
-//  - Deletes are tombstones.
+//  - Deletes are tombstones that remember when they were written (stored_value.h).
+//    collect_tombstones() removes keys whose every version is a tombstone older than the grace
+//    period; the grace period must outlast every way a replica can still learn of an older write
+//    (hints, read repair, anti-entropy), or the deleted value comes back.
 //  - Limits (key, value, batch and scan page sizes) are checked here, before anything is
 //    written, with TooLarge naming the limit.
 //
@@ -19,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +49,20 @@ struct StoreLimits {
   uint32_t scan_entries_examined_max = 100'000;
 };
 
+struct StoreOptions {
+  NodeId node;
+  StoreLimits limits;
+  bool sync_writes = true;  // fsync (group commit) before a write returns
+  // Milliseconds since the epoch, for tombstone ages. Injected so tests control time.
+  std::function<uint64_t()> now_ms;
+};
+
+struct TombstoneSweep {
+  size_t examined = 0;
+  size_t collected = 0;
+  Bytes next_cursor;  // empty when the sweep reached the end of the keyspace
+};
+
 struct StoreScanPage {
   struct Item {
     Bytes key;
@@ -63,9 +81,9 @@ struct StoreGetResult {
 class LocalStore {
  public:
   // Reads the catalog and finishes any drop that a crash interrupted.
+  // REQUIRES: options.now_ms is set.
   static Result<std::unique_ptr<LocalStore>> open(Engine* engine, Conflict* conflict,
-                                                  NodeId node, StoreLimits limits,
-                                                  bool sync_writes);
+                                                  StoreOptions options);
 
   std::vector<std::string> list_tables() const;
   // InvalidArgument for a bad name, TableExists when taken.
@@ -83,11 +101,14 @@ class LocalStore {
   // All mutations get one version and land in one atomic engine batch.
   Status write(std::string_view table, std::span<const Mutation> mutations);
 
-  const StoreLimits& limits() const { return limits_; }
+  // Examines up to `keys_max` keys from `cursor` (empty = the start) and deletes those whose
+  // versions are all tombstones written at least `grace_ms` ago. Resumable: pass next_cursor.
+  Result<TombstoneSweep> collect_tombstones(ByteView cursor, size_t keys_max, uint64_t grace_ms);
+
+  const StoreLimits& limits() const { return options_.limits; }
 
  private:
-  LocalStore(Engine* engine, Conflict* conflict, NodeId node, StoreLimits limits,
-             bool sync_writes);
+  LocalStore(Engine* engine, Conflict* conflict, StoreOptions options);
 
   Status load_catalog();
   Status finish_drop(uint32_t table_id);
@@ -103,8 +124,7 @@ class LocalStore {
 
   Engine* const engine_;
   Conflict* const conflict_;
-  const NodeId node_;
-  const StoreLimits limits_;
+  const StoreOptions options_;
   const WriteOptions write_options_;
 
   mutable std::shared_mutex catalog_mutex_;  // guards tables_ and catalog writes

@@ -14,6 +14,9 @@
 #include <memory>
 #include <string>
 
+#include <kj/async.h>
+#include <kj/timer.h>
+
 #include "tessera/status.h"
 #include "tessera/server/node_config.h"
 
@@ -36,6 +39,10 @@ class Node {
 
  private:
   struct State;
+  // Every tombstone_sweep_interval_ms, one bounded pass of LocalStore::collect_tombstones on the
+  // worker pool, resuming where the previous pass stopped.
+  kj::Promise<void> sweep_tombstones(kj::Timer& timer);
+
   NodeConfig config_;
   std::filesystem::path default_plugin_dir_;
   std::unique_ptr<State> state_;

@@ -1,7 +1,8 @@
 // NodeConfig: the node's settings, read from its TOML file.
 //
 //   [node]    id, listen ("host:port"), data_dir, log_level, worker_threads,
-//             requests_in_flight_max, request_timeout_ms, sync_writes
+//             requests_in_flight_max, request_timeout_ms, sync_writes, tombstone_grace_ms,
+//             tombstone_sweep_interval_ms
 //   [limits]  key_bytes_max, value_bytes_max, batch_bytes_max, batch_ops_max, scan_items_max,
 //             scan_bytes_max
 //   [plugins] dirs: extra plugin directories (the installation's own is always searched first)
@@ -38,6 +39,8 @@ struct NodeConfig {
   uint32_t requests_in_flight_max = 0;
   uint32_t request_timeout_ms = 0;
   bool sync_writes = true;
+  uint64_t tombstone_grace_ms = 0;
+  uint64_t tombstone_sweep_interval_ms = 0;
   std::vector<std::filesystem::path> plugin_dirs;
   StoreLimits limits;
   PluginSlot engine;

@@ -7,6 +7,9 @@
 //   record  := varint32(count) sibling{count}
 //   sibling := flags:u8 length_prefixed(version) length_prefixed(value)   flags bit 0 = tombstone
 //
+// A tombstone's value is fixed64_be(written_ms): when it was written, so that it can be
+// collected after the grace period.
+//
 //   context := varint32(count) length_prefixed(version){count}
 #pragma once
 
@@ -22,6 +25,12 @@ namespace tessera::server {
 Bytes encode_record(std::span<const VersionedValue> siblings);
 // Corruption when `bytes` do not follow the grammar.
 Result<std::vector<VersionedValue>> decode_record(ByteView bytes);
+
+// A tombstone for `version` written at `now_ms`.
+VersionedValue make_tombstone(Bytes version, uint64_t now_ms);
+// When a tombstone was written; 0 (collectable) when its value holds no time.
+// REQUIRES: sibling.tombstone.
+uint64_t tombstone_written_ms(const VersionedValue& sibling);
 
 Bytes encode_context(std::span<const VersionedValue> siblings);
 // InvalidArgument when a client sends bytes that are not a context.
