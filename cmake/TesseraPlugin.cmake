@@ -13,6 +13,9 @@ function(tessera_add_plugin)
   set(target tessera_${ARG_KIND}_${ARG_NAME})
   add_library(${target} MODULE ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE Tessera::tessera ${ARG_LIBRARIES})
+  # Header-only libraries (Boost among them) emit STB_GNU_UNIQUE symbols, which would pin the
+  # plugin in memory forever; without them the library unloads with its last object.
+  target_compile_options(${target} PRIVATE -fno-gnu-unique)
   set_target_properties(${target} PROPERTIES
     PREFIX ""
     CXX_VISIBILITY_PRESET hidden

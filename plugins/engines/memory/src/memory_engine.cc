@@ -101,6 +101,7 @@ class MemoryEngine : public Engine {
   Result<uint64_t> approximate_size(ByteView start, ByteView end) override {
     std::shared_lock lock(mutex_);
     uint64_t bytes = 0;
+    if (!end.empty() && end <= start) return bytes;
     auto last = end.empty() ? map_->end() : map_->lower_bound(end);
     for (auto it = map_->lower_bound(start); it != last; ++it) {
       bytes += it->first.size() + it->second.size();
