@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 
 namespace tessera::lsm {
@@ -64,28 +65,47 @@ Status errno_status(const std::string& context, int error) {
   return Status::io_error(context + ": " + std::strerror(error));
 }
 
-Result<std::unique_ptr<WritableFile>> WritableFile::create(const fs::path& path) {
+Result<std::unique_ptr<WritableFile>> WritableFile::create(const fs::path& path,
+                                                          uint64_t zero_fill_chunk_bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_status(path.string() + ": open", errno);
-  return std::unique_ptr<WritableFile>(new WritableFile(path, fd));
+  return std::unique_ptr<WritableFile>(new WritableFile(path, fd, zero_fill_chunk_bytes));
 }
 
 WritableFile::~WritableFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status WritableFile::append(ByteView data) {
-  const char* p = data.data();
-  size_t left = data.size();
+Status WritableFile::write_at(uint64_t offset, const char* p, size_t left) {
   while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
+    ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_status(path_.string() + ": write", errno);
     }
     p += n;
+    offset += static_cast<uint64_t>(n);
     left -= static_cast<size_t>(n);
   }
+  return Status::ok();
+}
+
+Status WritableFile::extend_zero_fill() {
+  static constexpr char kZeros[64 << 10] = {};
+  uint64_t end = zero_filled_end_ + zero_fill_chunk_bytes_;
+  for (uint64_t offset = zero_filled_end_; offset < end; offset += sizeof(kZeros)) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof(kZeros), end - offset));
+    TESSERA_RETURN_IF_ERROR(write_at(offset, kZeros, n));
+  }
+  zero_filled_end_ = end;
+  return Status::ok();
+}
+
+Status WritableFile::append(ByteView data) {
+  if (zero_fill_chunk_bytes_ > 0) {
+    while (size_ + data.size() > zero_filled_end_) TESSERA_RETURN_IF_ERROR(extend_zero_fill());
+  }
+  TESSERA_RETURN_IF_ERROR(write_at(size_, data.data(), data.size()));
   size_ += data.size();
   return Status::ok();
 }
@@ -96,6 +116,9 @@ Status WritableFile::sync() {
 }
 
 Status WritableFile::close() {
+  if (fd_ >= 0 && zero_filled_end_ > size_ && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+    return errno_status(path_.string() + ": ftruncate", errno);
+  }
   int fd = fd_;
   fd_ = -1;
   if (fd >= 0 && ::close(fd) != 0) return errno_status(path_.string() + ": close", errno);

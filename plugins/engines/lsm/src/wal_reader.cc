@@ -1,10 +1,22 @@
 #include "wal_reader.h"
 
+#include <algorithm>
+
 #include "crc32c.h"
 #include "format.h"
 #include "wal_format.h"
 
 namespace tessera::lsm {
+
+namespace {
+
+bool only_zeros_from(ByteView data, size_t offset) {
+  if (offset >= data.size()) return true;
+  return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(offset), data.end(),
+                     [](char c) { return c == '\0'; });
+}
+
+}  // namespace
 
 Result<WalReadSummary> read_log_bytes(ByteView data, const std::string& name, TailPolicy policy,
                                       const std::function<Status(ByteView payload)>& on_record) {
@@ -13,18 +25,20 @@ Result<WalReadSummary> read_log_bytes(ByteView data, const std::string& name, Ta
   auto corrupt = [&](const char* what) {
     return Status::corruption(name + ": " + what + " at offset " + std::to_string(offset));
   };
+  const bool tolerate = policy == TailPolicy::kTolerateTornTail;
   while (data.size() - offset >= kRecordHeaderBytes) {
     const char* header = data.data() + offset;
-    if (decode_fixed32_le(header + 4) != crc32c::value(header, 4)) {
+    uint32_t length = decode_fixed32_le(header);
+    if (decode_fixed32_le(header + 4) != crc32c::value(header, 4) ||
+        length > kRecordPayloadBytesMax) {
+      if (tolerate && only_zeros_from(data, offset + kRecordHeaderBytes)) break;
       return corrupt("record header checksum mismatch");
     }
-    uint32_t length = decode_fixed32_le(header);
-    if (length > kRecordPayloadBytesMax) return corrupt("record length out of range");
     if (length > data.size() - offset - kRecordHeaderBytes) break;  // torn payload
     const char* payload = header + kRecordHeaderBytes;
     size_t end = offset + kRecordHeaderBytes + length;
     if (decode_fixed32_le(header + 8) != crc32c::value(payload, length)) {
-      if (policy == TailPolicy::kTolerateTornTail && end == data.size()) break;
+      if (tolerate && only_zeros_from(data, end)) break;
       return corrupt("record checksum mismatch");
     }
     Status status = on_record(ByteView(payload, length));

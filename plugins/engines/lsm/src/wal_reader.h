@@ -4,10 +4,12 @@
 //  - a record cut short by the end of the file (a header, or a payload whose checked length runs
 //    past the end) is a torn tail: the write a crash interrupted. Reading stops there; it is not
 //    an error, and summary.dropped_bytes says how much was left behind.
-//  - a header whose length check fails is Corruption naming the file and offset.
-//  - a complete record whose payload check fails is Corruption, except, under
-//    TailPolicy::kTolerateTornTail, when it is the last record of the file: after a machine crash
-//    an unsynced final write can look like that.
+//  - under TailPolicy::kTolerateTornTail, a record that fails a check (header or payload) is
+//    also a torn tail when nothing but zero bytes follows it: the WAL is zero-filled ahead of its
+//    appends (file_util.h), so an interrupted append, or the unwritten rest of the file, looks
+//    exactly like that.
+//  - any other failed check is Corruption naming the file and the offset: good-looking data
+//    after a bad record means the bad record was once written whole.
 // The WAL uses kTolerateTornTail; the manifest uses kStrict (a manifest record is synced before
 // anything depends on it, so a bad one is always corruption).
 // Thread-safety: stateless functions.

@@ -12,7 +12,9 @@ namespace tessera::lsm {
 
 class WalWriter {
  public:
-  static Result<std::unique_ptr<WalWriter>> create(const fs::path& path);
+  // zero_fill_chunk_bytes: see WritableFile (the WAL uses it, the manifest does not).
+  static Result<std::unique_ptr<WalWriter>> create(const fs::path& path,
+                                                   uint64_t zero_fill_chunk_bytes = 0);
 
   // REQUIRES: payload.size() <= kRecordPayloadBytesMax.
   Status add_record(ByteView payload);

@@ -101,3 +101,46 @@ TEST(Wal, FlipInLastPayloadIsATornTailOrStrictCorruption) {
 
 }  // namespace
 }  // namespace tessera::lsm
+
+namespace tessera::lsm {
+namespace {
+
+TEST(Wal, ZeroFilledTailReadsAsTheEndAndTornRecordsInItAreTolerated) {
+  testing::TempDir dir;
+  auto path = dir.path() / "3.log";
+  std::vector<Bytes> records;
+  std::unique_ptr<WalWriter> writer;
+  {
+    auto created = WalWriter::create(path, 64 << 10);
+    ASSERT_TRUE(created.is_ok());
+    writer = std::move(created).value();
+  }
+  for (int i = 0; i < 30; ++i) {
+    records.emplace_back(static_cast<size_t>(10 + i), static_cast<char>('a' + i));
+    ASSERT_TRUE(writer->add_record(records.back()).is_ok());
+  }
+  uint64_t written = writer->size();
+  EXPECT_GT(fs::file_size(path), written);  // zeros ahead of the appends
+  auto read = read_all(path, TailPolicy::kTolerateTornTail);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(*read, records);
+  // An append torn inside the zero-filled region: the last record's bytes partly zeroed.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(written - 5));
+    f.write("\0\0\0\0\0", 5);
+  }
+  read = read_all(path, TailPolicy::kTolerateTornTail);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(read->size(), records.size() - 1);
+  // Damage earlier in the file is still corruption.
+  flip_byte(path, 30);
+  EXPECT_EQ(read_all(path, TailPolicy::kTolerateTornTail).status().code(),
+            StatusCode::kCorruption);
+  // A clean close trims the zeros.
+  ASSERT_TRUE(writer->close().is_ok());
+  EXPECT_EQ(fs::file_size(path), written);
+}
+
+}  // namespace
+}  // namespace tessera::lsm

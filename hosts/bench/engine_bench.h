@@ -1,0 +1,18 @@
+// `tessera-bench engine`: engine plugins side by side.
+//
+// Loads each named engine plugin through the ordinary PluginLoader, runs the same workloads on
+// each (fillseq, fillrandom, overwrite, readrandom, readseq, seekrandom + scan, fillsync), and
+// prints ops/s per engine with the ratios of the first engine to each other one. It also measures
+// the disk's raw fsync rate (4 KiB write + fdatasync in a loop), the ceiling for fillsync.
+//
+// Thread-safety: add_engine_bench_command() is called once from main() while the App is built.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace tessera::bench {
+
+// Registers the `engine` subcommand on `app`; its callback runs the benchmark.
+void add_engine_bench_command(CLI::App& app);
+
+}  // namespace tessera::bench
