@@ -313,9 +313,8 @@ bool StaleLeaderCannotServeReads(uint64_t seed) {
   ClientRequest read{1000, 1, false, 1, 0};
   const auto client = static_cast<sim::EndpointId>(c.servers());  // any endpoint outside servers
   c.sim().net().send(c.sim().now(), client, Cluster::endpoint(old_leader), SimMsg{read});
-  EXPECT_TRUE(c.run_until(kStepsMax, [&] {
-                 return c.node(old_leader).raft().role() != Role::kLeader;
-               }).ok);
+  EXPECT_TRUE(
+      c.run_until(kStepsMax, [&] { return c.node(old_leader).raft().role() != Role::kLeader; }).ok);
   EXPECT_TRUE(c.run(2'000).ok);
   EXPECT_EQ(c.node(old_leader).reads_served(), served) << "TESSERA_SEED=" << seed;
   return true;

@@ -2,8 +2,9 @@
 // (crashes that lose unpersisted state, partitions both ways and one-way, drops, duplicates,
 // reordering), random leadership transfers and membership changes, snapshots every 64 entries,
 // clients writing and reading through ReadIndex. Invariants after every step; then the faults
-// stop and the group must serve clients again (liveness); linearizability at the end. TESSERA_SEED=<n> replays one seed; TESSERA_SEED_FIRST / TESSERA_SEEDS pick a
-// range; TESSERA_STEPS sets the run length.
+// stop and the group must serve clients again (liveness); linearizability at the end.
+// TESSERA_SEED=<n> replays one seed; TESSERA_SEED_FIRST / TESSERA_SEEDS pick a range; TESSERA_STEPS
+// sets the run length.
 #include <gtest/gtest.h>
 
 #include <cstdio>

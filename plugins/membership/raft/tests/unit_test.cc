@@ -235,5 +235,29 @@ TEST(RaftGroup, ReadyOrderPersistsVoteBeforeSendingIt) {
   EXPECT_TRUE(checked);
 }
 
+// A follower with a stale tail (entries 4-5 of term 2, never committed) gets an append that
+// matches only up to 3. Even though the leader's commit is 5, only index 3 is known to match
+// the leader's log, so only 3 may be committed here.
+TEST(RaftFollower, CommitsOnlyWhatTheAppendVouchedFor) {
+  auto founding = std::make_shared<Snapshot>();
+  founding->meta.conf.voters = {1, 2, 3};
+  FixedRng rng;
+  Options o;
+  o.id = 3;
+  Raft follower(o, rng, DurableState{{2, kNoNode, 0}, founding, entries(1, {1, 1, 1, 2, 2})});
+  Message m;
+  m.type = MessageType::kAppend;
+  m.from = 1;
+  m.to = 3;
+  m.term = 3;
+  m.log_index = 2;
+  m.log_term = 1;
+  m.entries = entries(3, {1});
+  m.commit = 5;
+  follower.step(std::move(m));
+  EXPECT_EQ(follower.log().committed(), 3u);
+  EXPECT_EQ(follower.log().last_index(), 5u);  // the stale tail stays until a conflict shows
+}
+
 }  // namespace
 }  // namespace tessera::raft

@@ -27,6 +27,9 @@ struct Options {
   size_t append_bytes_max = 1 << 20;
   size_t inflight_appends_max = 64;  // appends in flight per follower in Replicate state
 
+  // Committed entries handed out in one Ready for the host to apply; the rest follow in the next.
+  size_t committed_entries_per_ready_max = 4096;
+
   // Proposals not yet committed beyond which propose() answers kBusy.
   size_t uncommitted_entries_max = 1 << 16;
   // Linearizable reads waiting for confirmation beyond which read_index() answers kBusy.

@@ -15,6 +15,7 @@ Raft::Raft(const Options& options, Rng& rng, DurableState durable) : options_(op
   RAFT_ASSERT(options_.heartbeat_ticks < options_.election_ticks);
   RAFT_ASSERT(options_.entries_per_append_max >= 1);
   RAFT_ASSERT(options_.inflight_appends_max >= 1);
+  RAFT_ASSERT(options_.committed_entries_per_ready_max >= 1);
   snapshot_ = std::move(durable.snapshot);
   Index snapshot_index = 0;
   Term snapshot_term = 0;
@@ -276,9 +277,9 @@ Ready Raft::ready() {
   outbox_.clear();
   // Committed entries at or below the last entry are durable once step 1 is done.
   if (pending_snapshot_ == nullptr) {
-    for (Index i = log_.applied() + 1; i <= log_.committed(); ++i) {
-      rd.committed_entries.push_back(log_.at(i));
-    }
+    const Index last = std::min<Index>(log_.committed(),
+                                       log_.applied() + options_.committed_entries_per_ready_max);
+    for (Index i = log_.applied() + 1; i <= last; ++i) rd.committed_entries.push_back(log_.at(i));
   }
   rd.read_states = std::move(read_states_);
   read_states_.clear();

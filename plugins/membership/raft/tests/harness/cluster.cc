@@ -363,21 +363,30 @@ void Controller::on_tick(SimEnv& env) {
     });
   }
   if (env.rng.chance(o.membership_chance)) {
-    const ConfState conf = cluster_.node(leader).raft().conf();
-    const NodeId id = 1 + env.rng.uniform(cluster_.servers());
-    ConfChange change{ConfChangeType::kAddLearner, id};
-    if (conf.is_learner(id)) {
-      change.type = env.rng.chance(0.7) ? ConfChangeType::kPromoteLearner : ConfChangeType::kRemove;
-    } else if (conf.is_voter(id)) {
-      if (conf.voters.size() <= 3) return;  // keep three voters so faults stay tolerable
-      change.type = ConfChangeType::kRemove;
-    }
-    cluster_.with_node(leader, [&](Raft& r) {
-      if (r.propose_conf_change(change).outcome == Outcome::kOk) {
-        ++cluster_.stats().conf_changes_proposed;
-      }
-    });
+    // Sometimes a burst of changes: all but the first must wait (kConfPending) for the first to
+    // commit; a core that let them overlap could form disjoint majorities.
+    const int changes = env.rng.chance(0.3) ? 3 : 1;
+    for (int k = 0; k < changes && cluster_.node(leader).up(); ++k) propose_change(env, leader);
   }
+}
+
+void Controller::propose_change(SimEnv& env, NodeId leader) {
+  if (cluster_.node(leader).raft().role() != Role::kLeader) return;
+  const ConfState conf = cluster_.node(leader).raft().conf();
+  const NodeId id = 1 + env.rng.uniform(cluster_.servers());
+  ConfChange change{env.rng.chance(0.5) ? ConfChangeType::kAddLearner : ConfChangeType::kAddVoter,
+                    id};
+  if (conf.is_learner(id)) {
+    change.type = env.rng.chance(0.7) ? ConfChangeType::kPromoteLearner : ConfChangeType::kRemove;
+  } else if (conf.is_voter(id)) {
+    if (conf.voters.size() <= 3) return;  // keep three voters so faults stay tolerable
+    change.type = ConfChangeType::kRemove;
+  }
+  cluster_.with_node(leader, [&](Raft& r) {
+    if (r.propose_conf_change(change).outcome == Outcome::kOk) {
+      ++cluster_.stats().conf_changes_proposed;
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

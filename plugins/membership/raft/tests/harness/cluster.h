@@ -185,6 +185,8 @@ class Controller : public sim::Actor<SimMsg> {
   void on_restart(SimEnv&) override {}
 
  private:
+  void propose_change(SimEnv& env, NodeId leader);
+
   Cluster& cluster_;
 };
 
