@@ -19,6 +19,12 @@ capnp::Data::Reader as_data(ByteView bytes) {
   return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
 }
 
+// With its explicit size, so that a name with a NUL byte reaches the node whole (and is refused
+// there) instead of being cut short at the NUL.
+capnp::Text::Reader as_text(const std::string& text) {
+  return capnp::Text::Reader(text.data(), text.size());
+}
+
 Bytes to_bytes(capnp::Data::Reader data) {
   return Bytes(reinterpret_cast<const char*>(data.begin()), data.size());
 }
@@ -132,14 +138,14 @@ Result<std::vector<std::string>> Client::list_tables() {
 
 Status Client::create_table(const std::string& name) {
   auto request = connection_->main.createTableRequest();
-  request.setName(name);
+  request.setName(as_text(name));
   return connection_->call(request, kDefaultRequestTimeoutMs,
                            [](auto& response) { return from_error(response.getError()); });
 }
 
 Status Client::drop_table(const std::string& name) {
   auto request = connection_->main.dropTableRequest();
-  request.setName(name);
+  request.setName(as_text(name));
   return connection_->call(request, kDefaultRequestTimeoutMs,
                            [](auto& response) { return from_error(response.getError()); });
 }
@@ -147,7 +153,7 @@ Status Client::drop_table(const std::string& name) {
 Result<Bytes> Client::put(const std::string& table, ByteView key, ByteView value,
                           const RequestOptions& options) {
   auto request = connection_->main.putRequest();
-  request.setTable(table);
+  request.setTable(as_text(table));
   request.setKey(as_data(key));
   request.setValue(as_data(value));
   fill_options(request.initOptions(), options);
@@ -162,7 +168,7 @@ Result<Bytes> Client::put(const std::string& table, ByteView key, ByteView value
 Result<GetReply> Client::get(const std::string& table, ByteView key,
                              const RequestOptions& options) {
   auto request = connection_->main.getRequest();
-  request.setTable(table);
+  request.setTable(as_text(table));
   request.setKey(as_data(key));
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
@@ -182,7 +188,7 @@ Result<GetReply> Client::get(const std::string& table, ByteView key,
 
 Status Client::remove(const std::string& table, ByteView key, const RequestOptions& options) {
   auto request = connection_->main.removeRequest();
-  request.setTable(table);
+  request.setTable(as_text(table));
   request.setKey(as_data(key));
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
@@ -193,7 +199,7 @@ Result<ScanPage> Client::scan(const std::string& table, ByteView start, ByteView
                               uint32_t limit, ByteView page_token,
                               const RequestOptions& options) {
   auto request = connection_->main.scanRequest();
-  request.setTable(table);
+  request.setTable(as_text(table));
   request.setStart(as_data(start));
   request.setEnd(as_data(end));
   request.setLimit(limit);
@@ -217,7 +223,7 @@ Result<ScanPage> Client::scan(const std::string& table, ByteView start, ByteView
 Status Client::write(const std::string& table, const std::vector<BatchOperation>& operations,
                      const RequestOptions& options) {
   auto request = connection_->main.writeRequest();
-  request.setTable(table);
+  request.setTable(as_text(table));
   auto ops = request.initOps(operations.size());
   for (size_t i = 0; i < operations.size(); ++i) {
     ops[i].setKey(as_data(operations[i].key));

@@ -57,11 +57,16 @@ TEST_F(NodeApiTest, CreateListDropTables) {
 
 TEST_F(NodeApiTest, InvalidTableNames) {
   for (const std::string& name :
-       {std::string(), std::string("has space"), std::string("slash/"), std::string(129, 'a')}) {
+       {std::string(), std::string("has space"), std::string("slash/"), std::string(129, 'a'),
+        std::string("nul\0byte", 8)}) {
     Status status = client().create_table(name);
     EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << "name \"" << name << "\"";
   }
   EXPECT_TRUE(client().create_table(std::string(128, 'a')).is_ok());
+  // The NUL case must not have created a table named by the prefix before the NUL.
+  Result<std::vector<std::string>> tables = client().list_tables();
+  ASSERT_TRUE(tables.is_ok());
+  EXPECT_EQ(tables->size(), 1u);
 }
 
 TEST_F(NodeApiTest, PutGetDelete) {
