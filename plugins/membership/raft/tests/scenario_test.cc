@@ -77,7 +77,7 @@ Index propose_n(Cluster& c, NodeId leader, int n) {
 
 // The leader crashes after a majority stored its entries but before it (or anyone) learned
 // they were committed: the next leader must commit them, never drop them.
-void LeaderCrashMidReplication(uint64_t seed) {
+void leader_crash_mid_replication(uint64_t seed) {
   ClusterOptions o = quiet(5, 5, 0);
   o.link = sim::LinkConfig{2, 2};  // in order: with acks cut, a reordered append is never retried
   Cluster c(seed, o);
@@ -106,7 +106,7 @@ void LeaderCrashMidReplication(uint64_t seed) {
 // An old leader cut off with one follower keeps believing it leads until check-quorum makes
 // it step down; reads it was asked for are never answered from its stale state, its writes
 // never commit, and once healed it truncates its divergent tail.
-void PartitionedOldLeaderKeepsStaleView(uint64_t seed) {
+void partitioned_old_leader_keeps_stale_view(uint64_t seed) {
   ClusterOptions o = quiet(5, 5, 4);
   Cluster c(seed, o);
   const NodeId old_leader = wait_leader(c);
@@ -142,7 +142,7 @@ void PartitionedOldLeaderKeepsStaleView(uint64_t seed) {
 }
 
 // A follower down while the log moves on and is compacted must be caught up by a snapshot.
-void FarBehindFollowerNeedsSnapshot(uint64_t seed) {
+void far_behind_follower_needs_snapshot(uint64_t seed) {
   ClusterOptions o = quiet(3, 3, 0);
   o.compact_every = 16;
   Cluster c(seed, o);
@@ -164,7 +164,7 @@ void FarBehindFollowerNeedsSnapshot(uint64_t seed) {
 
 // Membership moves (add learner, promote, remove) while a voter is partitioned away, and
 // while the leader itself is cut off mid-change; the group ends on one configuration.
-void MembershipChangeUnderPartition(uint64_t seed) {
+void membership_change_under_partition(uint64_t seed) {
   ClusterOptions o = quiet(5, 3, 3);
   Cluster c(seed, o);
   NodeId leader = wait_leader(c);
@@ -222,7 +222,7 @@ void MembershipChangeUnderPartition(uint64_t seed) {
 // current-term rule that node cannot win, because committing `i` required the later leader's
 // own entry on a majority; without the rule it wins and overwrites a "committed" entry, which
 // the checker reports.
-void Figure8(uint64_t seed) {
+void figure_8(uint64_t seed) {
   ClusterOptions o = quiet(5, 5, 0);
   o.raft.entries_per_append_max = 1;
   o.raft.inflight_appends_max = 1;
@@ -287,7 +287,7 @@ void Figure8(uint64_t seed) {
 // until check-quorum says otherwise; a new leader may commit writes in that window. A read
 // sent to the old leader then must not be answered: ReadIndex needs a quorum round it cannot
 // get. Returns whether the window occurred for this seed.
-bool StaleLeaderCannotServeReads(uint64_t seed) {
+bool stale_leader_cannot_serve_reads(uint64_t seed) {
   ClusterOptions o = quiet(5, 5, 0);
   Cluster c(seed, o);
   const NodeId old_leader = wait_leader(c);
@@ -324,7 +324,7 @@ TEST(RaftScenario, StaleLeaderCannotServeReads) {
   size_t windows = 0;
   for (uint64_t seed : sim::seeds_from_env(50)) {
     SCOPED_TRACE("TESSERA_SEED=" + std::to_string(seed));
-    windows += StaleLeaderCannotServeReads(seed) ? 1 : 0;
+    windows += stale_leader_cannot_serve_reads(seed) ? 1 : 0;
     if (HasFailure()) return;
   }
   // The window depends on timing; over 50 seeds it must have opened at least once.
@@ -334,7 +334,7 @@ TEST(RaftScenario, StaleLeaderCannotServeReads) {
 }
 
 // A leadership transfer moves leadership to the chosen voter without losing a write.
-void LeadershipTransfer(uint64_t seed) {
+void leadership_transfer(uint64_t seed) {
   Cluster c(seed, quiet(3, 3, 2));
   const NodeId leader = wait_leader(c);
   const NodeId target = leader == 3 ? 1 : leader + 1;
@@ -348,21 +348,21 @@ void LeadershipTransfer(uint64_t seed) {
 
 // Each scenario runs over seeds 1..20 (TESSERA_SEED=<n> replays one): the script is fixed,
 // the timing around it (election jitter, delays) differs per seed.
-#define SCENARIO(name)                                      \
+#define SCENARIO(name, body)                                \
   TEST(RaftScenario, name) {                                \
     for (uint64_t seed : sim::seeds_from_env(20)) {         \
       SCOPED_TRACE("TESSERA_SEED=" + std::to_string(seed)); \
-      name(seed);                                           \
+      body(seed);                                           \
       if (HasFatalFailure()) return;                        \
     }                                                       \
   }
 
-SCENARIO(LeaderCrashMidReplication)
-SCENARIO(PartitionedOldLeaderKeepsStaleView)
-SCENARIO(FarBehindFollowerNeedsSnapshot)
-SCENARIO(MembershipChangeUnderPartition)
-SCENARIO(Figure8)
-SCENARIO(LeadershipTransfer)
+SCENARIO(LeaderCrashMidReplication, leader_crash_mid_replication)
+SCENARIO(PartitionedOldLeaderKeepsStaleView, partitioned_old_leader_keeps_stale_view)
+SCENARIO(FarBehindFollowerNeedsSnapshot, far_behind_follower_needs_snapshot)
+SCENARIO(MembershipChangeUnderPartition, membership_change_under_partition)
+SCENARIO(Figure8, figure_8)
+SCENARIO(LeadershipTransfer, leadership_transfer)
 
 }  // namespace
 }  // namespace tessera::raft::sim_harness
