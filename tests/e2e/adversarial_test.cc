@@ -6,6 +6,7 @@
 // Every loop is bounded in count and in time; every socket is on 127.0.0.1.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -419,6 +420,39 @@ TEST_F(AdversarialTest, ClientsThatVanishMidRequest) {
   // Every request above was for table t or the canaries; the node still serves both.
   Result<ScanPage> page = client().scan("t", "", "", 0);
   EXPECT_TRUE(page.is_ok()) << page.status().to_string();
+}
+
+
+// A node whose file descriptors run out: more clients connect than it may open sockets for.
+class FewDescriptorsTest : public AdversarialTest {
+ protected:
+  static constexpr rlim_t kNodeDescriptorsMax = 64;
+
+  // The node inherits the limit from this process at its start; this process gets its own back.
+  void before_start() override {
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved_), 0);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = kNodeDescriptorsMax;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  }
+  void after_start() override { ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved_), 0); }
+
+  rlimit saved_{};
+};
+
+TEST_F(FewDescriptorsTest, MoreConnectionsThanDescriptorsDoNotStopTheNode) {
+  std::vector<int> sockets;
+  for (rlim_t i = 0; i < 2 * kNodeDescriptorsMax; ++i) {
+    int fd = connect_raw(address());
+    if (fd >= 0) sockets.push_back(fd);
+  }
+  EXPECT_EQ(sockets.size(), 2 * kNodeDescriptorsMax);
+  // Give the node time to accept until it runs out, and to fail accepting the rest.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(cluster_->running(0)) << cluster_->describe_logs();
+  EXPECT_TRUE(contains(cluster_->stderr_text(0), "cannot accept a client"))
+      << "the node never ran out: " << cluster_->describe_logs();
+  for (int fd : sockets) ::close(fd);
 }
 
 }  // namespace

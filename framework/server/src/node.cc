@@ -65,6 +65,33 @@ uint64_t wall_clock_ms() {
 
 // Keys one sweep pass examines: small enough that a pass never holds a worker for long.
 constexpr size_t kSweepKeysPerPass = 10'000;
+// Pause after a failed accept before the next one, and how often a failing streak is logged.
+constexpr uint32_t kAcceptRetryDelayMs = 100;
+constexpr uint32_t kAcceptFailuresPerLog = 100;
+
+// Accepts clients until cancelled. A failed accept (EMFILE when every descriptor is taken by a
+// client, ENOBUFS, ...) must not end the node: the clients it serves keep being served, and the
+// next accept succeeds once some of them hang up. So it is logged and retried after a pause;
+// the pause keeps a persistent failure from spinning the event loop.
+kj::Promise<void> accept_clients(kj::ConnectionReceiver& listener, capnp::TwoPartyServer& server,
+                                 kj::Timer& timer, uint32_t failures = 0) {
+  // evalNow: accept() may also throw at once, before it returns a promise.
+  return kj::evalNow([&listener]() { return listener.accept(); }).then(
+      [&listener, &server, &timer](kj::Own<kj::AsyncIoStream>&& connection) {
+        server.accept(kj::mv(connection));
+        return accept_clients(listener, server, timer);
+      },
+      [&listener, &server, &timer, failures](kj::Exception&& e) {
+        if (failures % kAcceptFailuresPerLog == 0) {
+          spdlog::warn("cannot accept a client ({} failures in a row), retrying every {} ms: {}",
+                       failures + 1, kAcceptRetryDelayMs, e.getDescription().cStr());
+        }
+        return timer.afterDelay(kAcceptRetryDelayMs * kj::MILLISECONDS)
+            .then([&listener, &server, &timer, failures]() {
+              return accept_clients(listener, server, timer, failures + 1);
+            });
+      });
+}
 
 }  // namespace
 
@@ -158,7 +185,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
                        .wait(io.waitScope);
     kj::Own<kj::ConnectionReceiver> listener = address->listen();
     std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
-    kj::Promise<void> accepting = server.listen(*listener);
+    kj::Promise<void> accepting = accept_clients(*listener, server, io.provider->getTimer());
     kj::Promise<void> sweeping = sweep_tombstones(io.provider->getTimer()).eagerlyEvaluate(
         [](kj::Exception&& e) { spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr()); });
     spdlog::info("node {} listening on {}", config_.node_id, bound);
@@ -166,7 +193,8 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
 
     auto stop = io.unixEventPort.onSignal(SIGINT).exclusiveJoin(
         io.unixEventPort.onSignal(SIGTERM));
-    // Accepting only ends by an error, which wait() throws; otherwise a signal ends the loop.
+    // Accepting never ends on its own (a bug would surface as an exception from wait()); a
+    // signal ends the loop.
     auto accept_failed = accepting.then([]() { return siginfo_t{}; });
     siginfo_t signal = accept_failed.exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
     spdlog::info("node {}: signal {}, shutting down", config_.node_id, signal.si_signo);
