@@ -13,6 +13,8 @@ namespace {
 // so that a small write is not held up behind a large group.
 constexpr size_t kGroupBytesMax = 1 << 20;
 constexpr size_t kSmallBatchBytes = 128 << 10;
+// One batch is one WAL record (with its 8-byte sequence header).
+constexpr size_t kBatchBytesMax = kRecordPayloadBytesMax - 8;
 // The WAL is zero-filled this far ahead of its appends (see WritableFile), so that a synced
 // append costs one data flush and no journal commit.
 constexpr uint64_t kWalZeroFillChunkBytes = 1 << 20;
@@ -205,6 +207,10 @@ TableEnv LsmEngine::table_env() {
 Status LsmEngine::write(const WriteOptions& options, const WriteBatch& batch) {
   bool sync = options.sync || options_.wal_sync == WalSync::kAlways;
   if (batch.empty() && !sync) return Status::ok();
+  if (batch.byte_size() > kBatchBytesMax) {
+    return Status::too_large("lsm: a write batch of " + std::to_string(batch.byte_size()) +
+                             " bytes is over the limit of " + std::to_string(kBatchBytesMax));
+  }
   Writer w;
   w.batch = &batch;
   w.sync = sync;
@@ -255,6 +261,7 @@ Status LsmEngine::write_writer(Writer* w) {
     size_t limit = group_bytes <= kSmallBatchBytes ? group_bytes + kSmallBatchBytes
                                                    : kGroupBytesMax;
     bool need_sync = w->sync;
+    static_assert(kGroupBytesMax <= kBatchBytesMax);
     for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
       Writer* f = *it;
       if (f->force_flush) break;

@@ -156,15 +156,21 @@ Status VersionSet::recover() {
   fs::path current_path = dir_ / "CURRENT";
   std::error_code ec;
   if (!fs::exists(current_path, ec)) {
+    // No CURRENT: a new engine, or a first open that a crash interrupted before it wrote
+    // CURRENT. Such an open leaves at most a manifest and an empty WAL (no write can have been
+    // accepted yet); the next open removes them. Tables or WAL data mean CURRENT was lost.
     for (const auto& entry : fs::directory_iterator(dir_, ec)) {
       uint64_t number;
       FileKind kind = parse_file_name(entry.path().filename().string(), &number);
-      if (kind == FileKind::kManifest || kind == FileKind::kTable) {
-        return Status::corruption(current_path.string() +
-                                  ": missing, but the directory holds engine files");
+      std::error_code size_ec;
+      if (kind == FileKind::kTable ||
+          (kind == FileKind::kLog && fs::file_size(entry.path(), size_ec) > 0)) {
+        return Status::corruption(current_path.string() + ": missing, but " +
+                                  entry.path().filename().string() + " holds data");
       }
+      next_file_number_ = std::max(next_file_number_, number + 1);
     }
-    return Status::ok();  // a new engine
+    return Status::ok();
   }
   TESSERA_ASSIGN_OR_RETURN(Bytes current, read_whole_file(current_path));
   uint64_t number = 0;

@@ -346,3 +346,32 @@ TEST(LsmEngine, ZstdCompressionRoundTrips) {
 
 }  // namespace
 }  // namespace tessera::lsm
+
+namespace tessera::lsm {
+namespace {
+
+TEST(LsmEngine, FirstOpenInterruptedBeforeCurrentStartsFresh) {
+  testing::TempDir dir;
+  { std::ofstream(dir.path() / "000003.log"); }               // an empty WAL
+  { std::ofstream(dir.path() / "MANIFEST-000002") << "xx"; }  // a manifest CURRENT never named
+  auto db = open_or_die(dir.path(), LsmOptions());
+  ASSERT_NE(db, nullptr);
+  EXPECT_TRUE(db->put({}, "k", "v").is_ok());
+  db.reset();
+  db = open_or_die(dir.path(), LsmOptions());
+  EXPECT_EQ(get(*db, "k"), "v");
+}
+
+TEST(LsmEngine, LostCurrentWithDataIsCorruption) {
+  testing::TempDir dir;
+  {
+    auto db = open_or_die(dir.path(), LsmOptions());
+    ASSERT_TRUE(db->put({}, "k", "v").is_ok());
+  }
+  fs::remove(dir.path() / "CURRENT");
+  auto db = LsmEngine::open(dir.path(), LsmOptions());
+  EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().to_string();
+}
+
+}  // namespace
+}  // namespace tessera::lsm
