@@ -1,10 +1,10 @@
-// The seed sweep: many seeds, each a long run of a 5-server group with every fault on
-// (crashes that lose unpersisted state, partitions both ways and one-way, drops, duplicates,
-// reordering), random leadership transfers and membership changes, snapshots every 64 entries,
-// clients writing and reading through ReadIndex. Invariants after every step; then the faults
-// stop and the group must serve clients again (liveness); linearizability at the end.
-// TESSERA_SEED=<n> replays one seed; TESSERA_SEED_FIRST / TESSERA_SEEDS pick a range; TESSERA_STEPS
-// sets the run length.
+// The seed sweep: many seeds, each a long run of a 5-server group with every fault on (crashes
+// that lose unpersisted state, crashes halfway through a write, partitions both ways and
+// one-way, drops, duplicates, reordering, pauses, clock drift), random leadership transfers and
+// membership changes, snapshots every 64 entries, clients writing and reading through
+// ReadIndex. Invariants after every step; then the faults stop and the group must serve clients
+// again (liveness); linearizability at the end. TESSERA_SEED=<n> replays one seed;
+// TESSERA_SEED_FIRST / TESSERA_SEEDS pick a range; TESSERA_STEPS sets the run length.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -92,6 +92,7 @@ TEST(RaftSweep, EveryFaultEverySeed) {
     total.writes_acked += cluster.stats().writes_acked;
     total.transfers_requested += cluster.stats().transfers_requested;
     total.conf_changes_proposed += cluster.stats().conf_changes_proposed;
+    total.torn_writes += cluster.stats().torn_writes;
     committed += cluster.checker().commit_max();
   }
   std::printf("sweep: %zu seeds x %llu steps, %llu client ops completed, %llu entries committed\n",
@@ -100,12 +101,13 @@ TEST(RaftSweep, EveryFaultEverySeed) {
               static_cast<unsigned long long>(committed));
   std::printf(
       "sweep: %llu snapshots installed, %llu reads served, %llu writes acked, "
-      "%llu transfers, %llu membership changes proposed\n",
+      "%llu transfers, %llu membership changes proposed, %llu torn writes\n",
       static_cast<unsigned long long>(total.snapshots_installed),
       static_cast<unsigned long long>(total.reads_served),
       static_cast<unsigned long long>(total.writes_acked),
       static_cast<unsigned long long>(total.transfers_requested),
-      static_cast<unsigned long long>(total.conf_changes_proposed));
+      static_cast<unsigned long long>(total.conf_changes_proposed),
+      static_cast<unsigned long long>(total.torn_writes));
   // A run where nothing ever commits proves nothing: insist on progress overall.
   EXPECT_GT(completed, seeds.size() * 10);
 }

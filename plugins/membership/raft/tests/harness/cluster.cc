@@ -43,6 +43,7 @@ ClusterOptions default_fault_options() {
   o.faults.pause_max = 600;  // up to three election timeouts
   o.faults.drift = 0.2;
   o.faults.crashed_max = 2;
+  o.torn_write = 0.0002;
   o.clients = 4;
   o.client_op_chance = 0.9;
   return o;
@@ -160,6 +161,11 @@ void RaftNode::flush(SimEnv& env) {
   for (int round = 0; round < kFlushRoundsMax && raft_->has_ready(); ++round) {
     check();
     Ready rd = raft_->ready();
+    if (!cluster_.quiesced() && env.rng.chance(cluster_.options().torn_write)) {
+      persist_torn(rd, env.rng);
+      cluster_.sim().crash(Cluster::endpoint(id_));  // destroys raft_: nothing more to do here
+      return;
+    }
     persist(rd);
     for (Message& m : rd.messages) {
       const EndpointId to = Cluster::endpoint(m.to);
@@ -199,6 +205,18 @@ void RaftNode::persist(const Ready& rd) {
     }
   }
   if (rd.hard_state) disk_.hard_state = *rd.hard_state;
+}
+
+void RaftNode::persist_torn(const Ready& rd, sim::Rng& rng) {
+  Ready part;
+  if (rd.snapshot != nullptr) {
+    if (rng.chance(0.5)) return;  // died before the snapshot was written
+    part.snapshot = rd.snapshot;
+  }
+  const size_t kept = rng.uniform(rd.entries.size() + 1);
+  part.entries.assign(rd.entries.begin(), rd.entries.begin() + static_cast<ptrdiff_t>(kept));
+  persist(part);
+  ++cluster_.stats().torn_writes;
 }
 
 void RaftNode::apply(SimEnv& env, const Ready& rd) {

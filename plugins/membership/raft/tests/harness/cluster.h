@@ -64,6 +64,7 @@ struct ClusterOptions {
   sim::FaultConfig faults;  // targets default to every server when left empty
   bool faults_on = true;
   double defer_flush = 0.1;      // chance that a node postpones its Ready after a message
+  double torn_write = 0.0;       // chance that a node dies halfway through persisting a Ready
   uint64_t compact_every = 64;   // applied entries between snapshots; 0: never
   double transfer_chance = 0.0;  // per controller tick
   double membership_chance = 0.0;
@@ -81,6 +82,7 @@ struct ClusterStats {
   uint64_t writes_acked = 0;
   uint64_t transfers_requested = 0;
   uint64_t conf_changes_proposed = 0;
+  uint64_t torn_writes = 0;
 };
 
 class Cluster;
@@ -130,6 +132,9 @@ class RaftNode : public sim::Actor<SimMsg> {
 
   void start();
   void persist(const Ready& rd);
+  // Persists a random prefix of what `rd` asks (snapshot, then entries; never the hard state,
+  // which comes last), as a process killed in the middle of its write would leave it.
+  void persist_torn(const Ready& rd, sim::Rng& rng);
   void apply(SimEnv& env, const Ready& rd);
   void handle_request(SimEnv& env, EndpointId from, const ClientRequest& request);
   void reply(SimEnv& env, EndpointId to, const ClientRequest& request, bool ok, uint64_t value);
