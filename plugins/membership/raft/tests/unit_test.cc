@@ -96,10 +96,11 @@ class FixedRng : public Rng {
 };
 
 struct Group {
-  explicit Group(size_t n, Options base = {}) {
+  explicit Group(size_t n, Options base = {}, size_t learners = 0) {
     auto founding = std::make_shared<Snapshot>();
     for (NodeId id = 1; id <= n; ++id) founding->meta.conf.voters.push_back(id);
-    for (NodeId id = 1; id <= n; ++id) {
+    for (NodeId id = n + 1; id <= n + learners; ++id) founding->meta.conf.learners.push_back(id);
+    for (NodeId id = 1; id <= n + learners; ++id) {
       Options o = base;
       o.id = id;
       nodes[id] = std::make_unique<Raft>(o, rng, DurableState{{}, founding, {}});
@@ -233,6 +234,24 @@ TEST(RaftGroup, ReadyOrderPersistsVoteBeforeSendingIt) {
     }
   }
   EXPECT_TRUE(checked);
+}
+
+// A learner receives and applies the log, but neither campaigns nor counts toward a quorum.
+TEST(RaftGroup, LearnerCatchesUpButNeverCounts) {
+  Group g(3, Options{}, 1);
+  for (int t = 0; t < 100; ++t) g.nodes[4]->tick();
+  g.settle();
+  EXPECT_EQ(g.nodes[4]->role(), Role::kFollower);  // a learner never campaigns
+  ASSERT_EQ(g.elect(1), 1u);
+  ASSERT_EQ(g.nodes[1]->propose("a").outcome, Outcome::kOk);
+  g.settle();
+  ASSERT_FALSE(g.applied[4].empty());
+  EXPECT_EQ(g.applied[4].back().data, "a");
+  g.down = {2, 3};  // leader + learner are two of four members, but one of three voters
+  Proposal p = g.nodes[1]->propose("b");
+  g.settle();
+  EXPECT_LT(g.nodes[1]->log().committed(), p.index);
+  EXPECT_EQ(g.nodes[4]->log().last_index(), p.index);  // the learner has it all the same
 }
 
 // A follower with a stale tail (entries 4-5 of term 2, never committed) gets an append that
