@@ -455,5 +455,50 @@ TEST_F(FewDescriptorsTest, MoreConnectionsThanDescriptorsDoNotStopTheNode) {
   for (int fd : sockets) ::close(fd);
 }
 
+
+// One worker thread, so that requests queue up behind it.
+class OneWorkerTest : public AdversarialTest {
+ protected:
+  std::string config_template() const override {
+    return std::string("[node]\nworker_threads = 1\n\n") + test::kMemoryNodeConfig;
+  }
+};
+
+TEST_F(OneWorkerTest, SigtermWithRequestsQueuedShutsDownCleanly) {
+  ASSERT_TRUE(client().create_table("t").is_ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 16; ++t) {
+    writers.emplace_back([&, t] {
+      Result<std::unique_ptr<Client>> connected = Client::connect(address());
+      if (!connected.is_ok()) return;
+      const Bytes value(256 * 1024, static_cast<char>('a' + t));
+      const auto deadline = Clock::now() + std::chrono::seconds(20);
+      for (int i = 0; i < 100'000 && !stop && Clock::now() < deadline; ++i) {
+        if (!(*connected)->put("t", numbered("k", t * 100 + i % 100), value).is_ok()) break;
+        ++answered;
+      }
+    });
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (answered < 200 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  Result<test::ExitStatus> ended = cluster_->terminate_node(0);
+  stop = true;
+  for (std::thread& writer : writers) writer.join();
+  ASSERT_TRUE(ended.is_ok()) << ended.status().to_string();
+  EXPECT_TRUE(ended->success()) << ended->to_string() << "\n" << cluster_->describe_logs();
+  // The same data directory serves again (the memory engine keeps nothing across a restart).
+  ASSERT_TRUE(cluster_->start_node(0).is_ok());
+  client_ = connect_client(address());
+  ASSERT_NE(client_, nullptr);
+  ASSERT_TRUE(client().create_table(kCanaryTable).is_ok());
+  std::vector<Mutation> batch;
+  for (int i = 0; i < kCanaryKeys; ++i) batch.push_back({numbered("c", i), canary_value(i)});
+  ASSERT_TRUE(client().write(kCanaryTable, batch).is_ok());
+}
+
 }  // namespace
 }  // namespace tessera::e2e

@@ -57,22 +57,22 @@ kj::Promise<void> ClientService::listTables(ListTablesContext context) {
 
 kj::Promise<void> ClientService::createTable(CreateTableContext context) {
   std::string name = to_string(context.getParams().getName());
-  return run({}, [this, name]() { return store_->create_table(name); })
+  return run({}, [store = store_, name]() { return store->create_table(name); })
       .then([context](Status status) mutable { set_error(context.getResults().initError(), status); });
 }
 
 kj::Promise<void> ClientService::dropTable(DropTableContext context) {
   std::string name = to_string(context.getParams().getName());
-  return run({}, [this, name]() { return store_->drop_table(name); })
+  return run({}, [store = store_, name]() { return store->drop_table(name); })
       .then([context](Status status) mutable { set_error(context.getResults().initError(), status); });
 }
 
 kj::Promise<void> ClientService::put(PutContext context) {
   auto params = context.getParams();
-  auto job = [this, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
-              value = to_bytes(params.getValue()),
+  auto job = [store = store_, table = to_string(params.getTable()),
+              key = to_bytes(params.getKey()), value = to_bytes(params.getValue()),
               causal = to_bytes(params.getOptions().getContext())]() {
-    return store_->put(table, key, value, causal);
+    return store->put(table, key, value, causal);
   };
   return run(params.getOptions(), std::move(job)).then([context](Result<Bytes> result) mutable {
     auto results = context.getResults();
@@ -83,8 +83,9 @@ kj::Promise<void> ClientService::put(PutContext context) {
 
 kj::Promise<void> ClientService::get(GetContext context) {
   auto params = context.getParams();
-  auto job = [this, table = to_string(params.getTable()), key = to_bytes(params.getKey())]() {
-    return store_->get(table, key);
+  auto job = [store = store_, table = to_string(params.getTable()),
+              key = to_bytes(params.getKey())]() {
+    return store->get(table, key);
   };
   return run(params.getOptions(), std::move(job))
       .then([context](Result<StoreGetResult> result) mutable {
@@ -103,9 +104,10 @@ kj::Promise<void> ClientService::get(GetContext context) {
 
 kj::Promise<void> ClientService::remove(RemoveContext context) {
   auto params = context.getParams();
-  auto job = [this, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
+  auto job = [store = store_, table = to_string(params.getTable()),
+              key = to_bytes(params.getKey()),
               causal = to_bytes(params.getOptions().getContext())]() {
-    return store_->remove(table, key, causal);
+    return store->remove(table, key, causal);
   };
   return run(params.getOptions(), std::move(job)).then([context](Status status) mutable {
     set_error(context.getResults().initError(), status);
@@ -114,10 +116,11 @@ kj::Promise<void> ClientService::remove(RemoveContext context) {
 
 kj::Promise<void> ClientService::scan(ScanContext context) {
   auto params = context.getParams();
-  auto job = [this, table = to_string(params.getTable()), start = to_bytes(params.getStart()),
-              end = to_bytes(params.getEnd()), limit = params.getLimit(),
+  auto job = [store = store_, table = to_string(params.getTable()),
+              start = to_bytes(params.getStart()), end = to_bytes(params.getEnd()),
+              limit = params.getLimit(),
               token = to_bytes(params.getPageToken())]() {
-    return store_->scan(table, start, end, limit, token);
+    return store->scan(table, start, end, limit, token);
   };
   return run(params.getOptions(), std::move(job))
       .then([context](Result<StoreScanPage> result) mutable {
@@ -143,8 +146,9 @@ kj::Promise<void> ClientService::write(WriteContext context) {
     if (op.isPut()) m.value = to_bytes(op.getPut());
     mutations.push_back(std::move(m));
   }
-  auto job = [this, table = to_string(params.getTable()), mutations = std::move(mutations)]() {
-    return store_->write(table, mutations);
+  auto job = [store = store_, table = to_string(params.getTable()),
+              mutations = std::move(mutations)]() {
+    return store->write(table, mutations);
   };
   return run(params.getOptions(), std::move(job)).then([context](Status status) mutable {
     set_error(context.getResults().initError(), status);

@@ -6,7 +6,8 @@
 // complete). Nothing a client sends can crash the node: every failure is an Error.
 //
 // Thread-safety: lives on the event loop thread. Ownership: borrows the store and the pool; both
-// outlive it.
+// outlive it. Jobs capture the store, never the service: at shutdown the service goes with the
+// event loop while jobs it queued still run on the pool, which the store outlives.
 #pragma once
 
 #include <capnp/capability.h>
