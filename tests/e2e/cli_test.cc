@@ -216,6 +216,22 @@ TEST_F(CliSiblingsTest, GetAllPrintsEverySibling) {
   EXPECT_NE(one.err.find("2 concurrent values"), std::string::npos) << one.err;
 }
 
+TEST_F(CliSiblingsTest, AContextFromGetResolvesTheSiblings) {
+  ASSERT_TRUE(client().create_table("t").is_ok());
+  EXPECT_EXIT_CODE(cli({"put", "t", "k", "left"}), kOk);
+  EXPECT_EXIT_CODE(cli({"put", "t", "k", "right"}), kOk);
+  test::CommandResult read = cli({"get", "t", "k", "--all", "--show-context"});
+  EXPECT_EXIT_CODE(read, kOk);
+  size_t at = read.err.find("context: ");
+  ASSERT_NE(at, std::string::npos) << read.err;
+  std::string context = read.err.substr(at + 9);
+  context = context.substr(0, context.find('\n'));
+  EXPECT_EXIT_CODE(cli({"put", "t", "k", "merged", "--context", context}), kOk);
+  test::CommandResult after = cli({"get", "t", "k", "--all"});
+  EXPECT_EQ(after.out, "merged\n");
+  EXPECT_EXIT_CODE(cli({"put", "t", "k", "x", "--context", "zz"}), kUsage);
+}
+
 
 }  // namespace
 }  // namespace tessera::e2e

@@ -108,6 +108,26 @@ std::string to_hex(ByteView bytes) {
   return out;
 }
 
+Result<Bytes> from_hex(std::string_view hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return Status::invalid_argument("hex string has an odd length");
+  Bytes out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int high = digit(hex[i]);
+    int low = digit(hex[i + 1]);
+    if (high < 0 || low < 0) {
+      return Status::invalid_argument("not a hex digit at position " + std::to_string(i));
+    }
+    out.push_back(static_cast<char>(high * 16 + low));
+  }
+  return out;
+}
+
 Result<std::vector<BatchOperation>> parse_batch(std::string_view text) {
   std::vector<BatchOperation> operations;
   size_t line_number = 0;

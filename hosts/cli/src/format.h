@@ -30,6 +30,8 @@ Result<Bytes> unescape(std::string_view text);
 
 // Lower-case hex, two digits per byte ("" for no bytes).
 std::string to_hex(ByteView bytes);
+// The inverse of to_hex(); InvalidArgument for an odd length or a non-hex digit.
+Result<Bytes> from_hex(std::string_view hex);
 
 // Parses batch input: one operation per line.
 //

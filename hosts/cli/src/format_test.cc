@@ -67,5 +67,15 @@ TEST(ParseBatch, ErrorsNameTheLine) {
   EXPECT_FALSE(parse_batch("put a \\z\n").is_ok());
 }
 
+TEST(Hex, RoundTripsAndRefusesGarbage) {
+  const Bytes bytes("\x00\x7f\xff ab", 6);
+  Result<Bytes> back = from_hex(to_hex(bytes));
+  ASSERT_TRUE(back.is_ok());
+  EXPECT_EQ(*back, bytes);
+  EXPECT_EQ(*from_hex("ABcd"), "\xab\xcd");
+  EXPECT_FALSE(from_hex("abc").is_ok());
+  EXPECT_FALSE(from_hex("zz").is_ok());
+}
+
 }  // namespace
 }  // namespace tessera::cli

@@ -88,6 +88,8 @@ class Session {
 
   Client& client() { return *client_; }
   const RequestOptions& request_options() const { return request_options_; }
+  // The causal context (from `get --show-context`) that a put or delete sends back.
+  void set_context(Bytes context) { request_options_.context = std::move(context); }
 
   // Prints `status` for `command` and returns its exit code.
   int fail(std::string_view command, const Status& status) const {
@@ -135,6 +137,7 @@ int run_put(Session& session, const std::string& table, const std::string& key,
 struct GetFlags {
   bool all = false;
   bool show_version = false;
+  bool show_context = false;
   bool raw = false;
 };
 
@@ -142,6 +145,8 @@ int run_get(Session& session, const std::string& table, const std::string& key,
             const GetFlags& flags) {
   Result<GetReply> reply = session.client().get(table, key, session.request_options());
   if (!reply.is_ok()) return session.fail("get", reply.status());
+  // On stderr, so that stdout stays exactly the value.
+  if (flags.show_context) print_error("context: " + to_hex(reply->context));
   if (!reply->found || reply->values.empty()) {
     print_error("get: no value for key \"" + escape(key) + "\" in table " + table);
     return kExitNotFound;
@@ -248,6 +253,9 @@ int run(int argc, char** argv) {
   put->add_option("key", key, "Key")->required();
   CLI::Option* put_value = put->add_option("value", value, "Value; - or absent reads stdin");
   put->add_flag("--show-version", put_show_version, "Print the new version in hex");
+  std::string context_hex;
+  put->add_option("--context", context_hex,
+                  "Hex context from `get --show-context`: the put supersedes what that get saw");
 
   GetFlags get_flags;
   CLI::App* get = app.add_subcommand("get", "Print a key's value, raw, to stdout");
@@ -256,10 +264,13 @@ int run(int argc, char** argv) {
   get->add_flag("--all", get_flags.all, "Print every concurrent value, one escaped line each");
   get->add_flag("--show-version", get_flags.show_version, "Prefix values with version hex + TAB");
   get->add_flag("--raw", get_flags.raw, "With --all: do not escape values");
+  get->add_flag("--show-context", get_flags.show_context,
+                "Print the causal context in hex on stderr (for put/delete --context)");
 
   CLI::App* del = app.add_subcommand("delete", "Delete a key (a missing key is not an error)");
   del->add_option("table", table, "Table")->required();
   del->add_option("key", key, "Key")->required();
+  del->add_option("--context", context_hex, "Hex context from `get --show-context`");
 
   ScanFlags scan_flags;
   CLI::App* scan = app.add_subcommand("scan", "Print key<TAB>value lines of [start, end)");
@@ -294,6 +305,14 @@ int run(int argc, char** argv) {
   }
 
   Session session(global);
+  if (!context_hex.empty()) {
+    Result<Bytes> context = from_hex(context_hex);
+    if (!context.is_ok()) {
+      print_error("--context: " + context.status().message());
+      return kExitUsage;
+    }
+    session.set_context(std::move(context).value());
+  }
   if (!session.connect()) return kExitUnreachable;
   if (*tables) return run_tables(session);
   if (*create) return run_create_table(session, table);
