@@ -203,19 +203,19 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
   // One lock order for every writer, so that batches never deadlock.
   std::sort(locks.begin(), locks.end());
   locks.erase(std::unique(locks.begin(), locks.end()), locks.end());
-  for (std::mutex* lock : locks) lock->lock();
+  // Held as RAII: an exception (std::bad_alloc) must not leave a stripe locked for good.
+  std::vector<std::unique_lock<std::mutex>> held;
+  held.reserve(locks.size());
+  for (std::mutex* lock : locks) held.emplace_back(*lock);
 
   WriteBatch batch;
-  Status status;
-  for (size_t i = 0; i < mutations.size() && status.is_ok(); ++i) {
+  for (size_t i = 0; i < mutations.size(); ++i) {
     const Mutation& m = mutations[i];
     VersionedValue incoming = m.value ? VersionedValue{version, false, *m.value}
                                       : make_tombstone(version, options_.now_ms());
-    status = merge_into(keys[i], std::move(incoming), &batch);
+    TESSERA_RETURN_IF_ERROR(merge_into(keys[i], std::move(incoming), &batch));
   }
-  if (status.is_ok()) status = engine_->write(write_options_, batch);
-  for (std::mutex* lock : locks) lock->unlock();
-  if (!status.is_ok()) return status;
+  TESSERA_RETURN_IF_ERROR(engine_->write(write_options_, batch));
   return version;
 }
 

@@ -6,12 +6,17 @@
 // is bounded: past `in_flight_max`, run() answers Busy at once instead of queueing.
 //
 // Thread-safety: run() is called from the event loop thread only. Jobs run on pool threads and
-// must be safe to run concurrently. Destruction waits for running jobs; a job whose promise was
-// dropped still runs to completion and its result is discarded.
+// must be safe to run concurrently. Destruction runs every queued job and waits for all of them;
+// a job whose promise was dropped still runs to completion and its result is discarded, so a
+// job must not capture anything that may die before the pool (see ClientService).
+//
+// Jobs report errors as Status values. One that throws anyway (std::bad_alloc, say) answers
+// Internal naming the exception: an exception escaping a pool thread would end the process.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
+#include <exception>
 #include <string>
 #include <type_traits>
 
@@ -42,7 +47,7 @@ class WorkerPool {
     auto paf = kj::newPromiseAndCrossThreadFulfiller<R>();
     boost::asio::post(pool_, [this, job = std::move(job),
                               fulfiller = kj::mv(paf.fulfiller)]() mutable {
-      R result = job();
+      R result = run_guarded<R>(job);
       in_flight_.fetch_sub(1, std::memory_order_relaxed);
       fulfiller->fulfill(std::move(result));
     });
@@ -50,6 +55,17 @@ class WorkerPool {
   }
 
  private:
+  template <typename R, typename Job>
+  static R run_guarded(Job& job) {
+    try {
+      return job();
+    } catch (const std::exception& e) {
+      return R(Status::internal(std::string("a worker job threw: ") + e.what()));
+    } catch (...) {
+      return R(Status::internal("a worker job threw a non-standard exception"));
+    }
+  }
+
   boost::asio::thread_pool pool_;
   const size_t in_flight_max_;
   std::atomic<size_t> in_flight_{0};
