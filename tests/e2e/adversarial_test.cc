@@ -90,6 +90,27 @@ Bytes context_of(const std::vector<Bytes>& versions) {
   return out;
 }
 
+// A last-write-wins sequencer (plugins/conflict/lww/src/sequencer.h).
+Bytes sequencer(uint64_t timestamp_ns, uint32_t counter, uint32_t node_tag) {
+  Bytes out;
+  put_fixed64_be(&out, timestamp_ns);
+  put_fixed32_be(&out, counter);
+  put_fixed32_be(&out, node_tag);
+  return out;
+}
+
+uint64_t sequencer_timestamp_ns(ByteView version) {
+  uint64_t timestamp = 0;
+  EXPECT_TRUE(get_fixed64_be(&version, &timestamp)) << "version of " << version.size() << " bytes";
+  return timestamp;
+}
+
+uint64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // One node on the memory engine with last-write-wins. SetUp stores a canary table; every test
 // ends by checking that the node still runs, answers a fresh client, and holds the canaries.
 class AdversarialTest : public ::testing::Test {
@@ -302,6 +323,37 @@ TEST_F(AdversarialTest, MalformedCausalContextsAreInvalidArguments) {
   Result<GetReply> got = client().get("t", "k");
   ASSERT_TRUE(got.is_ok() && got->found);
   EXPECT_EQ(got->values.at(0).data, "before");
+}
+
+TEST_F(AdversarialTest, ContextsFromTheFarFutureDoNotDragTheNodeClock) {
+  ASSERT_TRUE(client().create_table("t").is_ok());
+  ASSERT_TRUE(client().put("t", "k", "before").is_ok());
+  const uint64_t year_ns = 365ull * 24 * 3600 * 1'000'000'000;
+  for (const Bytes& version :
+       {sequencer(wall_clock_ns() + year_ns, 0, 0), sequencer(UINT64_MAX, UINT32_MAX, 0)}) {
+    RequestOptions options;
+    options.context = context_of({version});
+    Status put = client().put("t", "k", "after", options).status();
+    EXPECT_EQ(put.code(), StatusCode::kInvalidArgument) << put.to_string();
+    EXPECT_TRUE(contains(put.message(), "ahead")) << put.to_string();
+    Status removed = client().remove("t", "k", options);
+    EXPECT_EQ(removed.code(), StatusCode::kInvalidArgument) << removed.to_string();
+  }
+  Result<GetReply> got = client().get("t", "k");
+  ASSERT_TRUE(got.is_ok() && got->found);
+  EXPECT_EQ(got->values.at(0).data, "before");
+  // The node's clock stayed where it was: the next write, to any key, is stamped about now.
+  Result<Bytes> version = client().put("t", "other", "v");
+  ASSERT_TRUE(version.is_ok()) << version.status().to_string();
+  EXPECT_LT(sequencer_timestamp_ns(*version), wall_clock_ns() + 60'000'000'000ull);
+  // A context a little ahead (another node's clock, or this node's before a small step back)
+  // still works, and the write supersedes it.
+  RequestOptions near;
+  near.context = context_of({sequencer(wall_clock_ns() + 5'000'000'000ull, 0, 0)});
+  ASSERT_TRUE(client().put("t", "k", "after", near).is_ok());
+  got = client().get("t", "k");
+  ASSERT_TRUE(got.is_ok() && got->found);
+  EXPECT_EQ(got->values.at(0).data, "after");
 }
 
 TEST_F(AdversarialTest, DroppingATableWhileWritesAndScansRun) {

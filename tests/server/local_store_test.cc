@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
+#include "tessera/coding.h"
 #include "tessera/plugin_loader.h"
 
 namespace tessera::server {
@@ -188,6 +190,36 @@ TEST_F(LocalStoreTest, TombstonesAreCollectedAfterTheGracePeriodOnly) {
   EXPECT_EQ(engine_->stats()["keys"], 2 + 25);  // catalog (table, next id) and live keys
   EXPECT_EQ(value_of("t", "k1"), "v");
   EXPECT_FALSE(value_of("t", "k0").has_value());
+}
+
+TEST_F(LocalStoreTest, AContextFarAheadOfTheClockIsRefusedAndLeavesTheClockAlone) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  auto now_ns = [] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  };
+  auto context_at = [](uint64_t timestamp_ns) {
+    Bytes version;
+    put_fixed64_be(&version, timestamp_ns);
+    put_fixed64_be(&version, 0);  // counter and node tag
+    Bytes context;
+    put_varint32(&context, 1);
+    put_length_prefixed(&context, version);
+    return context;
+  };
+  const uint64_t hour_ns = 3600ull * 1'000'000'000;
+  Status refused = store_->put("t", "k", "v", context_at(now_ns() + hour_ns)).status();
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("ahead of this node's clock"), std::string::npos)
+      << refused.to_string();
+  EXPECT_FALSE(value_of("t", "k").has_value());
+  auto version = store_->put("t", "k", "v", {});
+  ASSERT_TRUE(version.is_ok());
+  ByteView in = *version;
+  uint64_t stamped_ns = 0;
+  ASSERT_TRUE(get_fixed64_be(&in, &stamped_ns));
+  EXPECT_LT(stamped_ns, now_ns() + hour_ns / 60);
 }
 
 TEST_F(LocalStoreTest, ConcurrentWritersOfOneKeyKeepTheNewestVersion) {

@@ -22,18 +22,33 @@ Status not_a_sequencer(ByteView bytes) {
                                   " bytes is not a 16-byte last-write-wins sequencer");
 }
 
+// How far ahead of this node's clock a version in a client's context may be. New versions must
+// supersede the context, so a context version drags the node's clock up to it, and with it
+// every version the node makes afterwards, for every key: one bogus context stamped years ahead
+// would make later writes lose to it after a restart. Real contexts hold versions some node
+// made, at most a clock skew ahead.
+constexpr uint64_t kContextAheadMaxNs = 60'000'000'000;
+
 class LwwConflict : public Conflict {
  public:
   explicit LwwConflict(const NodeId& node) : clock_(node_tag(node)) {}
 
   Result<Bytes> new_version(const NodeId&, std::span<const Bytes> context) override {
+    const uint64_t now_ns = wall_clock_ns();
     std::vector<Sequencer> seen;
     for (const Bytes& bytes : context) {
       std::optional<Sequencer> s = Sequencer::decode(bytes);
       if (!s) return not_a_sequencer(bytes);
+      if (s->timestamp_ns > now_ns + kContextAheadMaxNs) {
+        return Status::invalid_argument(
+            "context version is " + std::to_string((s->timestamp_ns - now_ns) / 1'000'000) +
+            " ms ahead of this node's clock, more than the " +
+            std::to_string(kContextAheadMaxNs / 1'000'000) +
+            " ms a clock skew explains; pass back the context a get returned");
+      }
       seen.push_back(*s);
     }
-    return clock_.next(wall_clock_ns(), seen).encode();
+    return clock_.next(now_ns, seen).encode();
   }
 
   Result<VersionOrder> compare(ByteView a, ByteView b) const override {
