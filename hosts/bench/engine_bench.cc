@@ -33,17 +33,17 @@ constexpr uint64_t kFsyncProbeOpsMax = 20'000;
 
 struct EngineBenchOptions {
   std::vector<std::string> engines = {"lsm", "rocksdb", "lmdb"};
-  std::vector<std::string> workloads = {"fillseq",    "fillrandom", "overwrite", "readrandom",
-                                        "readseq",    "seekrandom", "fillsync"};
+  std::vector<std::string> workloads = {"fillseq", "fillrandom", "overwrite", "readrandom",
+                                        "readseq", "seekrandom", "fillsync"};
   std::vector<std::string> configs;  // "<engine>=<toml file>"
   uint64_t keys = 1'000'000;
   uint32_t key_bytes = 16;
   uint32_t value_bytes = 100;
-  uint64_t seeks = 0;       // 0: keys / 10
+  uint64_t seeks = 0;  // 0: keys / 10
   uint32_t scan_length = 100;
   uint64_t sync_ops = 2000;
-  std::string dir;          // empty: a fresh folder under the system temp directory
-  std::string plugin_dir;   // empty: the build/install layout next to the executable
+  std::string dir;         // empty: a fresh folder under the system temp directory
+  std::string plugin_dir;  // empty: the build/install layout next to the executable
   uint64_t seed = 1;
 };
 
@@ -208,7 +208,8 @@ class EngineRunner {
 
   // One op = a seek to a random key and up to scan_length entries read from there.
   Result<double> seek_random() {
-    uint64_t seeks = options_.seeks != 0 ? options_.seeks : std::max<uint64_t>(1, options_.keys / 10);
+    uint64_t seeks =
+        options_.seeks != 0 ? options_.seeks : std::max<uint64_t>(1, options_.keys / 10);
     std::mt19937_64 rng(options_.seed + 3);
     auto start = Clock::now();
     uint64_t entries = 0;
@@ -357,8 +358,9 @@ int run_engine_bench(const EngineBenchOptions& options) {
 void add_engine_bench_command(CLI::App& app) {
   auto options = std::make_shared<EngineBenchOptions>();
   CLI::App* cmd = app.add_subcommand("engine", "engine plugins side by side, in this process");
-  cmd->add_option("--engines", options->engines, "engine plugins to compare; the first one is "
-                                                 "compared with each other one")
+  cmd->add_option("--engines", options->engines,
+                  "engine plugins to compare; the first one is "
+                  "compared with each other one")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--workloads", options->workloads,

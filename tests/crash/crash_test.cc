@@ -130,8 +130,9 @@ std::string describe_difference(const std::map<std::string, std::string>& model,
   size_t i = 0;
   auto m = model.begin();
   for (; i < scan.size() && m != model.end(); ++i, ++m) {
-    if (scan[i].first != m->first) return "key #" + std::to_string(i) + ": engine has '" +
-                                          scan[i].first + "', model has '" + m->first + "'";
+    if (scan[i].first != m->first)
+      return "key #" + std::to_string(i) + ": engine has '" + scan[i].first + "', model has '" +
+             m->first + "'";
     if (scan[i].second != m->second) return "value of '" + m->first + "' differs";
   }
   if (i < scan.size()) return "engine has extra key '" + scan[i].first + "'";

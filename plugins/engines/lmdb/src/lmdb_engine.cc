@@ -55,7 +55,9 @@ Status from_lmdb(int rc, std::string_view what) {
 }
 
 MDB_val to_val(ByteView v) { return MDB_val{v.size(), const_cast<char*>(v.data())}; }
-ByteView to_view(const MDB_val& v) { return ByteView(static_cast<const char*>(v.mv_data), v.mv_size); }
+ByteView to_view(const MDB_val& v) {
+  return ByteView(static_cast<const char*>(v.mv_data), v.mv_size);
+}
 
 Bytes encode_key(ByteView key) {
   Bytes out(1, '\0');
@@ -321,14 +323,16 @@ class LmdbEngine : public Engine {
 };
 
 constexpr std::array kConfigKeys = {
-    ConfigKeySpec{"map_bytes_max", "LMDB map size: the most the database may hold (default 16 GiB)"},
+    ConfigKeySpec{"map_bytes_max",
+                  "LMDB map size: the most the database may hold (default 16 GiB)"},
     ConfigKeySpec{"max_readers",
                   "read transactions open at once: gets, iterators, snapshots (default 1024)"},
 };
 
 Result<std::unique_ptr<Engine>> make_lmdb_engine(const PluginContext& context,
                                                  const ConfigSection& config) noexcept {
-  if (context.data_dir.empty()) return Status::invalid_argument("lmdb engine: needs a data directory");
+  if (context.data_dir.empty())
+    return Status::invalid_argument("lmdb engine: needs a data directory");
   TESSERA_ASSIGN_OR_RETURN(int64_t map_bytes,
                            config.get_int("map_bytes_max", int64_t{16} << 30, 1 << 20));
   TESSERA_ASSIGN_OR_RETURN(int64_t readers, config.get_int("max_readers", 1024, 1, 1 << 20));

@@ -2,8 +2,7 @@
 
 namespace tessera::lsm {
 
-BlockCache::BlockCache(size_t capacity_bytes)
-    : shard_capacity_bytes_(capacity_bytes / kShards) {}
+BlockCache::BlockCache(size_t capacity_bytes) : shard_capacity_bytes_(capacity_bytes / kShards) {}
 
 std::shared_ptr<const Block> BlockCache::lookup(uint64_t file_number, uint64_t offset) {
   Key key{file_number, offset};
@@ -19,8 +18,7 @@ std::shared_ptr<const Block> BlockCache::lookup(uint64_t file_number, uint64_t o
   return it->second->block;
 }
 
-void BlockCache::insert(uint64_t file_number, uint64_t offset,
-                        std::shared_ptr<const Block> block) {
+void BlockCache::insert(uint64_t file_number, uint64_t offset, std::shared_ptr<const Block> block) {
   if (block->size() > shard_capacity_bytes_) return;  // would evict everything for nothing
   Key key{file_number, offset};
   Shard& shard = shard_of(key);

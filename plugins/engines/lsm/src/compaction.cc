@@ -213,7 +213,8 @@ Status run_compaction(const Compaction& c, SequenceNumber smallest_snapshot, con
   TESSERA_RETURN_IF_ERROR(iter->status());
   TESSERA_RETURN_IF_ERROR(writer.finish_file());
   for (int which = 0; which < 2; ++which) {
-    for (const auto& f : c.inputs[which]) edit->deleted_files.emplace_back(c.level + which, f->number);
+    for (const auto& f : c.inputs[which])
+      edit->deleted_files.emplace_back(c.level + which, f->number);
   }
   for (const auto& f : writer.outputs()) edit->added_files.emplace_back(output_level, f);
   stats->bytes_written += writer.bytes_written();

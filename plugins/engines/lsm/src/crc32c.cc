@@ -27,8 +27,7 @@ uint32_t extend_portable(uint32_t crc, const char* data, size_t n) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const char* data,
-                                                         size_t n) {
+__attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const char* data, size_t n) {
   uint64_t crc64 = crc;
   while (n >= 8) {
     uint64_t word;

@@ -29,8 +29,7 @@ uint64_t micros_since(Clock::time_point start) {
 Status apply_to_memtable(const WriteBatch& batch, SequenceNumber first, MemTable* mem) {
   SequenceNumber sequence = first;
   batch.for_each([&](const WriteBatch::Op& op) {
-    ValueType type =
-        op.kind == WriteBatch::OpKind::kPut ? ValueType::kValue : ValueType::kDeletion;
+    ValueType type = op.kind == WriteBatch::OpKind::kPut ? ValueType::kValue : ValueType::kDeletion;
     mem->add(sequence++, type, op.key, op.value);
   });
   return Status::ok();
@@ -234,8 +233,39 @@ Status LsmEngine::flush() {
 
 Status LsmEngine::wait_for_compactions() {
   std::unique_lock lock(mutex_);
-  bg_done_cv_.wait(lock, [&] { return !bg_error_.is_ok() || (!background_work_due() && !bg_busy_); });
+  bg_done_cv_.wait(lock,
+                   [&] { return !bg_error_.is_ok() || (!background_work_due() && !bg_busy_); });
   return bg_error_;
+}
+
+// REQUIRES: mutex_ held; leader is writers_.front(). Returns the batch of the group (the
+// leader's own when nobody joins, else `storage`), nullptr when it has no operations.
+const WriteBatch* LsmEngine::build_group(Writer* leader, WriteBatch* storage, Writer** last_writer,
+                                         bool* need_sync) {
+  const WriteBatch* group = leader->batch;
+  size_t group_bytes = leader->batch != nullptr ? leader->batch->byte_size() : 0;
+  size_t limit = group_bytes <= kSmallBatchBytes ? group_bytes + kSmallBatchBytes : kGroupBytesMax;
+  *need_sync = leader->sync;
+  *last_writer = leader;
+  static_assert(kGroupBytesMax <= kBatchBytesMax);
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    Writer* f = *it;
+    if (f->force_flush) break;
+    if (f->sync && !leader->sync) break;  // a non-syncing leader cannot carry a syncing follower
+    size_t bytes = f->batch != nullptr ? f->batch->byte_size() : 0;
+    if (group_bytes + bytes > limit) break;
+    if (bytes > 0) {
+      if (group != storage) {
+        if (group != nullptr) storage->append(*group);
+        group = storage;
+      }
+      storage->append(*f->batch);
+    }
+    group_bytes += bytes;
+    *need_sync = *need_sync || f->sync;
+    *last_writer = f;
+  }
+  return group;
 }
 
 Status LsmEngine::write_writer(Writer* w) {
@@ -254,31 +284,9 @@ Status LsmEngine::write_writer(Writer* w) {
   }
   Writer* last_writer = w;
   if (status.is_ok()) {
-    // Build the group: the leader's batch plus followers that fit.
     WriteBatch group_storage;
-    const WriteBatch* group = w->batch;
-    size_t group_bytes = w->batch != nullptr ? w->batch->byte_size() : 0;
-    size_t limit = group_bytes <= kSmallBatchBytes ? group_bytes + kSmallBatchBytes
-                                                   : kGroupBytesMax;
-    bool need_sync = w->sync;
-    static_assert(kGroupBytesMax <= kBatchBytesMax);
-    for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
-      Writer* f = *it;
-      if (f->force_flush) break;
-      if (f->sync && !w->sync) break;  // a non-syncing leader cannot carry a syncing follower
-      size_t bytes = f->batch != nullptr ? f->batch->byte_size() : 0;
-      if (group_bytes + bytes > limit) break;
-      if (bytes > 0) {
-        if (group != &group_storage) {
-          if (group != nullptr) group_storage.append(*group);
-          group = &group_storage;
-        }
-        group_storage.append(*f->batch);
-      }
-      group_bytes += bytes;
-      need_sync = need_sync || f->sync;
-      last_writer = f;
-    }
+    bool need_sync = false;
+    const WriteBatch* group = build_group(w, &group_storage, &last_writer, &need_sync);
     SequenceNumber first = versions_.last_sequence() + 1;
     size_t count = group != nullptr ? group->count() : 0;
     std::shared_ptr<MemTable> mem = mem_;
@@ -357,8 +365,8 @@ Status LsmEngine::switch_memtable() {
   // this point must cover them too, so sync before leaving the file behind.
   if (options_.wal_sync != WalSync::kNone) TESSERA_RETURN_IF_ERROR(wal_->sync());
   uint64_t number = versions_.new_file_number();
-  TESSERA_ASSIGN_OR_RETURN(
-      auto wal, WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes));
+  TESSERA_ASSIGN_OR_RETURN(auto wal,
+                           WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes));
   Status closed = wal_->close();
   if (!closed.is_ok()) return closed;
   wal_ = std::move(wal);
@@ -372,16 +380,14 @@ Status LsmEngine::switch_memtable() {
 // ---- Background work --------------------------------------------------------------------
 
 bool LsmEngine::background_work_due() const {
-  return imm_ != nullptr ||
-         compaction_score(*versions_.current(), options_.compaction) >= 1.0;
+  return imm_ != nullptr || compaction_score(*versions_.current(), options_.compaction) >= 1.0;
 }
 
 void LsmEngine::background_loop() {
   std::unique_lock lock(mutex_);
   while (true) {
-    bg_work_cv_.wait(lock, [&] {
-      return shutting_down_ || (bg_error_.is_ok() && background_work_due());
-    });
+    bg_work_cv_.wait(
+        lock, [&] { return shutting_down_ || (bg_error_.is_ok() && background_work_due()); });
     if (shutting_down_) break;
     bg_busy_ = true;
     Status status = imm_ != nullptr ? flush_imm(lock) : compact_once(lock);
@@ -423,8 +429,7 @@ Status LsmEngine::flush_imm(std::unique_lock<std::mutex>& lock) {
 }
 
 Status LsmEngine::compact_once(std::unique_lock<std::mutex>& lock) {
-  auto compaction =
-      pick_compaction(versions_.current(), options_.compaction, &compact_pointers_);
+  auto compaction = pick_compaction(versions_.current(), options_.compaction, &compact_pointers_);
   if (!compaction) return Status::ok();
   VersionEdit edit;
   if (compaction->trivial_move()) {
@@ -495,8 +500,7 @@ std::unique_ptr<Iterator> LsmEngine::new_iterator(const IteratorOptions& options
                    : versions_.last_sequence();
   }
   version->add_iterators(&children, true);
-  return new_db_iterator(new_merging_iterator(std::move(children)), sequence,
-                         options.upper_bound);
+  return new_db_iterator(new_merging_iterator(std::move(children)), sequence, options.upper_bound);
 }
 
 std::unique_ptr<Snapshot> LsmEngine::snapshot() {
@@ -536,7 +540,8 @@ Result<uint64_t> LsmEngine::approximate_size(ByteView start, ByteView end) {
       uint64_t from = f->table->approximate_offset(start_key);
       uint64_t to = end.empty() ? f->file_bytes : f->table->approximate_offset(end_key);
       // A range inside one block has equal offsets; count the block it lies in.
-      bytes += to > from ? to - from : std::min<uint64_t>(f->file_bytes, options_.table.block_bytes);
+      bytes +=
+          to > from ? to - from : std::min<uint64_t>(f->file_bytes, options_.table.block_bytes);
     }
   }
   // Memtables are counted entry by entry: they are bounded by memtable_bytes_max.

@@ -70,6 +70,8 @@ class LsmEngine final : public Engine {
                     SequenceNumber* max_sequence);
   void remove_obsolete_files();
   Status write_writer(Writer* w);
+  const WriteBatch* build_group(Writer* leader, WriteBatch* storage, Writer** last_writer,
+                                bool* need_sync);
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force);
   Status switch_memtable();
   void background_loop();

@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 
 namespace tessera::lsm {
@@ -66,7 +66,7 @@ Status errno_status(const std::string& context, int error) {
 }
 
 Result<std::unique_ptr<WritableFile>> WritableFile::create(const fs::path& path,
-                                                          uint64_t zero_fill_chunk_bytes) {
+                                                           uint64_t zero_fill_chunk_bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_status(path.string() + ": open", errno);
   return std::unique_ptr<WritableFile>(new WritableFile(path, fd, zero_fill_chunk_bytes));

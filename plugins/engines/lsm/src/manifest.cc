@@ -65,7 +65,7 @@ Result<VersionEdit> VersionEdit::decode(ByteView in) {
       case kNextFileNumber:
       case kLastSequence:
         if (!get_varint64(&in, &number)) return bad("truncated number");
-        (tag == kLogNumber         ? edit.log_number
+        (tag == kLogNumber        ? edit.log_number
          : tag == kNextFileNumber ? edit.next_file_number
                                   : edit.last_sequence) = number;
         break;

@@ -67,8 +67,7 @@ class MemTable::MemTableIterator final : public InternalIterator {
   void seek(ByteView target) override {
     buffer_.clear();
     char header[5];
-    buffer_.append(header,
-                   encode_varint32(header, static_cast<uint32_t>(target.size())) - header);
+    buffer_.append(header, encode_varint32(header, static_cast<uint32_t>(target.size())) - header);
     buffer_.append(target);
     it_.seek(buffer_.data());
   }

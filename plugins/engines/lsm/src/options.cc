@@ -43,8 +43,7 @@ Result<LsmOptions> LsmOptions::from_config(const ConfigSection& config) {
   o.block_cache_bytes_max = static_cast<size_t>(cache);
   TESSERA_ASSIGN_OR_RETURN(int64_t block, config.get_int("block_bytes", 4096, 256, 4 * kMiB));
   o.table.block_bytes = static_cast<size_t>(block);
-  TESSERA_ASSIGN_OR_RETURN(int64_t restart,
-                           config.get_int("block_restart_interval", 16, 1, 1024));
+  TESSERA_ASSIGN_OR_RETURN(int64_t restart, config.get_int("block_restart_interval", 16, 1, 1024));
   o.table.restart_interval = static_cast<int>(restart);
   TESSERA_ASSIGN_OR_RETURN(int64_t bloom, config.get_int("bloom_bits_per_key", 10, 1, 64));
   o.table.bloom_bits_per_key = static_cast<int>(bloom);
@@ -80,8 +79,7 @@ Result<LsmOptions> LsmOptions::from_config(const ConfigSection& config) {
   o.l0_stop_trigger = static_cast<int>(stop);
   if (!(l0_trigger <= slowdown && slowdown <= stop)) {
     return Status::invalid_argument(
-        config.where() +
-        ": need l0_compaction_trigger <= l0_slowdown_trigger <= l0_stop_trigger");
+        config.where() + ": need l0_compaction_trigger <= l0_slowdown_trigger <= l0_stop_trigger");
   }
   TESSERA_ASSIGN_OR_RETURN(int64_t base,
                            config.get_int("level_base_bytes", 256 * kMiB, 64 << 10, INT64_MAX));

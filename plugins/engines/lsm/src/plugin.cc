@@ -1,8 +1,9 @@
 // The `lsm` engine plugin: descriptor and factory. The engine keeps its files in the plugin's
 // data directory (PluginContext::data_dir).
+#include "tessera/plugin.h"
+
 #include "db.h"
 #include "options.h"
-#include "tessera/plugin.h"
 
 namespace tessera::lsm {
 namespace {

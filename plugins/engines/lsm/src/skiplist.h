@@ -77,8 +77,7 @@ class SkipList {
   };
 
   Node* new_node(const Key& key, int height) {
-    char* mem = arena_->allocate_aligned(sizeof(Node) +
-                                         sizeof(std::atomic<Node*>) * (height - 1));
+    char* mem = arena_->allocate_aligned(sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1));
     return new (mem) Node(key);
   }
 

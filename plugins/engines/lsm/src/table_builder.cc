@@ -10,10 +10,7 @@
 namespace tessera::lsm {
 
 TableBuilder::TableBuilder(const TableOptions& options, WritableFile* file)
-    : options_(options),
-      file_(file),
-      data_block_(options.restart_interval),
-      index_block_(1) {}
+    : options_(options), file_(file), data_block_(options.restart_interval), index_block_(1) {}
 
 void TableBuilder::add(ByteView key, ByteView value) {
   TESSERA_REQUIRE(!finished_);

@@ -49,7 +49,9 @@ Result<std::shared_ptr<const TableReader>> TableReader::open(const fs::path& pat
 }
 
 Result<Bytes> TableReader::read_raw_block(const BlockHandle& handle) const {
-  auto where = [&] { return path().string() + ": block at offset " + std::to_string(handle.offset); };
+  auto where = [&] {
+    return path().string() + ": block at offset " + std::to_string(handle.offset);
+  };
   if (handle.offset > file_->size() ||
       handle.size + kBlockTrailerBytes > file_->size() - handle.offset) {
     return Status::corruption(where() + " lies outside the file");
@@ -87,9 +89,8 @@ Result<std::shared_ptr<const Block>> TableReader::read_block(const BlockHandle& 
   }
   TESSERA_ASSIGN_OR_RETURN(Bytes contents, read_raw_block(handle));
   TESSERA_ASSIGN_OR_RETURN(
-      auto block,
-      Block::parse(std::move(contents),
-                   path().string() + ": block at offset " + std::to_string(handle.offset)));
+      auto block, Block::parse(std::move(contents), path().string() + ": block at offset " +
+                                                        std::to_string(handle.offset)));
   if (cache_ != nullptr && fill_cache) cache_->insert(file_number_, handle.offset, block);
   return block;
 }
@@ -98,7 +99,9 @@ Result<std::shared_ptr<const Block>> TableReader::read_block(const BlockHandle& 
 class TableReader::TableIterator final : public InternalIterator {
  public:
   TableIterator(std::shared_ptr<const TableReader> table, bool fill_cache)
-      : table_(std::move(table)), fill_cache_(fill_cache), index_(Block::new_iterator(table_->index_)) {}
+      : table_(std::move(table)),
+        fill_cache_(fill_cache),
+        index_(Block::new_iterator(table_->index_)) {}
 
   bool valid() const override { return data_ != nullptr && data_->valid(); }
   void seek_to_first() override {
@@ -170,8 +173,8 @@ class TableReader::TableIterator final : public InternalIterator {
   Status status_;
 };
 
-std::unique_ptr<InternalIterator> TableReader::new_iterator(
-    std::shared_ptr<const TableReader> self, bool fill_cache) {
+std::unique_ptr<InternalIterator> TableReader::new_iterator(std::shared_ptr<const TableReader> self,
+                                                            bool fill_cache) {
   return std::make_unique<TableIterator>(std::move(self), fill_cache);
 }
 

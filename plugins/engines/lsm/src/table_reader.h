@@ -22,8 +22,7 @@ namespace tessera::lsm {
 class TableReader {
  public:
   // `cache` may be nullptr (no caching); it must outlive the reader.
-  static Result<std::shared_ptr<const TableReader>> open(const fs::path& path,
-                                                         uint64_t file_number,
+  static Result<std::shared_ptr<const TableReader>> open(const fs::path& path, uint64_t file_number,
                                                          BlockCache* cache);
 
   // The newest entry of `user_key` with sequence <= snapshot: nullopt when the table has none.
@@ -44,8 +43,7 @@ class TableReader {
   uint64_t entry_count() const { return entry_count_; }
   const fs::path& path() const { return file_->path(); }
 
-  Result<std::shared_ptr<const Block>> read_block(const BlockHandle& handle,
-                                                  bool fill_cache) const;
+  Result<std::shared_ptr<const Block>> read_block(const BlockHandle& handle, bool fill_cache) const;
 
  private:
   TableReader(std::unique_ptr<RandomAccessFile> file, uint64_t file_number, BlockCache* cache)

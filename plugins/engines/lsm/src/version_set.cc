@@ -237,7 +237,8 @@ Status VersionSet::log_and_apply(VersionEdit* edit) {
   if (manifest_ == nullptr || manifest_->size() > kManifestBytesMax) {
     // Start a fresh manifest holding the whole current state; CURRENT switches to it below.
     manifest_number_ = new_file_number();
-    TESSERA_ASSIGN_OR_RETURN(manifest_, WalWriter::create(manifest_file_path(dir_, manifest_number_)));
+    TESSERA_ASSIGN_OR_RETURN(manifest_,
+                             WalWriter::create(manifest_file_path(dir_, manifest_number_)));
     TESSERA_RETURN_IF_ERROR(write_snapshot(manifest_.get()));
     new_manifest = true;
   }

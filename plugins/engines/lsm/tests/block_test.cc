@@ -1,8 +1,9 @@
+#include "block.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "block.h"
 #include "block_builder.h"
 #include "bloom.h"
 #include "format.h"

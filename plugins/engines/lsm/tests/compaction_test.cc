@@ -10,8 +10,8 @@ namespace tessera::lsm {
 namespace {
 
 // Writes a table with `entries` (internal key order) and returns its FileMeta.
-std::shared_ptr<FileMeta> make_table(const TableEnv& env,
-                                     std::vector<std::tuple<Bytes, SequenceNumber, ValueType>> entries) {
+std::shared_ptr<FileMeta> make_table(
+    const TableEnv& env, std::vector<std::tuple<Bytes, SequenceNumber, ValueType>> entries) {
   auto mem = std::make_shared<MemTable>();
   for (const auto& [key, seq, type] : entries) mem->add(seq, type, key, "v" + std::to_string(seq));
   auto iter = MemTable::new_iterator(mem);
@@ -66,10 +66,11 @@ TEST(Compaction, DropsShadowedVersionsAndTombstonesNoSnapshotNeeds) {
   Fixture fx;
   auto version = std::make_shared<Version>();
   // Newer file first (level 0 order): a@9 deleted, b@8 overwrite; older: a@3, b@2, c@1.
+  version->levels[0].push_back(
+      make_table(fx.env, {{"a", 9, ValueType::kDeletion}, {"b", 8, ValueType::kValue}}));
   version->levels[0].push_back(make_table(
-      fx.env, {{"a", 9, ValueType::kDeletion}, {"b", 8, ValueType::kValue}}));
-  version->levels[0].push_back(make_table(
-      fx.env, {{"a", 3, ValueType::kValue}, {"b", 2, ValueType::kValue}, {"c", 1, ValueType::kValue}}));
+      fx.env,
+      {{"a", 3, ValueType::kValue}, {"b", 2, ValueType::kValue}, {"c", 1, ValueType::kValue}}));
   Compaction c;
   c.level = 0;
   c.inputs[0] = version->levels[0];

@@ -96,7 +96,8 @@ TEST(Corruption, EveryFileKindFlippedAtRandomOffsets) {
   ASSERT_EQ(files[FileKind::kManifest].size(), 1u);
   std::mt19937_64 rng(7);
   std::map<FileKind, int> corruptions, clean, prefixes;
-  for (FileKind kind : {FileKind::kTable, FileKind::kLog, FileKind::kManifest, FileKind::kCurrent}) {
+  for (FileKind kind :
+       {FileKind::kTable, FileKind::kLog, FileKind::kManifest, FileKind::kCurrent}) {
     for (int round = 0; round < 25; ++round) {
       const auto& names = files[kind];
       fs::path name = names[rng() % names.size()];

@@ -16,8 +16,8 @@ TEST(Crc32c, ExtendEqualsWhole) {
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
   uint32_t whole = crc32c::value(data.data(), data.size());
   for (size_t split : {0, 1, 7, 8, 9, 500, 999, 1000}) {
-    uint32_t part = crc32c::extend(crc32c::value(data.data(), split), data.data() + split,
-                                   data.size() - split);
+    uint32_t part =
+        crc32c::extend(crc32c::value(data.data(), split), data.data() + split, data.size() - split);
     EXPECT_EQ(part, whole) << split;
   }
 }

@@ -237,7 +237,8 @@ TEST(LsmEngine, WriteStallsAreBounded) {
   o.l0_stop_trigger = 3;
   auto db = open_or_die(dir.path(), o);
   auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(db->put({}, key_of(i % 5000), Bytes(50, 'v')).is_ok());
+  for (int i = 0; i < 20000; ++i)
+    ASSERT_TRUE(db->put({}, key_of(i % 5000), Bytes(50, 'v')).is_ok());
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 30.0);
   EXPECT_EQ(scan(*db).size(), 5000u);
@@ -336,7 +337,8 @@ TEST(LsmEngine, ZstdCompressionRoundTrips) {
   LsmOptions o = small_options();
   o.table.compression = Compression::kZstd;
   auto db = open_or_die(dir.path(), o);
-  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(db->put({}, key_of(i), Bytes(100, 'a' + i % 3)).is_ok());
+  for (int i = 0; i < 3000; ++i)
+    ASSERT_TRUE(db->put({}, key_of(i), Bytes(100, 'a' + i % 3)).is_ok());
   ASSERT_TRUE(db->flush().is_ok());
   ASSERT_TRUE(db->wait_for_compactions().is_ok());
   EXPECT_EQ(get(*db, key_of(1234)), Bytes(100, 'a' + 1234 % 3));

@@ -1,3 +1,5 @@
+#include "skiplist.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -6,7 +8,6 @@
 #include <thread>
 
 #include "memtable.h"
-#include "skiplist.h"
 
 namespace tessera::lsm {
 namespace {

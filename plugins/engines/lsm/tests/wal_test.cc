@@ -135,8 +135,7 @@ TEST(Wal, ZeroFilledTailReadsAsTheEndAndTornRecordsInItAreTolerated) {
   EXPECT_EQ(read->size(), records.size() - 1);
   // Damage earlier in the file is still corruption.
   flip_byte(path, 30);
-  EXPECT_EQ(read_all(path, TailPolicy::kTolerateTornTail).status().code(),
-            StatusCode::kCorruption);
+  EXPECT_EQ(read_all(path, TailPolicy::kTolerateTornTail).status().code(), StatusCode::kCorruption);
   // A clean close trims the zeros.
   ASSERT_TRUE(writer->close().is_ok());
   EXPECT_EQ(fs::file_size(path), written);
