@@ -124,5 +124,7 @@ interface Tessera {
 
   # Applies all `ops` to `table` atomically on each replica.
   # Errors: as put; invalidArgument for an empty batch is not raised (it is a no-op).
+  # invalidArgument, with nothing applied, for an op of a kind this node does not know (one a
+  # later schema added).
   write @8 (table :Text, ops :List(BatchOp), options :RequestOptions) -> (error :Error);
 }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include <capnp/any.h>
 #include <capnp/ez-rpc.h>
 #include <kj/async-io.h>
 
@@ -354,6 +355,32 @@ TEST_F(AdversarialTest, ContextsFromTheFarFutureDoNotDragTheNodeClock) {
   got = client().get("t", "k");
   ASSERT_TRUE(got.is_ok() && got->found);
   EXPECT_EQ(got->values.at(0).data, "after");
+}
+
+TEST_F(AdversarialTest, ABatchOperationOfAnUnknownKindIsRefusedNotTakenForADelete) {
+  ASSERT_TRUE(client().create_table("t").is_ok());
+  ASSERT_TRUE(client().put("t", "k", "keep").is_ok());
+  // What a client built against a later schema, with a third kind of operation, would send.
+  capnp::EzRpcClient connection(address());
+  auto request = connection.getMain<rpc::Tessera>().writeRequest();
+  request.setTable("t");
+  auto ops = request.initOps(2);
+  const Bytes key = "k";
+  ops[0].setKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
+  ops[0].setRemove();
+  capnp::AnyStruct::Builder(ops[0]).getDataSection()[0] = 7;  // the union's discriminant
+  ops[1].setKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>("n"), 1));
+  ops[1].setPut(kj::arrayPtr(reinterpret_cast<const kj::byte*>("v"), 1));
+  auto response = request.send().wait(connection.getWaitScope());
+  EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::INVALID_ARGUMENT);
+  const std::string message = response.getError().getMessage().cStr();
+  EXPECT_TRUE(contains(message, "operation 0")) << message;
+  Result<GetReply> got = client().get("t", "k");
+  ASSERT_TRUE(got.is_ok() && got->found) << "the unknown operation deleted the key";
+  EXPECT_EQ(got->values.at(0).data, "keep");
+  got = client().get("t", "n");
+  ASSERT_TRUE(got.is_ok());
+  EXPECT_FALSE(got->found) << "a refused batch applied in part";
 }
 
 TEST_F(AdversarialTest, DroppingATableWhileWritesAndScansRun) {

@@ -139,11 +139,22 @@ kj::Promise<void> ClientService::scan(ScanContext context) {
 
 kj::Promise<void> ClientService::write(WriteContext context) {
   auto params = context.getParams();
+  auto ops = params.getOps();
   std::vector<Mutation> mutations;
-  mutations.reserve(params.getOps().size());
-  for (auto op : params.getOps()) {
-    Mutation m{to_bytes(op.getKey()), std::nullopt};
-    if (op.isPut()) m.value = to_bytes(op.getPut());
+  mutations.reserve(ops.size());
+  for (uint32_t i = 0; i < ops.size(); ++i) {
+    Mutation m{to_bytes(ops[i].getKey()), std::nullopt};
+    switch (ops[i].which()) {
+      case rpc::BatchOp::PUT: m.value = to_bytes(ops[i].getPut()); break;
+      case rpc::BatchOp::REMOVE: break;
+      default:
+        // A kind from a later schema: taking it for either kind would change data unasked.
+        set_error(context.getResults().initError(),
+                  Status::invalid_argument("batch operation " + std::to_string(i) +
+                                           " is of a kind this node does not know (" +
+                                           std::to_string(ops[i].which()) + ")"));
+        return kj::READY_NOW;
+    }
     mutations.push_back(std::move(m));
   }
   auto job = [store = store_, table = to_string(params.getTable()),
