@@ -49,10 +49,17 @@ kj::Promise<void> ClientService::hello(HelloContext context) {
 }
 
 kj::Promise<void> ClientService::listTables(ListTablesContext context) {
-  std::vector<std::string> names = store_->list_tables();
-  auto tables = context.getResults().initTables(names.size());
-  for (size_t i = 0; i < names.size(); ++i) tables[i].setName(names[i]);
-  return kj::READY_NOW;
+  // On the pool too: the catalog lock it takes is held across a synced engine write by
+  // createTable and dropTable, and the event loop must not wait for a disk.
+  auto job = [store = store_]() { return Result<std::vector<std::string>>(store->list_tables()); };
+  return run({}, std::move(job))
+      .then([context](Result<std::vector<std::string>> names) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), names.status());
+        if (!names.is_ok()) return;
+        auto tables = results.initTables(names->size());
+        for (size_t i = 0; i < names->size(); ++i) tables[i].setName((*names)[i]);
+      });
 }
 
 kj::Promise<void> ClientService::createTable(CreateTableContext context) {
