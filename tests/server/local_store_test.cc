@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "tessera/coding.h"
 #include "tessera/plugin_loader.h"
@@ -271,6 +272,125 @@ TEST(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) 
   got = s.get("t", "k");
   ASSERT_TRUE(got.is_ok());
   EXPECT_TRUE(got->values.empty());
+}
+
+}  // namespace
+}  // namespace tessera::server
+
+namespace tessera::server {
+namespace {
+
+// Forwards to another engine and records, in order, each write (its sync flag and first key)
+// and each sync() call: what a crash at any moment could lose.
+class RecordingEngine : public Engine {
+ public:
+  struct Event {
+    bool is_sync_call = false;  // sync(); otherwise a write
+    bool sync = false;          // the write's WriteOptions::sync
+    Bytes first_key;
+  };
+
+  explicit RecordingEngine(Engine* inner) : inner_(inner) {}
+
+  Result<std::optional<Bytes>> get(const ReadOptions& options, ByteView key) override {
+    return inner_->get(options, key);
+  }
+  Status write(const WriteOptions& options, const WriteBatch& batch) override {
+    Event event{false, options.sync, {}};
+    batch.for_each([&](const WriteBatch::Op& op) {
+      if (event.first_key.empty()) event.first_key = Bytes(op.key);
+    });
+    events.push_back(std::move(event));
+    return inner_->write(options, batch);
+  }
+  std::unique_ptr<Iterator> new_iterator(const IteratorOptions& options) override {
+    return inner_->new_iterator(options);
+  }
+  std::unique_ptr<Snapshot> snapshot() override { return inner_->snapshot(); }
+  Status sync() override {
+    events.push_back({true, true, {}});
+    return inner_->sync();
+  }
+  Result<uint64_t> approximate_size(ByteView start, ByteView end) override {
+    return inner_->approximate_size(start, end);
+  }
+  EngineStats stats() override { return inner_->stats(); }
+
+  std::vector<Event> events;  // single-threaded tests only
+
+ private:
+  Engine* inner_;
+};
+
+class DurabilityTest : public ::testing::Test {
+ protected:
+  void open(bool sync_writes) {
+    std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
+    PluginLoader loader({dir});
+    auto engine = loader.make_engine("memory", {"n1", {}}, {});
+    auto conflict = loader.make_conflict("lww", {"n1", {}}, {});
+    ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
+    inner_ = std::move(engine).value();
+    conflict_ = std::move(conflict).value();
+    engine_ = std::make_unique<RecordingEngine>(inner_.get());
+    auto store = LocalStore::open(engine_.get(), conflict_.get(),
+                                  {"n1", {}, sync_writes, [] { return uint64_t{1}; }});
+    ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+    store_ = std::move(store).value();
+  }
+
+  std::vector<RecordingEngine::Event> take_events() { return std::exchange(engine_->events, {}); }
+
+  PluginPtr<Engine> inner_;
+  PluginPtr<Conflict> conflict_;
+  std::unique_ptr<RecordingEngine> engine_;
+  std::unique_ptr<LocalStore> store_;
+};
+
+TEST_F(DurabilityTest, WithSyncWritesEveryAcknowledgedWriteIsSynced) {
+  open(true);
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  ASSERT_TRUE(store_->put("t", "a", "1", {}).is_ok());
+  ASSERT_TRUE(store_->remove("t", "a", {}).is_ok());
+  ASSERT_TRUE(store_->write("t", std::vector<Mutation>{{"b", "2"}, {"c", std::nullopt}}).is_ok());
+  std::vector<RecordingEngine::Event> events = take_events();
+  ASSERT_EQ(events.size(), 4u);  // the catalog write, then one per request
+  for (const RecordingEngine::Event& event : events) EXPECT_TRUE(event.sync);
+}
+
+TEST_F(DurabilityTest, WithoutSyncWritesTheCatalogIsStillSynced) {
+  open(false);
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  std::vector<RecordingEngine::Event> events = take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].sync);
+  ASSERT_TRUE(store_->put("t", "a", "1", {}).is_ok());
+  events = take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_FALSE(events[0].sync);
+}
+
+TEST_F(DurabilityTest, ADropForgetsItsMarkerOnlyOnceTheDeletedDataIsDurable) {
+  open(false);
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_TRUE(store_->put("t", "k" + std::to_string(i), "v", {}).is_ok());
+  }
+  take_events();
+  ASSERT_TRUE(store_->drop_table("t").is_ok());
+  std::vector<RecordingEngine::Event> events = take_events();
+  // The marker ('d' + id in the catalog, table id 0) goes last, in a synced write.
+  ASSERT_FALSE(events.empty());
+  const Bytes marker_prefix("\0\0\0\0d", 5);
+  ASSERT_EQ(events.back().first_key.substr(0, 5), marker_prefix);
+  EXPECT_TRUE(events.back().sync);
+  // Had a crash lost a deletion after the marker was gone, nothing would ever delete that data.
+  size_t covered_until = 0;  // events before this index are durable
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    if (events[i].is_sync_call || events[i].sync) covered_until = i + 1;
+  }
+  EXPECT_EQ(covered_until, events.size() - 1)
+      << "a deletion of the dropped table's data was not durable before its marker was removed";
 }
 
 }  // namespace

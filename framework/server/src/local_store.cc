@@ -153,6 +153,9 @@ Status LocalStore::finish_drop(uint32_t id) {
     if (batch.empty()) break;
     TESSERA_RETURN_IF_ERROR(engine_->write({}, batch));
   }
+  // The deletions must be durable before the marker goes: a crash that lost some of them after
+  // the marker was gone would leave data that nothing ever deletes (the id is never reused).
+  TESSERA_RETURN_IF_ERROR(engine_->sync());
   return engine_->del({.sync = true}, catalog_key(kCatalogDrop, fixed32(id)));
 }
 
