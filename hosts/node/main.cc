@@ -57,7 +57,11 @@ int main(int argc, char** argv) {
         listen, "--listen", &config->listen_host, &config->listen_port);
     if (!parsed.is_ok()) return fail(kExitConfig, parsed);
   }
-  if (!log_level.empty()) config->log_level = log_level;
+  if (!log_level.empty()) {
+    tessera::Status checked = tessera::server::check_log_level(log_level, "--log-level");
+    if (!checked.is_ok()) return fail(kExitConfig, checked);
+    config->log_level = log_level;
+  }
 
   auto logger = spdlog::stderr_color_mt("tessera");
   spdlog::set_default_logger(logger);

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <thread>
@@ -577,6 +578,22 @@ TEST_F(OneWorkerTest, SigtermWithRequestsQueuedShutsDownCleanly) {
   std::vector<Mutation> batch;
   for (int i = 0; i < kCanaryKeys; ++i) batch.push_back({numbered("c", i), canary_value(i)});
   ASSERT_TRUE(client().write(kCanaryTable, batch).is_ok());
+}
+
+
+// The command line is input too: a log level the node does not know is refused, not read as
+// "off" (which would have silenced the node).
+TEST(AdversarialCommandLine, AnUnknownLogLevelIsRefusedNamingIt) {
+  test::TestCluster cluster(cluster_options());
+  cluster.add_node();
+  const std::filesystem::path config = cluster.root() / "node.toml";
+  std::ofstream(config) << cluster.render_config(0, test::kMemoryNodeConfig);
+  Result<test::CommandResult> run = cluster.run_node(
+      {"--config", config.string(), "--log-level", "loud"}, std::chrono::seconds(10));
+  ASSERT_TRUE(run.is_ok()) << run.status().to_string();
+  EXPECT_TRUE(run->status.exited && run->status.code == 2) << run->status.to_string();
+  EXPECT_TRUE(contains(run->err, "--log-level")) << run->err;
+  EXPECT_TRUE(contains(run->err, "loud")) << run->err;
 }
 
 }  // namespace

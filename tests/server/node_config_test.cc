@@ -42,6 +42,22 @@ TEST(NodeConfig, ErrorsNameFileLineAndKey) {
 
   auto distributed = parse("[placement]\nplugin = \"ring\"\n", &keep);
   EXPECT_EQ(distributed.status().code(), StatusCode::kNotSupported);
+
+  auto bad_level = parse("[node]\nlog_level = \"loud\"\n", &keep);
+  EXPECT_EQ(bad_level.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_level.status().message().find("node.toml:2"), std::string::npos)
+      << bad_level.status().message();
+  EXPECT_NE(bad_level.status().message().find("\"loud\""), std::string::npos);
+}
+
+TEST(NodeConfig, LogLevelsAreCheckedByName) {
+  for (std::string_view level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    EXPECT_TRUE(check_log_level(level, "--log-level").is_ok()) << level;
+  }
+  Status bad = check_log_level("critical", "--log-level");
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("--log-level"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("critical"), std::string::npos) << bad.message();
 }
 
 }  // namespace

@@ -79,6 +79,15 @@ Status parse_address(std::string_view text, std::string_view what, std::string* 
   return Status::ok();
 }
 
+Status check_log_level(std::string_view level, std::string_view what) {
+  if (std::find(kLogLevels.begin(), kLogLevels.end(), level) != kLogLevels.end()) {
+    return Status::ok();
+  }
+  return Status::invalid_argument(std::string(what) + ": \"" + std::string(level) +
+                                  "\" is not a log level; expected trace, debug, info, warn, "
+                                  "error or off");
+}
+
 Result<NodeConfig> parse_node_config(const ConfigSection& root) {
   TESSERA_RETURN_IF_ERROR(root.check_known_keys(kRootKeys));
   NodeConfig config;
@@ -93,10 +102,7 @@ Result<NodeConfig> parse_node_config(const ConfigSection& root) {
   TESSERA_ASSIGN_OR_RETURN(config.data_dir, node.get_path("data_dir", "data"));
   if (config.data_dir.is_relative()) config.data_dir = std::filesystem::absolute(config.data_dir);
   TESSERA_ASSIGN_OR_RETURN(config.log_level, node.get_string("log_level", "info"));
-  if (std::find(kLogLevels.begin(), kLogLevels.end(), config.log_level) == kLogLevels.end()) {
-    return Status::invalid_argument(node.where("log_level") +
-                                    ": expected trace, debug, info, warn, error or off");
-  }
+  TESSERA_RETURN_IF_ERROR(check_log_level(config.log_level, node.where("log_level")));
   int64_t default_workers = std::max(2u, std::thread::hardware_concurrency());
   TESSERA_ASSIGN_OR_RETURN(int64_t workers,
                            node.get_int("worker_threads", default_workers, 1, 256));

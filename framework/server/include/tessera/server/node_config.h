@@ -54,4 +54,8 @@ Result<NodeConfig> parse_node_config(const ConfigSection& root);
 Status parse_address(std::string_view text, std::string_view what, std::string* host,
                      uint16_t* port);
 
+// OK for trace, debug, info, warn, error and off; otherwise InvalidArgument naming `what` and
+// the level. (spdlog would read any other word as "off" and silence the node.)
+Status check_log_level(std::string_view level, std::string_view what);
+
 }  // namespace tessera::server
