@@ -1,5 +1,7 @@
 #include "tessera/client.h"
 
+#include <algorithm>
+
 #include <capnp/ez-rpc.h>
 #include <kj/async-io.h>
 #include <kj/async.h>
@@ -82,9 +84,10 @@ struct Client::Connection {
     }
   }
 
+  // Saturates: a timeout near 2^32 ms must not wrap around to a deadline of a second.
   static uint32_t deadline(const RequestOptions& options) {
-    return (options.timeout_ms != 0 ? options.timeout_ms : kDefaultRequestTimeoutMs) +
-           kAnswerGraceMs;
+    uint64_t timeout_ms = options.timeout_ms != 0 ? options.timeout_ms : kDefaultRequestTimeoutMs;
+    return static_cast<uint32_t>(std::min<uint64_t>(timeout_ms + kAnswerGraceMs, UINT32_MAX));
   }
 
   std::string address;

@@ -384,6 +384,36 @@ TEST_F(AdversarialTest, ABatchOperationOfAnUnknownKindIsRefusedNotTakenForADelet
   EXPECT_FALSE(got->found) << "a refused batch applied in part";
 }
 
+TEST_F(AdversarialTest, TheLongestDeadlineIsNotCutShortByTheClient) {
+  ASSERT_TRUE(client().create_table("t").is_ok());
+  std::atomic<bool> connected{false}, paused{false}, done{false};
+  Status put;
+  std::thread writer([&] {
+    std::unique_ptr<Client> patient_client = connect_client(address());
+    connected = true;
+    for (int i = 0; i < 1000 && !paused; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (patient_client == nullptr) return;
+    RequestOptions patient;
+    patient.timeout_ms = UINT32_MAX - 1000;  // about 50 days
+    put = patient_client->put("t", "k", "v", patient).status();
+    done = true;
+  });
+  for (int i = 0; i < 1000 && !connected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Status pause = cluster_->pause_node(0);
+  paused = true;
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_TRUE(pause.is_ok()) << pause.to_string();
+  EXPECT_FALSE(done) << "the client gave up early: " << put.to_string();
+  Status resume = cluster_->resume_node(0);
+  writer.join();  // the resumed node answers at once
+  ASSERT_TRUE(resume.is_ok()) << resume.to_string();
+  EXPECT_TRUE(put.is_ok()) << put.to_string();
+}
+
 TEST_F(AdversarialTest, DroppingATableWhileWritesAndScansRun) {
   constexpr int kRounds = 8;
   constexpr int kThreads = 4;
