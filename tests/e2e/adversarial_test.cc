@@ -626,5 +626,22 @@ TEST(AdversarialCommandLine, AnUnknownLogLevelIsRefusedNamingIt) {
   EXPECT_TRUE(contains(run->err, "loud")) << run->err;
 }
 
+
+TEST(AdversarialCommandLine, AnUnusableEngineDirectoryIsRefusedWithTheReason) {
+  test::TestCluster cluster(cluster_options());
+  cluster.add_node();
+  const std::filesystem::path config = cluster.root() / "node.toml";
+  std::ofstream(config) << cluster.render_config(0, test::kMemoryNodeConfig);
+  // A file where the node wants its engine's directory.
+  std::filesystem::create_directories(cluster.data_dir(0));
+  std::ofstream(cluster.data_dir(0) / "engine") << "not a directory";
+  Result<test::CommandResult> run =
+      cluster.run_node({"--config", config.string()}, std::chrono::seconds(10));
+  ASSERT_TRUE(run.is_ok()) << run.status().to_string();
+  EXPECT_FALSE(run->status.success()) << run->status.to_string();
+  EXPECT_TRUE(contains(run->err, (cluster.data_dir(0) / "engine").string())) << run->err;
+  EXPECT_TRUE(contains(run->err, "Not a directory")) << run->err;
+}
+
 }  // namespace
 }  // namespace tessera::e2e

@@ -150,7 +150,10 @@ Status Node::start() {
   PluginContext engine_context{config_.node_id, config_.data_dir / "engine"};
   std::error_code error;
   fs::create_directories(engine_context.data_dir, error);
-  if (error) return Status::io_error("cannot create " + engine_context.data_dir.string());
+  if (error) {
+    return Status::io_error("cannot create the engine directory " +
+                            engine_context.data_dir.string() + ": " + error.message());
+  }
   TESSERA_ASSIGN_OR_RETURN(state->engine, loader.make_engine(config_.engine.plugin,
                                                              engine_context,
                                                              config_.engine.config));
