@@ -60,5 +60,26 @@ TEST(NodeConfig, LogLevelsAreCheckedByName) {
   EXPECT_NE(bad.message().find("critical"), std::string::npos) << bad.message();
 }
 
+
+TEST(NodeConfig, LimitsStopWhereOneRpcMessageEnds) {
+  std::unique_ptr<ConfigFile> keep;
+  // A 100 MiB value fits no put request: the node would drop the connection, not say TooLarge.
+  auto value = parse("[limits]\nvalue_bytes_max = 104857600\n", &keep);
+  EXPECT_EQ(value.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(value.status().message().find("limits.value_bytes_max"), std::string::npos)
+      << value.status().message();
+  for (std::string_view text :
+       {"[limits]\nbatch_bytes_max = 1073741824\n", "[limits]\nscan_bytes_max = 1073741824\n",
+        "[limits]\nbatch_ops_max = 1000000\n", "[limits]\nscan_items_max = 1000000\n"}) {
+    EXPECT_EQ(parse(text, &keep).status().code(), StatusCode::kInvalidArgument) << text;
+  }
+  auto at_bounds = parse(
+      "[limits]\nkey_bytes_max = 1048576\nvalue_bytes_max = 33554432\n"
+      "batch_bytes_max = 33554432\nbatch_ops_max = 100000\nscan_items_max = 100000\n"
+      "scan_bytes_max = 16777216\n",
+      &keep);
+  EXPECT_TRUE(at_bounds.is_ok()) << at_bounds.status().to_string();
+}
+
 }  // namespace
 }  // namespace tessera::server

@@ -18,6 +18,26 @@ constexpr int64_t kTombstoneGraceDefaultMs = 10LL * 24 * 3600 * 1000;
 constexpr std::array<std::string_view, 6> kLimitKeys = {
     "key_bytes_max", "value_bytes_max", "batch_bytes_max", "batch_ops_max", "scan_items_max",
     "scan_bytes_max"};
+// Every request and every answer travels as one Cap'n Proto message, which the RPC layer
+// refuses past 64 MiB (ReaderOptions::traversalLimitInWords) by dropping the connection. A limit
+// above these bounds would turn a request over it into a broken connection instead of TooLarge,
+// or make an answer the client cannot read. Worst cases: a put (key and value); a batch (its
+// bytes and the framing of each operation); a scan page (its bytes, the key and value that
+// crossed scan_bytes_max, and the framing of each item).
+constexpr int64_t kRpcMessageBytesMax = int64_t{64} << 20;
+constexpr int64_t kFramingBytesPerItemMax = 48;  // a struct, its pointers, and padding
+constexpr int64_t kKeyBytesMaxMax = int64_t{1} << 20;
+constexpr int64_t kValueBytesMaxMax = int64_t{32} << 20;
+constexpr int64_t kBatchBytesMaxMax = int64_t{32} << 20;
+constexpr int64_t kBatchOpsMaxMax = 100'000;
+constexpr int64_t kScanItemsMaxMax = 100'000;
+constexpr int64_t kScanBytesMaxMax = int64_t{16} << 20;
+static_assert(kKeyBytesMaxMax + kValueBytesMaxMax + 4096 <= kRpcMessageBytesMax);
+static_assert(kBatchBytesMaxMax + kBatchOpsMaxMax * kFramingBytesPerItemMax <=
+              kRpcMessageBytesMax);
+static_assert(kScanBytesMaxMax + kKeyBytesMaxMax + kValueBytesMaxMax +
+                  kScanItemsMaxMax * kFramingBytesPerItemMax <=
+              kRpcMessageBytesMax);
 constexpr std::array<std::string_view, 1> kPluginKeys = {"dirs"};
 constexpr std::array<std::string_view, 2> kSlotKeys = {"plugin", "config"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
@@ -36,20 +56,23 @@ Result<PluginSlot> parse_slot(const ConfigSection& root, std::string_view name,
 Status parse_limits(const ConfigSection& root, StoreLimits* limits) {
   TESSERA_ASSIGN_OR_RETURN(ConfigSection section, root.section("limits"));
   TESSERA_RETURN_IF_ERROR(section.check_known_keys(kLimitKeys));
-  constexpr int64_t kGiB = int64_t{1} << 30;
-  TESSERA_ASSIGN_OR_RETURN(int64_t key_max, section.get_int("key_bytes_max",
-                                                            limits->key_bytes_max, 1, 1 << 20));
+  TESSERA_ASSIGN_OR_RETURN(
+      int64_t key_max, section.get_int("key_bytes_max", limits->key_bytes_max, 1, kKeyBytesMaxMax));
   TESSERA_ASSIGN_OR_RETURN(int64_t value_max, section.get_int("value_bytes_max",
-                                                              limits->value_bytes_max, 0, kGiB));
+                                                              limits->value_bytes_max, 0,
+                                                              kValueBytesMaxMax));
   TESSERA_ASSIGN_OR_RETURN(int64_t batch_bytes, section.get_int("batch_bytes_max",
-                                                                limits->batch_bytes_max, 1, kGiB));
-  TESSERA_ASSIGN_OR_RETURN(int64_t batch_ops,
-                           section.get_int("batch_ops_max", limits->batch_ops_max, 1, 1'000'000));
+                                                                limits->batch_bytes_max, 1,
+                                                                kBatchBytesMaxMax));
+  TESSERA_ASSIGN_OR_RETURN(int64_t batch_ops, section.get_int("batch_ops_max",
+                                                              limits->batch_ops_max, 1,
+                                                              kBatchOpsMaxMax));
   TESSERA_ASSIGN_OR_RETURN(int64_t scan_items, section.get_int("scan_items_max",
                                                                limits->scan_items_max, 1,
-                                                               1'000'000));
+                                                               kScanItemsMaxMax));
   TESSERA_ASSIGN_OR_RETURN(int64_t scan_bytes, section.get_int("scan_bytes_max",
-                                                               limits->scan_bytes_max, 1, kGiB));
+                                                               limits->scan_bytes_max, 1,
+                                                               kScanBytesMaxMax));
   limits->key_bytes_max = key_max;
   limits->value_bytes_max = value_max;
   limits->batch_bytes_max = batch_bytes;
