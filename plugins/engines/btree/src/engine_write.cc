@@ -9,8 +9,8 @@ namespace {
 // A leader stops adding queued batches to its group past this many bytes, so that one
 // transaction (and the latency of the writers in it) stays bounded.
 constexpr size_t kGroupBytesMax = 4ull << 20;
-// Unsynced writes are checkpointed once this many pages wait to be freed (at least; see
-// checkpoint_pending_pages_max), so that the file does not grow without syncs.
+// Unsynced writes are checkpointed once this many pages, or a quarter of the pool if that is
+// more, wait to be freed: without a checkpoint they never become reusable and the file grows.
 constexpr size_t kCheckpointPendingPagesMin = 256;
 
 }  // namespace
