@@ -611,6 +611,42 @@ TEST_F(OneWorkerTest, SigtermWithRequestsQueuedShutsDownCleanly) {
 }
 
 
+// The vector-clock profile keeps every blind write as a sibling.
+class SiblingsTest : public AdversarialTest {
+ protected:
+  std::string config_template() const override {
+    return "[engine]\nplugin = \"memory\"\n\n[conflict]\nplugin = \"vclock\"\n";
+  }
+};
+
+TEST_F(SiblingsTest, BlindWritesCannotGrowAKeyPastWhatAGetCanAnswer) {
+  ASSERT_TRUE(client().create_table("t").is_ok());
+  // Seventy 1 MiB siblings would make a get answer larger than one RPC message.
+  int refused = 0;
+  for (int i = 0; i < 70; ++i) {
+    Status put = client().put("t", "k", Bytes(kValueBytesMax, static_cast<char>('a' + i % 26)))
+                     .status();
+    if (put.code() == StatusCode::kTooLarge) {
+      EXPECT_TRUE(contains(put.message(), "context")) << put.to_string();
+      ++refused;
+    } else {
+      ASSERT_TRUE(put.is_ok()) << put.to_string();
+    }
+  }
+  EXPECT_GT(refused, 0);
+  // The key still answers, and writing back with its context resolves the siblings.
+  Result<GetReply> got = client().get("t", "k");
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  EXPECT_GT(got->values.size(), 1u);
+  RequestOptions resolve;
+  resolve.context = got->context;
+  ASSERT_TRUE(client().put("t", "k", "merged", resolve).is_ok());
+  got = client().get("t", "k");
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  ASSERT_EQ(got->values.size(), 1u);
+  EXPECT_EQ(got->values[0].data, "merged");
+}
+
 // The command line is input too: a log level the node does not know is refused, not read as
 // "off" (which would have silenced the node).
 TEST(AdversarialCommandLine, AnUnknownLogLevelIsRefusedNamingIt) {

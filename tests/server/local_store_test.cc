@@ -274,6 +274,39 @@ TEST(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) 
   EXPECT_TRUE(got->values.empty());
 }
 
+TEST(LocalStoreSiblings, BlindWritesStopAtTheRecordLimitAndAContextWriteStillResolves) {
+  std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
+  PluginLoader loader({dir});
+  auto engine = loader.make_engine("memory", {"n1", {}}, {});
+  auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
+  ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
+  StoreLimits limits;
+  limits.record_bytes_max = 10 * 1024;
+  auto store = LocalStore::open(engine->get(), conflict->get(),
+                                {"n1", limits, false, [] { return uint64_t{1}; }});
+  ASSERT_TRUE(store.is_ok());
+  LocalStore& s = **store;
+  ASSERT_TRUE(s.create_table("t").is_ok());
+  int stored = 0;
+  Status refused;
+  for (int i = 0; i < 20 && refused.is_ok(); ++i) {
+    refused = s.put("t", "k", Bytes(1024, 'v'), {}).status();
+    if (refused.is_ok()) ++stored;
+  }
+  EXPECT_EQ(refused.code(), StatusCode::kTooLarge);
+  EXPECT_NE(refused.message().find("context"), std::string::npos) << refused.to_string();
+  EXPECT_GE(stored, 8);
+  EXPECT_LT(stored, 10);
+  auto got = s.get("t", "k");
+  ASSERT_TRUE(got.is_ok());
+  EXPECT_EQ(got->values.size(), static_cast<size_t>(stored));
+  ASSERT_TRUE(s.put("t", "k", "merged", got->context).is_ok());
+  got = s.get("t", "k");
+  ASSERT_TRUE(got.is_ok());
+  ASSERT_EQ(got->values.size(), 1u);
+  EXPECT_EQ(got->values[0].value, "merged");
+}
+
 }  // namespace
 }  // namespace tessera::server
 

@@ -188,7 +188,15 @@ Status LocalStore::merge_into(ByteView key, VersionedValue incoming, WriteBatch*
   versions.push_back(std::move(incoming));
   TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> survivors,
                            conflict_->reconcile(std::move(versions)));
-  batch->put(key, encode_record(survivors));
+  Bytes record = encode_record(survivors);
+  if (record.size() > options_.limits.record_bytes_max) {
+    return Status::too_large(
+        "the key of " + std::to_string(key.size() - 4) + " bytes would keep " +
+        std::to_string(survivors.size()) + " versions in " + std::to_string(record.size()) +
+        " bytes, over the limit of " + std::to_string(options_.limits.record_bytes_max) +
+        " bytes for one key; resolve its siblings by writing with the context a get returns");
+  }
+  batch->put(key, record);
   return Status::ok();
 }
 

@@ -12,8 +12,8 @@
 //    collect_tombstones() removes keys whose every version is a tombstone older than the grace
 //    period; the grace period must outlast every way a replica can still learn of an older write
 //    (hints, read repair, anti-entropy), or the deleted value comes back.
-//  - Limits (key, value, batch and scan page sizes) are checked here, before anything is
-//    written, with TooLarge naming the limit.
+//  - Limits (key, value, batch and scan page sizes, and the bytes of all the versions one key
+//    keeps) are checked here, before anything is written, with TooLarge naming the limit.
 //
 // It is the replica-side store of both distributed profiles and the whole store of a single
 // node. Thread-safety: every method may be called concurrently.
@@ -47,6 +47,11 @@ struct StoreLimits {
   size_t scan_bytes_max = 4 * 1024 * 1024;
   // Entries (live or tombstones) one scan page may step over before it returns early.
   uint32_t scan_entries_examined_max = 100'000;
+  // Bytes of one key's record: every version that survived reconciliation (siblings and
+  // tombstones). A write that would pass it gets TooLarge, because a larger record fits no get
+  // answer or scan page: with vector clocks, blind writes would otherwise pile up siblings
+  // until the key could no longer be read, nor resolved with the context a get returns.
+  size_t record_bytes_max = 40 * 1024 * 1024;
 };
 
 struct StoreOptions {
