@@ -117,7 +117,8 @@ class EngineRunner {
     return Status::invalid_argument("unknown workload '" + workload + "'");
   }
 
-  double rss_after_fill_mib() const { return rss_after_fill_mib_; }
+  // Growth of the process's RSS while this engine ran fillrandom (memtables, caches, maps).
+  double rss_growth_mib() const { return rss_growth_mib_; }
   void close() {
     engine_.reset();
     std::error_code ec;
@@ -143,6 +144,7 @@ class EngineRunner {
 
   Result<double> fresh_fill(bool random_order, bool sync) {
     TESSERA_RETURN_IF_ERROR(open_fresh());
+    double rss_before = rss_mib();
     uint64_t n = sync ? std::min(options_.sync_ops, options_.keys) : options_.keys;
     std::vector<uint64_t> order(n);
     std::iota(order.begin(), order.end(), 0);
@@ -157,7 +159,7 @@ class EngineRunner {
       TESSERA_RETURN_IF_ERROR(engine_->put(wo, make_key(i, options_.key_bytes), value));
     }
     double ops = rate(n, start);
-    if (random_order && !sync) rss_after_fill_mib_ = rss_mib();
+    if (random_order && !sync) rss_growth_mib_ = rss_mib() - rss_before;
     return ops;
   }
 
@@ -229,7 +231,7 @@ class EngineRunner {
   ConfigSection config_;
   fs::path base_;
   PluginPtr<Engine> engine_;
-  double rss_after_fill_mib_ = 0;
+  double rss_growth_mib_ = 0;
 };
 
 std::string format_rate(double ops) {
@@ -283,16 +285,21 @@ int run_engine_bench(const EngineBenchOptions& options) {
   std::printf("raw fsync rate (4 KiB pwrite + fdatasync): %.0f /s\n\n", fsync_before);
   std::fflush(stdout);
 
-  // results[workload][engine]
+  // results[workload][engine]. Workloads run one at a time across all engines (each engine
+  // keeps its own data directory open), so that a shared machine's changing load hits every
+  // engine of a workload alike.
   std::map<std::string, std::map<std::string, double>> results;
-  std::map<std::string, double> rss;
-  int exit_code = 0;
+  std::vector<std::unique_ptr<EngineRunner>> runners;
   for (const auto& engine : options.engines) {
     ConfigSection config;
     if (auto it = config_files.find(engine); it != config_files.end()) config = it->second->root();
-    EngineRunner runner(options, loader, engine, config, base);
-    for (const auto& workload : options.workloads) {
-      auto ops = runner.run(workload);
+    runners.push_back(std::make_unique<EngineRunner>(options, loader, engine, config, base));
+  }
+  int exit_code = 0;
+  for (const auto& workload : options.workloads) {
+    for (size_t i = 0; i < runners.size(); ++i) {
+      const std::string& engine = options.engines[i];
+      auto ops = runners[i]->run(workload);
       if (!ops.is_ok()) {
         std::fprintf(stderr, "%s %s: %s\n", engine.c_str(), workload.c_str(),
                      ops.status().to_string().c_str());
@@ -300,11 +307,14 @@ int run_engine_bench(const EngineBenchOptions& options) {
         continue;
       }
       results[workload][engine] = *ops;
-      std::printf("  %-8s %-11s %12.0f ops/s\n", engine.c_str(), workload.c_str(), *ops);
+      std::printf("  %-11s %-8s %12.0f ops/s\n", workload.c_str(), engine.c_str(), *ops);
       std::fflush(stdout);
     }
-    rss[engine] = runner.rss_after_fill_mib();
-    runner.close();
+  }
+  std::map<std::string, double> rss;
+  for (size_t i = 0; i < runners.size(); ++i) {
+    rss[options.engines[i]] = runners[i]->rss_growth_mib();
+    runners[i]->close();
   }
 
   // A shared machine's disk varies over minutes: probe again and compare against the better.
@@ -345,7 +355,7 @@ int run_engine_bench(const EngineBenchOptions& options) {
       if (sync > 0) std::printf("; %s fillsync = %.2fx raw", e.c_str(), sync / fsync_rate);
     }
   }
-  std::printf("\nRSS after fillrandom (whole process, MiB):");
+  std::printf("\nRSS growth during fillrandom (MiB):");
   for (const auto& e : options.engines) std::printf(" %s %.0f;", e.c_str(), rss[e]);
   std::printf("\n");
   std::error_code ec;
