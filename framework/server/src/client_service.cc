@@ -20,6 +20,12 @@ void set_error(rpc::Error::Builder error, const Status& status) {
   if (!status.is_ok()) error.setMessage(status.message());
 }
 
+// The continuation of a call whose answer is its error alone.
+template <typename Context>
+auto answer_status(Context context) {
+  return [context](Status status) mutable { set_error(context.getResults().initError(), status); };
+}
+
 }  // namespace
 
 ClientService::ClientService(std::string node_id, LocalStore* store, WorkerPool* pool,
@@ -65,13 +71,13 @@ kj::Promise<void> ClientService::listTables(ListTablesContext context) {
 kj::Promise<void> ClientService::createTable(CreateTableContext context) {
   std::string name = to_string(context.getParams().getName());
   return run({}, [store = store_, name]() { return store->create_table(name); })
-      .then([context](Status status) mutable { set_error(context.getResults().initError(), status); });
+      .then(answer_status(context));
 }
 
 kj::Promise<void> ClientService::dropTable(DropTableContext context) {
   std::string name = to_string(context.getParams().getName());
   return run({}, [store = store_, name]() { return store->drop_table(name); })
-      .then([context](Status status) mutable { set_error(context.getResults().initError(), status); });
+      .then(answer_status(context));
 }
 
 kj::Promise<void> ClientService::put(PutContext context) {
@@ -116,9 +122,7 @@ kj::Promise<void> ClientService::remove(RemoveContext context) {
               causal = to_bytes(params.getOptions().getContext())]() {
     return store->remove(table, key, causal);
   };
-  return run(params.getOptions(), std::move(job)).then([context](Status status) mutable {
-    set_error(context.getResults().initError(), status);
-  });
+  return run(params.getOptions(), std::move(job)).then(answer_status(context));
 }
 
 kj::Promise<void> ClientService::scan(ScanContext context) {
@@ -168,9 +172,7 @@ kj::Promise<void> ClientService::write(WriteContext context) {
               mutations = std::move(mutations)]() {
     return store->write(table, mutations);
   };
-  return run(params.getOptions(), std::move(job)).then([context](Status status) mutable {
-    set_error(context.getResults().initError(), status);
-  });
+  return run(params.getOptions(), std::move(job)).then(answer_status(context));
 }
 
 }  // namespace tessera::server

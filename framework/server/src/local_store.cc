@@ -16,11 +16,13 @@ constexpr char kCatalogDrop = 'd';    // 'd' fixed32_be(id) -> "": drop in progr
 constexpr size_t kTableNameBytesMax = 128;
 constexpr size_t kDropBatchKeys = 1000;
 
-Bytes table_prefix(uint32_t id) {
+Bytes fixed32(uint32_t value) {
   Bytes out;
-  put_fixed32_be(&out, id);
+  put_fixed32_be(&out, value);
   return out;
 }
+
+Bytes table_prefix(uint32_t id) { return fixed32(id); }
 
 Bytes engine_key(uint32_t id, ByteView key) {
   Bytes out = table_prefix(id);
@@ -35,12 +37,6 @@ Bytes catalog_key(char kind, ByteView rest) {
   return out;
 }
 
-Bytes fixed32(uint32_t value) {
-  Bytes out;
-  put_fixed32_be(&out, value);
-  return out;
-}
-
 Status check_table_name(std::string_view name) {
   bool ok = !name.empty() && name.size() <= kTableNameBytesMax &&
             std::all_of(name.begin(), name.end(), [](char c) {
@@ -50,6 +46,13 @@ Status check_table_name(std::string_view name) {
   if (ok) return Status::ok();
   return Status::invalid_argument("table name \"" + std::string(name.substr(0, 64)) +
                                   "\" must be 1 to 128 characters of [A-Za-z0-9_.-]");
+}
+
+// TooLarge: "<subject> is over the limit of <limit><unit> (<config_key>)".
+Status over_limit(const std::string& subject, size_t limit, std::string_view unit,
+                  std::string_view config_key) {
+  return Status::too_large(subject + " is over the limit of " + std::to_string(limit) +
+                           std::string(unit) + " (" + std::string(config_key) + ")");
 }
 
 }  // namespace
@@ -168,11 +171,15 @@ Result<uint32_t> LocalStore::table_id(std::string_view table) const {
 }
 
 Status LocalStore::check_key(ByteView key) const {
-  if (key.size() > options_.limits.key_bytes_max) {
-    return Status::too_large("key of " + std::to_string(key.size()) + " bytes is over the limit of " +
-                             std::to_string(options_.limits.key_bytes_max) + " bytes (key_bytes_max)");
-  }
-  return Status::ok();
+  if (key.size() <= options_.limits.key_bytes_max) return Status::ok();
+  return over_limit("key of " + std::to_string(key.size()) + " bytes",
+                    options_.limits.key_bytes_max, " bytes", "key_bytes_max");
+}
+
+Status LocalStore::check_value(size_t value_bytes) const {
+  if (value_bytes <= options_.limits.value_bytes_max) return Status::ok();
+  return over_limit("value of " + std::to_string(value_bytes) + " bytes",
+                    options_.limits.value_bytes_max, " bytes", "value_bytes_max");
 }
 
 std::mutex& LocalStore::stripe(ByteView engine_key) const {
@@ -232,23 +239,19 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
 
 Result<Bytes> LocalStore::put(std::string_view table, ByteView key, ByteView value,
                               ByteView context) {
-  Mutation mutation{Bytes(key), Bytes(value)};
   std::shared_lock lock(catalog_mutex_);
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
-  if (value.size() > options_.limits.value_bytes_max) {
-    return Status::too_large("value of " + std::to_string(value.size()) +
-                             " bytes is over the limit of " +
-                             std::to_string(options_.limits.value_bytes_max) + " bytes (value_bytes_max)");
-  }
+  TESSERA_RETURN_IF_ERROR(check_value(value.size()));
+  Mutation mutation{Bytes(key), Bytes(value)};
   return apply(id, std::span<const Mutation>(&mutation, 1), context);
 }
 
 Status LocalStore::remove(std::string_view table, ByteView key, ByteView context) {
-  Mutation mutation{Bytes(key), std::nullopt};
   std::shared_lock lock(catalog_mutex_);
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
+  Mutation mutation{Bytes(key), std::nullopt};
   return apply(id, std::span<const Mutation>(&mutation, 1), context).status();
 }
 
@@ -257,25 +260,19 @@ Status LocalStore::write(std::string_view table, std::span<const Mutation> mutat
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   if (mutations.empty()) return Status::ok();
   if (mutations.size() > options_.limits.batch_ops_max) {
-    return Status::too_large("batch of " + std::to_string(mutations.size()) +
-                             " operations is over the limit of " +
-                             std::to_string(options_.limits.batch_ops_max) + " (batch_ops_max)");
+    return over_limit("batch of " + std::to_string(mutations.size()) + " operations",
+                      options_.limits.batch_ops_max, "", "batch_ops_max");
   }
   size_t bytes = 0;
   for (const Mutation& m : mutations) {
     TESSERA_RETURN_IF_ERROR(check_key(m.key));
     size_t value_bytes = m.value ? m.value->size() : 0;
-    if (value_bytes > options_.limits.value_bytes_max) {
-      return Status::too_large("value of " + std::to_string(value_bytes) +
-                               " bytes is over the limit of " +
-                               std::to_string(options_.limits.value_bytes_max) +
-                               " bytes (value_bytes_max)");
-    }
+    TESSERA_RETURN_IF_ERROR(check_value(value_bytes));
     bytes += m.key.size() + value_bytes;
   }
   if (bytes > options_.limits.batch_bytes_max) {
-    return Status::too_large("batch of " + std::to_string(bytes) + " bytes is over the limit of " +
-                             std::to_string(options_.limits.batch_bytes_max) + " bytes (batch_bytes_max)");
+    return over_limit("batch of " + std::to_string(bytes) + " bytes",
+                      options_.limits.batch_bytes_max, " bytes", "batch_bytes_max");
   }
   return apply(id, mutations, {}).status();
 }
@@ -315,7 +312,8 @@ Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, B
     }
     from = page_token;
   }
-  uint32_t items_max = limit == 0 ? options_.limits.scan_items_max : std::min(limit, options_.limits.scan_items_max);
+  const uint32_t items_max = limit == 0 ? options_.limits.scan_items_max
+                                        : std::min(limit, options_.limits.scan_items_max);
 
   StoreScanPage page;
   size_t bytes = 0;

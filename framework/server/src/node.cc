@@ -189,8 +189,10 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     kj::Own<kj::ConnectionReceiver> listener = address->listen();
     std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
     kj::Promise<void> accepting = accept_clients(*listener, server, io.provider->getTimer());
-    kj::Promise<void> sweeping = sweep_tombstones(io.provider->getTimer()).eagerlyEvaluate(
-        [](kj::Exception&& e) { spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr()); });
+    kj::Promise<void> sweeping =
+        sweep_tombstones(io.provider->getTimer()).eagerlyEvaluate([](kj::Exception&& e) {
+          spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr());
+        });
     spdlog::info("node {} listening on {}", config_.node_id, bound);
     on_listening(bound);
 

@@ -119,6 +119,7 @@ class LocalStore {
   Status finish_drop(uint32_t table_id);
   Result<uint32_t> table_id(std::string_view table) const;
   Status check_key(ByteView key) const;
+  Status check_value(size_t value_bytes) const;
   // Reconciles the stored versions of `engine_key` with `incoming` and adds the survivors to
   // `batch`. REQUIRES: the key's stripe is locked.
   Status merge_into(ByteView engine_key, VersionedValue incoming, WriteBatch* batch) const;
