@@ -223,6 +223,29 @@ TEST_F(LocalStoreTest, AContextFarAheadOfTheClockIsRefusedAndLeavesTheClockAlone
   EXPECT_LT(stamped_ns, now_ns() + hour_ns / 60);
 }
 
+TEST_F(LocalStoreTest, AnUnreadableRecordDoesNotStopTheTombstoneSweep) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  // The table's first id is 1; its keys are fixed32_be(1) + key.
+  ASSERT_TRUE(engine_->put({}, Bytes("\0\0\0\1a", 5), "\xff not a record").is_ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(store_->remove("t", "b" + std::to_string(i), {}).is_ok());
+  }
+  now_ms_ += 1000;
+  size_t collected = 0, unreadable = 0;
+  Bytes cursor;
+  for (int pass = 0; pass < 100; ++pass) {
+    auto sweep = store_->collect_tombstones(cursor, 3, 1000);
+    ASSERT_TRUE(sweep.is_ok()) << sweep.status().to_string();
+    collected += sweep->collected;
+    unreadable += sweep->unreadable;
+    cursor = sweep->next_cursor;
+    if (cursor.empty()) break;
+  }
+  EXPECT_EQ(collected, 10u);
+  EXPECT_EQ(unreadable, 1u);
+  EXPECT_EQ(store_->get("t", "a").status().code(), StatusCode::kCorruption);
+}
+
 TEST_F(LocalStoreTest, ConcurrentWritersOfOneKeyKeepTheNewestVersion) {
   ASSERT_TRUE(store_->create_table("t").is_ok());
   std::vector<std::thread> threads;

@@ -366,8 +366,13 @@ Result<TombstoneSweep> LocalStore::collect_tombstones(ByteView cursor, size_t ke
         break;
       }
       ++sweep.examined;
-      TESSERA_ASSIGN_OR_RETURN(bool old, expired(it->value()));
-      if (old) candidates.emplace_back(it->key());
+      Result<bool> old = expired(it->value());
+      if (!old.is_ok()) {
+        // Counted, not fatal: failing the pass would stop every later pass at this key too.
+        ++sweep.unreadable;
+        continue;
+      }
+      if (*old) candidates.emplace_back(it->key());
     }
     TESSERA_RETURN_IF_ERROR(it->status());
   }
@@ -376,8 +381,8 @@ Result<TombstoneSweep> LocalStore::collect_tombstones(ByteView cursor, size_t ke
     std::lock_guard lock(stripe(key));
     TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> record, engine_->get({}, key));
     if (!record) continue;
-    TESSERA_ASSIGN_OR_RETURN(bool old, expired(*record));
-    if (!old) continue;
+    Result<bool> old = expired(*record);
+    if (!old.is_ok() || !*old) continue;
     TESSERA_RETURN_IF_ERROR(engine_->del({}, key));
     ++sweep.collected;
   }

@@ -121,6 +121,10 @@ kj::Promise<void> Node::sweep_tombstones(kj::Timer& timer) {
             spdlog::debug("tombstone sweep: examined {}, collected {}", sweep->examined,
                           sweep->collected);
           }
+          if (sweep->unreadable > 0) {
+            spdlog::warn("tombstone sweep: {} stored records do not decode (Corruption); skipped",
+                         sweep->unreadable);
+          }
         } else if (sweep.status().code() != StatusCode::kBusy) {
           spdlog::warn("tombstone sweep failed: {}", sweep.status().to_string());
         }

@@ -65,6 +65,7 @@ struct StoreOptions {
 struct TombstoneSweep {
   size_t examined = 0;
   size_t collected = 0;
+  size_t unreadable = 0;  // records that do not decode (Corruption); skipped and left alone
   Bytes next_cursor;  // empty when the sweep reached the end of the keyspace
 };
 
@@ -108,6 +109,7 @@ class LocalStore {
 
   // Examines up to `keys_max` keys from `cursor` (empty = the start) and deletes those whose
   // versions are all tombstones written at least `grace_ms` ago. Resumable: pass next_cursor.
+  // A record that does not decode is counted in `unreadable` and skipped, not an error.
   Result<TombstoneSweep> collect_tombstones(ByteView cursor, size_t keys_max, uint64_t grace_ms);
 
   const StoreLimits& limits() const { return options_.limits; }
