@@ -297,14 +297,14 @@ TEST(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) 
   EXPECT_TRUE(got->values.empty());
 }
 
-TEST(LocalStoreSiblings, BlindWritesStopAtTheRecordLimitAndAContextWriteStillResolves) {
+TEST(LocalStoreSiblings, BlindWritesStopAtTheVersionsLimitAndAContextWriteStillResolves) {
   std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
   PluginLoader loader({dir});
   auto engine = loader.make_engine("memory", {"n1", {}}, {});
   auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
   ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
   StoreLimits limits;
-  limits.record_bytes_max = 10 * 1024;
+  limits.versions_bytes_max = 10 * 1024;
   auto store = LocalStore::open(engine->get(), conflict->get(),
                                 {"n1", limits, false, [] { return uint64_t{1}; }});
   ASSERT_TRUE(store.is_ok());

@@ -15,6 +15,7 @@ constexpr char kCatalogNextId = 'n';  // 'n' -> fixed32_be(next id)
 constexpr char kCatalogDrop = 'd';    // 'd' fixed32_be(id) -> "": drop in progress
 constexpr size_t kTableNameBytesMax = 128;
 constexpr size_t kDropBatchKeys = 1000;
+constexpr size_t kTablePrefixBytes = 4;  // fixed32_be(table id) in front of every engine key
 
 Bytes fixed32(uint32_t value) {
   Bytes out;
@@ -75,7 +76,7 @@ Status LocalStore::load_catalog() {
   std::vector<uint32_t> pending_drops;
   auto it = engine_->new_iterator({.upper_bound = table_prefix(kCatalogTableId + 1)});
   for (it->seek(table_prefix(kCatalogTableId)); it->valid(); it->next()) {
-    ByteView key = it->key().substr(4);
+    ByteView key = it->key().substr(kTablePrefixBytes);
     ByteView value = it->value();
     uint32_t id = 0;
     if (key.empty()) return Status::corruption("catalog: empty key");
@@ -195,15 +196,21 @@ Status LocalStore::merge_into(ByteView key, VersionedValue incoming, WriteBatch*
   versions.push_back(std::move(incoming));
   TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> survivors,
                            conflict_->reconcile(std::move(versions)));
-  Bytes record = encode_record(survivors);
-  if (record.size() > options_.limits.record_bytes_max) {
+  const size_t key_bytes = key.size() - kTablePrefixBytes;
+  size_t answer_bytes = 0;
+  for (const VersionedValue& version : survivors) {
+    answer_bytes += key_bytes + version.value.size() + 2 * version.version.size() +
+                    kRpcFramingBytesPerItem;
+  }
+  if (answer_bytes > options_.limits.versions_bytes_max) {
     return Status::too_large(
-        "the key of " + std::to_string(key.size() - 4) + " bytes would keep " +
-        std::to_string(survivors.size()) + " versions in " + std::to_string(record.size()) +
-        " bytes, over the limit of " + std::to_string(options_.limits.record_bytes_max) +
+        "the key of " + std::to_string(key_bytes) + " bytes would keep " +
+        std::to_string(survivors.size()) + " versions taking " + std::to_string(answer_bytes) +
+        " bytes in an answer, over the limit of " +
+        std::to_string(options_.limits.versions_bytes_max) +
         " bytes for one key; resolve its siblings by writing with the context a get returns");
   }
-  batch->put(key, record);
+  batch->put(key, encode_record(survivors));
   return Status::ok();
 }
 
@@ -322,7 +329,7 @@ Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, B
   options.upper_bound = end.empty() ? table_prefix(id + 1) : engine_key(id, end);
   auto it = engine_->new_iterator(options);
   for (it->seek(engine_key(id, from)); it->valid(); it->next()) {
-    ByteView key = it->key().substr(4);
+    ByteView key = it->key().substr(kTablePrefixBytes);
     bool page_full = page.items.size() >= items_max || bytes >= options_.limits.scan_bytes_max ||
                      examined >= options_.limits.scan_entries_examined_max;
     if (page_full) {
@@ -333,7 +340,7 @@ Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, B
     TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> siblings, decode_record(it->value()));
     for (VersionedValue& sibling : siblings) {
       if (sibling.tombstone) continue;
-      bytes += key.size() + sibling.value.size();
+      bytes += key.size() + sibling.value.size() + sibling.version.size();
       page.items.push_back({Bytes(key), std::move(sibling.value), std::move(sibling.version)});
     }
   }

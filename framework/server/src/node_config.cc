@@ -22,10 +22,11 @@ constexpr std::array<std::string_view, 6> kLimitKeys = {
 // refuses past 64 MiB (ReaderOptions::traversalLimitInWords) by dropping the connection. A limit
 // above these bounds would turn a request over it into a broken connection instead of TooLarge,
 // or make an answer the client cannot read. Worst cases: a put (key and value); a batch (its
-// bytes and the framing of each operation); a scan page (its bytes, the key and record that
-// crossed scan_bytes_max, and the framing of each item).
+// bytes and the framing of each operation); a scan page (its bytes, all the versions of the key
+// that crossed scan_bytes_max, and the framing of each item); a get (one key's versions).
 constexpr int64_t kRpcMessageBytesMax = int64_t{64} << 20;
-constexpr int64_t kFramingBytesPerItemMax = 48;  // a struct, its pointers, and padding
+constexpr int64_t kFraming = kRpcFramingBytesPerItem;
+constexpr int64_t kVersionsBytesMax = StoreLimits{}.versions_bytes_max;
 constexpr int64_t kKeyBytesMaxMax = int64_t{1} << 20;
 constexpr int64_t kValueBytesMaxMax = int64_t{32} << 20;
 constexpr int64_t kBatchBytesMaxMax = int64_t{32} << 20;
@@ -33,14 +34,11 @@ constexpr int64_t kBatchOpsMaxMax = 100'000;
 constexpr int64_t kScanItemsMaxMax = 100'000;
 constexpr int64_t kScanBytesMaxMax = int64_t{16} << 20;
 static_assert(kKeyBytesMaxMax + kValueBytesMaxMax + 4096 <= kRpcMessageBytesMax);
-static_assert(kBatchBytesMaxMax + kBatchOpsMaxMax * kFramingBytesPerItemMax <=
+static_assert(kBatchBytesMaxMax + kBatchOpsMaxMax * kFraming <= kRpcMessageBytesMax);
+static_assert(kScanBytesMaxMax + kVersionsBytesMax + kScanItemsMaxMax * kFraming <=
               kRpcMessageBytesMax);
-// A scan page may end with one whole record, all of a key's siblings; a get answers one.
-static_assert(kScanBytesMaxMax + kKeyBytesMaxMax + StoreLimits{}.record_bytes_max +
-                  kScanItemsMaxMax * kFramingBytesPerItemMax <=
-              kRpcMessageBytesMax);
-// One value of the largest size must fit a record on its own.
-static_assert(kValueBytesMaxMax + 4096 <= StoreLimits{}.record_bytes_max);
+// A key and a value of the largest sizes fit as a key's one version.
+static_assert(kKeyBytesMaxMax + kValueBytesMaxMax + 4096 <= kVersionsBytesMax);
 constexpr std::array<std::string_view, 1> kPluginKeys = {"dirs"};
 constexpr std::array<std::string_view, 2> kSlotKeys = {"plugin", "config"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",

@@ -38,6 +38,10 @@
 
 namespace tessera::server {
 
+// What one item of an answer (a scan's KeyValue, a get's Value) costs in a Cap'n Proto message
+// beyond its bytes, at most: the struct's pointers and the padding of its blobs.
+inline constexpr size_t kRpcFramingBytesPerItem = 48;
+
 struct StoreLimits {
   size_t key_bytes_max = 10 * 1024;
   size_t value_bytes_max = 1024 * 1024;
@@ -47,11 +51,12 @@ struct StoreLimits {
   size_t scan_bytes_max = 4 * 1024 * 1024;
   // Entries (live or tombstones) one scan page may step over before it returns early.
   uint32_t scan_entries_examined_max = 100'000;
-  // Bytes of one key's record: every version that survived reconciliation (siblings and
-  // tombstones). A write that would pass it gets TooLarge, because a larger record fits no get
-  // answer or scan page: with vector clocks, blind writes would otherwise pile up siblings
-  // until the key could no longer be read, nor resolved with the context a get returns.
-  size_t record_bytes_max = 40 * 1024 * 1024;
+  // Bytes one key's versions (every sibling and tombstone that survived reconciliation) may
+  // take in an answer: for each, the key (scan items repeat it), the value, the version twice
+  // (the context holds it too) and kRpcFramingBytesPerItem. A write that would pass it gets
+  // TooLarge: with vector clocks, blind writes would otherwise pile up siblings until no get
+  // answer or scan page could carry the key, and it could be neither read nor resolved.
+  size_t versions_bytes_max = 40 * 1024 * 1024;
 };
 
 struct StoreOptions {
