@@ -45,6 +45,7 @@ struct EngineBenchOptions {
   std::string dir;         // empty: a fresh folder under the system temp directory
   std::string plugin_dir;  // empty: the build/install layout next to the executable
   uint64_t seed = 1;
+  bool print_stats = false;  // print each engine's stats() after the last workload
 };
 
 // Zero-padded decimal, so that key order is number order (fillseq writes in key order).
@@ -119,6 +120,7 @@ class EngineRunner {
 
   // Growth of the process's RSS while this engine ran fillrandom (memtables, caches, maps).
   double rss_growth_mib() const { return rss_growth_mib_; }
+  EngineStats stats() const { return engine_ != nullptr ? engine_->stats() : EngineStats(); }
   void close() {
     engine_.reset();
     std::error_code ec;
@@ -313,6 +315,12 @@ int run_engine_bench(const EngineBenchOptions& options) {
   }
   std::map<std::string, double> rss;
   for (size_t i = 0; i < runners.size(); ++i) {
+    if (options.print_stats) {
+      std::printf("\nstats of %s:\n", options.engines[i].c_str());
+      for (const auto& [name, value] : runners[i]->stats()) {
+        std::printf("  %-32s %.6g\n", name.c_str(), value);
+      }
+    }
     rss[options.engines[i]] = runners[i]->rss_growth_mib();
     runners[i]->close();
   }
@@ -398,6 +406,7 @@ void add_engine_bench_command(CLI::App& app) {
   cmd->add_option("--dir", options->dir, "where the engines keep their data (default: temp)");
   cmd->add_option("--plugin-dir", options->plugin_dir,
                   "plugin directory (default: <exe>/" TESSERA_PLUGIN_DIR_FROM_BIN ")");
+  cmd->add_flag("--stats", options->print_stats, "print each engine's stats at the end");
   cmd->add_option("--seed", options->seed, "seed of the random key orders")->capture_default_str();
   cmd->callback([options] {
     int code = run_engine_bench(*options);
