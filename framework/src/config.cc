@@ -3,6 +3,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -27,10 +29,23 @@ ConfigFile::ConfigFile(std::unique_ptr<Document> document) : document_(std::move
 ConfigFile::~ConfigFile() = default;
 
 Result<std::unique_ptr<ConfigFile>> ConfigFile::load(const std::filesystem::path& file) {
+  std::error_code error;
+  // A directory opens and reads as no bytes, which would parse as a config of defaults only.
+  if (std::filesystem::is_directory(file, error)) {
+    return Status::invalid_argument("config file " + file.string() + " is a directory");
+  }
   std::ifstream in(file, std::ios::binary);
-  if (!in) return Status::not_found("config file " + file.string() + " cannot be read");
+  if (!in) {
+    const int reason = errno;  // of the failed open
+    if (!std::filesystem::exists(file, error)) {
+      return Status::not_found("config file " + file.string() + " does not exist");
+    }
+    return Status::io_error("config file " + file.string() + " cannot be read: " +
+                            std::strerror(reason));
+  }
   std::stringstream text;
   text << in.rdbuf();
+  if (in.bad()) return Status::io_error("config file " + file.string() + " cannot be read");
   auto dir = std::filesystem::absolute(file).parent_path();
   return parse(text.str(), file.string(), dir);
 }

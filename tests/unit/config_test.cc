@@ -204,5 +204,16 @@ TEST_F(ConfigFileTest, LoadErrorsNameTheFile) {
   EXPECT_NE(missing.status().message().find("missing.toml"), std::string::npos);
 }
 
+TEST_F(ConfigFileTest, ADirectoryIsNotAnEmptyConfig) {
+  // Reading a directory yields no bytes, which would parse as a config of defaults only.
+  fs::create_directory(dir_ / "configs");
+  Result<std::unique_ptr<ConfigFile>> loaded = ConfigFile::load(dir_ / "configs");
+  EXPECT_EQ(loaded.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(loaded.status().message().find((dir_ / "configs").string()), std::string::npos)
+      << loaded.status().message();
+  EXPECT_NE(loaded.status().message().find("directory"), std::string::npos)
+      << loaded.status().message();
+}
+
 }  // namespace
 }  // namespace tessera

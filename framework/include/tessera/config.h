@@ -75,8 +75,8 @@ class ConfigSection {
 // A parsed TOML file. Owns the document that its sections borrow.
 class ConfigFile {
  public:
-  // InvalidArgument with file, line and column when the file does not parse; NotFound when it
-  // does not exist.
+  // InvalidArgument with file, line and column when the file does not parse, or when it is a
+  // directory; NotFound when it does not exist; IOError, with the reason, when it cannot be read.
   static Result<std::unique_ptr<ConfigFile>> load(const std::filesystem::path& file);
   // Parses `text` as if it were the file `name` (for tests and embedded defaults).
   static Result<std::unique_ptr<ConfigFile>> parse(std::string_view text, std::string name,
