@@ -3,7 +3,9 @@
 //
 // Consistency: the map is copy-on-write. Readers of a consistent view (iterators, snapshots)
 // share the current map; a writer that finds the map shared copies it before changing it. Point
-// reads and writes take a shared or exclusive lock.
+// reads and writes take a shared or exclusive lock. Iterators and snapshots let go of their map
+// under the shared lock: a writer that then finds the map unshared changes it in place, and
+// only the lock orders the reader's last reads before those changes (use_count() does not).
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,19 +19,31 @@ namespace {
 
 using Map = std::map<Bytes, Bytes, std::less<>>;
 
+// Drops `map` under `mutex`'s shared lock (see the top of this file).
+void release_shared(std::shared_mutex* mutex, std::shared_ptr<const Map>* map) {
+  std::shared_lock lock(*mutex);
+  map->reset();
+}
+
 class MemorySnapshot : public Snapshot {
  public:
-  explicit MemorySnapshot(std::shared_ptr<const Map> map) : map_(std::move(map)) {}
+  MemorySnapshot(std::shared_mutex* mutex, std::shared_ptr<const Map> map)
+      : mutex_(mutex), map_(std::move(map)) {}
+  ~MemorySnapshot() override { release_shared(mutex_, &map_); }
   const std::shared_ptr<const Map>& map() const { return map_; }
 
  private:
+  std::shared_mutex* const mutex_;
   std::shared_ptr<const Map> map_;
 };
 
 class MemoryIterator : public Iterator {
  public:
-  MemoryIterator(std::shared_ptr<const Map> map, std::optional<Bytes> upper_bound)
-      : map_(std::move(map)), upper_bound_(std::move(upper_bound)), it_(map_->end()) {}
+  MemoryIterator(std::shared_mutex* mutex, std::shared_ptr<const Map> map,
+                 std::optional<Bytes> upper_bound)
+      : mutex_(mutex), map_(std::move(map)), upper_bound_(std::move(upper_bound)),
+        it_(map_->end()) {}
+  ~MemoryIterator() override { release_shared(mutex_, &map_); }
 
   bool valid() const override {
     return it_ != map_->end() && (!upper_bound_ || ByteView(it_->first) < *upper_bound_);
@@ -51,6 +65,7 @@ class MemoryIterator : public Iterator {
   Status status() const override { return Status::ok(); }
 
  private:
+  std::shared_mutex* const mutex_;
   std::shared_ptr<const Map> map_;
   std::optional<Bytes> upper_bound_;
   Map::const_iterator it_;
@@ -88,12 +103,12 @@ class MemoryEngine : public Engine {
       std::shared_lock lock(mutex_);
       map = map_;
     }
-    return std::make_unique<MemoryIterator>(std::move(map), options.upper_bound);
+    return std::make_unique<MemoryIterator>(&mutex_, std::move(map), options.upper_bound);
   }
 
   std::unique_ptr<Snapshot> snapshot() override {
     std::shared_lock lock(mutex_);
-    return std::make_unique<MemorySnapshot>(map_);
+    return std::make_unique<MemorySnapshot>(&mutex_, map_);
   }
 
   Status sync() override { return Status::ok(); }
