@@ -2,7 +2,7 @@
 // not), else the snapshot's; truncating the log can therefore roll it back.
 #include <utility>
 
-#include "raft/assert.h"
+#include "tessera/assert.h"
 #include "raft/raft.h"
 
 namespace tessera::raft {
@@ -14,7 +14,7 @@ void Raft::on_entries_appended(Index first_new) {
     if (e.type != EntryType::kConfChange) continue;
     if (!conf_entries_.empty() && conf_entries_.back().first >= i) continue;
     std::optional<ConfState> conf = decode_conf_state(e.data);
-    RAFT_ASSERT(conf.has_value());  // only leaders write these, from encode_conf_state
+    TESSERA_ASSERT(conf.has_value());  // only leaders write these, from encode_conf_state
     conf_entries_.emplace_back(i, std::move(*conf));
     pending_conf_index_ = std::max(pending_conf_index_, i);
     changed = true;

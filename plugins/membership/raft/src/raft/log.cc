@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "raft/assert.h"
+#include "tessera/assert.h"
 
 namespace tessera::raft {
 
@@ -12,7 +12,7 @@ void RaftLog::restore_durable(Index snapshot_index, Term snapshot_term, std::vec
   snapshot_term_ = snapshot_term;
   entries_.assign(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
   for (size_t k = 0; k < entries_.size(); ++k) {
-    RAFT_ASSERT(entries_[k].index == snapshot_index_ + 1 + k);
+    TESSERA_ASSERT(entries_[k].index == snapshot_index_ + 1 + k);
   }
   persisted_ = last_index();
   unstable_from_ = last_index() + 1;
@@ -36,13 +36,13 @@ std::optional<Index> RaftLog::maybe_append(Index prev_index, Term prev_term,
   size_t k = 0;
   for (; k < entries.size(); ++k) {
     const Entry& e = entries[k];
-    RAFT_ASSERT(e.index == prev_index + 1 + k);
+    TESSERA_ASSERT(e.index == prev_index + 1 + k);
     if (e.index <= snapshot_index_) continue;  // covered by our snapshot: committed, equal
     if (!match_term(e.index, e.term)) break;
   }
   if (k == entries.size()) return last_new;
   const Index from = entries[k].index;
-  RAFT_ASSERT(from > committed_);  // a committed entry never conflicts
+  TESSERA_ASSERT(from > committed_);  // a committed entry never conflicts
   if (from <= last_index()) {
     entries_.resize(from - first_index());
     persisted_ = std::min(persisted_, from - 1);
@@ -58,7 +58,7 @@ void RaftLog::append(std::vector<Entry>&& entries) {
 }
 
 void RaftLog::append_one(Entry entry) {
-  RAFT_ASSERT(entry.index == last_index() + 1);
+  TESSERA_ASSERT(entry.index == last_index() + 1);
   entries_.push_back(std::move(entry));
 }
 
@@ -74,8 +74,8 @@ std::pair<Index, Term> RaftLog::find_conflict_by_term(Index index, Term t) const
 }
 
 std::vector<Entry> RaftLog::slice(Index lo, Index hi, size_t count_max, size_t bytes_max) const {
-  RAFT_ASSERT(lo >= first_index());
-  RAFT_ASSERT(hi <= last_index() + 1);
+  TESSERA_ASSERT(lo >= first_index());
+  TESSERA_ASSERT(hi <= last_index() + 1);
   std::vector<Entry> out;
   size_t bytes = 0;
   for (Index i = lo; i < hi && out.size() < count_max; ++i) {
@@ -89,25 +89,25 @@ std::vector<Entry> RaftLog::slice(Index lo, Index hi, size_t count_max, size_t b
 
 void RaftLog::commit_to(Index index) {
   if (index <= committed_) return;
-  RAFT_ASSERT(index <= last_index());
+  TESSERA_ASSERT(index <= last_index());
   committed_ = index;
 }
 
 void RaftLog::applied_to(Index index) {
   if (index <= applied_) return;
-  RAFT_ASSERT(index <= committed_);
+  TESSERA_ASSERT(index <= committed_);
   applied_ = index;
 }
 
 void RaftLog::persisted_to(Index index) {
-  RAFT_ASSERT(index <= last_index());
+  TESSERA_ASSERT(index <= last_index());
   persisted_ = std::max(persisted_, index);
 }
 
 void RaftLog::compact(Index index, Term t) {
-  RAFT_ASSERT(index <= applied_);
+  TESSERA_ASSERT(index <= applied_);
   if (index <= snapshot_index_) return;
-  RAFT_ASSERT(term(index) == t);
+  TESSERA_ASSERT(term(index) == t);
   entries_.erase(entries_.begin(),
                  entries_.begin() + static_cast<ptrdiff_t>(index - snapshot_index_));
   snapshot_index_ = index;

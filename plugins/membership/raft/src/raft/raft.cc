@@ -5,17 +5,17 @@
 #include <algorithm>
 #include <utility>
 
-#include "raft/assert.h"
+#include "tessera/assert.h"
 
 namespace tessera::raft {
 
 Raft::Raft(const Options& options, Rng& rng, DurableState durable) : options_(options), rng_(rng) {
-  RAFT_ASSERT(options_.id != kNoNode);
-  RAFT_ASSERT(options_.heartbeat_ticks >= 1);
-  RAFT_ASSERT(options_.heartbeat_ticks < options_.election_ticks);
-  RAFT_ASSERT(options_.entries_per_append_max >= 1);
-  RAFT_ASSERT(options_.inflight_appends_max >= 1);
-  RAFT_ASSERT(options_.committed_entries_per_ready_max >= 1);
+  TESSERA_ASSERT(options_.id != kNoNode);
+  TESSERA_ASSERT(options_.heartbeat_ticks >= 1);
+  TESSERA_ASSERT(options_.heartbeat_ticks < options_.election_ticks);
+  TESSERA_ASSERT(options_.entries_per_append_max >= 1);
+  TESSERA_ASSERT(options_.inflight_appends_max >= 1);
+  TESSERA_ASSERT(options_.committed_entries_per_ready_max >= 1);
   snapshot_ = std::move(durable.snapshot);
   Index snapshot_index = 0;
   Term snapshot_term = 0;
@@ -60,7 +60,7 @@ void Raft::become_follower(Term term, NodeId leader) {
 }
 
 void Raft::become_pre_candidate() {
-  RAFT_ASSERT(role_ != Role::kLeader);
+  TESSERA_ASSERT(role_ != Role::kLeader);
   // Pre-vote changes neither term nor vote: a partitioned node that keeps failing pre-votes
   // never inflates its term and never disrupts the group when it comes back.
   role_ = Role::kPreCandidate;
@@ -69,14 +69,14 @@ void Raft::become_pre_candidate() {
 }
 
 void Raft::become_candidate() {
-  RAFT_ASSERT(role_ != Role::kLeader);
+  TESSERA_ASSERT(role_ != Role::kLeader);
   reset(term_ + 1);
   vote_ = options_.id;
   role_ = Role::kCandidate;
 }
 
 void Raft::become_leader() {
-  RAFT_ASSERT(role_ == Role::kCandidate);
+  TESSERA_ASSERT(role_ == Role::kCandidate);
   reset(term_);
   role_ = Role::kLeader;
   leader_ = options_.id;
@@ -139,7 +139,7 @@ void Raft::send(Message message) {
 }
 
 void Raft::tick() {
-  RAFT_ASSERT(!ready_outstanding_);
+  TESSERA_ASSERT(!ready_outstanding_);
   ++ticks_;
   if (role_ == Role::kLeader) {
     tick_heartbeat();
@@ -192,7 +192,7 @@ void Raft::append_entry(EntryType type, std::string data) {
 }
 
 Proposal Raft::propose(std::string data) {
-  RAFT_ASSERT(!ready_outstanding_);
+  TESSERA_ASSERT(!ready_outstanding_);
   if (role_ != Role::kLeader) return {Outcome::kNotLeader, 0, 0};
   if (transferee_ != kNoNode) return {Outcome::kTransferring, 0, 0};
   if (log_.last_index() - log_.committed() >= options_.uncommitted_entries_max) {
@@ -205,7 +205,7 @@ Proposal Raft::propose(std::string data) {
 }
 
 Proposal Raft::propose_conf_change(const ConfChange& change) {
-  RAFT_ASSERT(!ready_outstanding_);
+  TESSERA_ASSERT(!ready_outstanding_);
   if (role_ != Role::kLeader) return {Outcome::kNotLeader, 0, 0};
   if (transferee_ != kNoNode) return {Outcome::kTransferring, 0, 0};
   // One change at a time, and never before this term committed its no-op: otherwise a
@@ -221,7 +221,7 @@ Proposal Raft::propose_conf_change(const ConfChange& change) {
 }
 
 Outcome Raft::transfer_leadership(NodeId target) {
-  RAFT_ASSERT(!ready_outstanding_);
+  TESSERA_ASSERT(!ready_outstanding_);
   if (role_ != Role::kLeader) return Outcome::kNotLeader;
   if (target == options_.id || !conf_.is_voter(target)) return Outcome::kInvalid;
   transferee_ = target;
@@ -239,8 +239,8 @@ Outcome Raft::transfer_leadership(NodeId target) {
 }
 
 void Raft::compact(Index index, std::string data) {
-  RAFT_ASSERT(!ready_outstanding_);
-  RAFT_ASSERT(index <= log_.applied());
+  TESSERA_ASSERT(!ready_outstanding_);
+  TESSERA_ASSERT(index <= log_.applied());
   if (index <= log_.snapshot_index()) return;
   const Term t = *log_.term(index);
   ConfState conf = conf_at(index);
@@ -261,7 +261,7 @@ bool Raft::has_ready() const {
 }
 
 Ready Raft::ready() {
-  RAFT_ASSERT(!ready_outstanding_);
+  TESSERA_ASSERT(!ready_outstanding_);
   if (append_pending_) {
     append_pending_ = false;
     if (role_ == Role::kLeader) broadcast_append(false);
@@ -290,10 +290,10 @@ Ready Raft::ready() {
 }
 
 void Raft::advance(const Ready& rd) {
-  RAFT_ASSERT(ready_outstanding_);
+  TESSERA_ASSERT(ready_outstanding_);
   ready_outstanding_ = false;
   if (rd.snapshot != nullptr) {
-    RAFT_ASSERT(rd.snapshot == pending_snapshot_);
+    TESSERA_ASSERT(rd.snapshot == pending_snapshot_);
     log_.persisted_to(rd.snapshot->meta.index);
     log_.applied_to(rd.snapshot->meta.index);
     pending_snapshot_ = nullptr;

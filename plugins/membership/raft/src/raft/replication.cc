@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "raft/assert.h"
+#include "tessera/assert.h"
 #include "raft/raft.h"
 
 namespace tessera::raft {
@@ -53,7 +53,7 @@ void Raft::handle_heartbeat(const Message& m) {
 }
 
 void Raft::handle_snapshot(const Message& m) {
-  RAFT_ASSERT(m.snapshot != nullptr);
+  TESSERA_ASSERT(m.snapshot != nullptr);
   const SnapshotMeta& meta = m.snapshot->meta;
   Message r;
   r.type = MessageType::kAppendResp;
@@ -143,7 +143,7 @@ void Raft::send_append(NodeId to, bool send_if_empty) {
   const std::optional<Term> prev_term = log_.term(prev);
   if (!prev_term) {
     // The entries this peer needs are compacted away: send the snapshot instead.
-    RAFT_ASSERT(snapshot_ != nullptr);
+    TESSERA_ASSERT(snapshot_ != nullptr);
     pr.become_snapshot(snapshot_->meta.index, ticks_);
     Message m;
     m.type = MessageType::kSnapshot;

@@ -1,7 +1,7 @@
 // Message dispatch: the term rules every message passes first, then votes, then per role.
 #include <utility>
 
-#include "raft/assert.h"
+#include "tessera/assert.h"
 #include "raft/raft.h"
 
 namespace tessera::raft {
@@ -16,7 +16,7 @@ bool from_leader(MessageType type) {
 }  // namespace
 
 void Raft::step(Message m) {
-  RAFT_ASSERT(!ready_outstanding_);
+  TESSERA_ASSERT(!ready_outstanding_);
   if (m.from == options_.id || m.from == kNoNode) return;
   if (!check_term(m)) return;
   switch (m.type) {

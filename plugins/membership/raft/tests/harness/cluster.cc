@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "raft/assert.h"
+#include "tessera/assert.h"
 
 namespace tessera::raft::sim_harness {
 
@@ -55,7 +55,7 @@ ClusterOptions default_fault_options() {
 RaftNode::RaftNode(Cluster& cluster, NodeId id, DurableState initial) : cluster_(cluster), id_(id) {
   disk_.hard_state = initial.hard_state;
   disk_.snapshot = std::move(initial.snapshot);
-  RAFT_ASSERT(initial.entries.empty());
+  TESSERA_ASSERT(initial.entries.empty());
   rng_.rng = &cluster_.sim().rng();
   start();
 }
@@ -192,8 +192,8 @@ void RaftNode::persist(const Ready& rd) {
   if (!rd.entries.empty()) {
     const Index first = rd.entries.front().index;
     const Index disk_first = disk_.snapshot_index() + 1;
-    RAFT_ASSERT(first >= disk_first);
-    RAFT_ASSERT(first <= disk_first + disk_.entries.size());
+    TESSERA_ASSERT(first >= disk_first);
+    TESSERA_ASSERT(first <= disk_first + disk_.entries.size());
     disk_.entries.resize(first - disk_first);
     disk_.chains.resize(first - disk_first);
     for (const Entry& e : rd.entries) {

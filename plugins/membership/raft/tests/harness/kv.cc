@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "raft/assert.h"
+#include "tessera/assert.h"
 
 namespace tessera::raft::sim_harness {
 
@@ -15,7 +15,7 @@ void put_u64(std::string& out, uint64_t v) {
 }
 
 uint64_t get_u64(std::string_view& in) {
-  RAFT_ASSERT(in.size() >= 8);
+  TESSERA_ASSERT(in.size() >= 8);
   uint64_t v = 0;
   std::memcpy(&v, in.data(), 8);
   in.remove_prefix(8);
@@ -36,7 +36,7 @@ std::string encode_command(const KvCommand& c) {
 
 std::optional<KvCommand> decode_command(std::string_view data) {
   if (data.empty()) return std::nullopt;
-  RAFT_ASSERT(data.size() == 32);
+  TESSERA_ASSERT(data.size() == 32);
   KvCommand c;
   c.client = get_u64(data);
   c.seq = get_u64(data);
