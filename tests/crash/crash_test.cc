@@ -1,16 +1,17 @@
 // tessera_crash_test: kill -9 an engine at random moments and check what survives.
 //
-// Each cycle forks and execs tessera_crash_writer on one data directory, lets it write synced
-// batches for a random while (sometimes killing it before or while it opens, i.e. during
-// recovery), SIGKILLs it, reopens the engine in this process and checks:
-//  - every batch the child reported as acknowledged is present (P >= acknowledged),
-//  - batches present form a prefix [0, P) that never shrinks, and
-//  - a full scan equals, key for key and in order, the model of batches [0, P): no half batch,
-//    no lost overwrite or delete, no reordering.
+// Each cycle forks and execs tessera_crash_writer on one data directory, lets its writer threads
+// write synced batches for a random while (sometimes killing it before or while it opens, i.e.
+// during recovery), SIGKILLs it, reopens the engine in this process and checks, per thread t:
+//  - every batch the child reported as acknowledged is present (P_t >= acknowledged_t),
+//  - batches present form a prefix [0, P_t) that never shrinks, and
+//  - a full scan equals, key for key and in order, the model of every thread's batches
+//    [0, P_t): no half batch, no lost overwrite or delete, no reordering.
 // One seed drives the whole run; it is printed as TESSERA_SEED=<n> and read back from the
 // environment variable TESSERA_SEED to replay a failure.
 //
 //   tessera_crash_test --writer=<exe> --plugin=<file.so> [--config=<toml>] [--cycles=<n>]
+//                      [--threads=<n>]
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -60,17 +61,25 @@ struct Run {
   std::unique_ptr<ConfigFile> config_file;
   ConfigSection config;
   std::map<std::string, std::string> model;
-  uint64_t present = 0;  // P: batches [0, P) are in the engine
+  std::vector<uint64_t> present;  // P_t: batches [0, P_t) of thread t are in the engine
 };
 
-// Spawns the writer from batch `start` and kills it at a random moment. Returns the number of
-// batches it acknowledged (1 + the highest reported), or `start` when it acknowledged none.
-uint64_t run_child(Run& run, uint64_t start, std::mt19937_64& rng, bool* ok) {
+std::string join(const std::vector<uint64_t>& values) {
+  std::string out;
+  for (uint64_t v : values) out += (out.empty() ? "" : ",") + std::to_string(v);
+  return out;
+}
+
+// Spawns the writer with thread t starting at run.present[t] and kills it at a random moment.
+// Returns, per thread, the number of batches acknowledged (1 + the highest reported), or its
+// start when it acknowledged none.
+std::vector<uint64_t> run_child(Run& run, std::mt19937_64& rng, bool* ok) {
+  std::vector<uint64_t> acknowledged = run.present;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     std::perror("pipe");
     *ok = false;
-    return start;
+    return acknowledged;
   }
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -79,7 +88,7 @@ uint64_t run_child(Run& run, uint64_t start, std::mt19937_64& rng, bool* ok) {
                                      "--plugin=" + run.plugin.string(),
                                      "--dir=" + run.dir.string(),
                                      "--seed=" + std::to_string(run.seed),
-                                     "--start=" + std::to_string(start),
+                                     "--start=" + join(run.present),
                                      "--report-fd=3"};
     if (!run.config_path.empty()) args.push_back("--config=" + run.config_path.string());
     std::vector<char*> argv;
@@ -113,14 +122,23 @@ uint64_t run_child(Run& run, uint64_t start, std::mt19937_64& rng, bool* ok) {
     std::fprintf(stderr, "writer ended by itself (status %d) instead of being killed\n", status);
     *ok = false;
   }
-  uint64_t acknowledged = start;
   size_t pos = 0;
   while (pos < reported.size()) {
     size_t end = reported.find('\n', pos);
     if (end == std::string::npos) break;  // a line cut by the kill was never acknowledged
     std::string line = reported.substr(pos, end - pos);
-    if (line != "open") acknowledged = std::max<uint64_t>(acknowledged, std::stoull(line) + 1);
     pos = end + 1;
+    if (line == "open") continue;
+    size_t space = line.find(' ');
+    uint64_t t = std::stoull(line.substr(0, space));
+    uint64_t b = std::stoull(line.substr(space + 1));
+    if (t >= acknowledged.size()) {
+      std::fprintf(stderr, "writer reported unknown thread %llu\n",
+                   static_cast<unsigned long long>(t));
+      *ok = false;
+      continue;
+    }
+    acknowledged[t] = std::max<uint64_t>(acknowledged[t], b + 1);
   }
   return acknowledged;
 }
@@ -141,7 +159,7 @@ std::string describe_difference(const std::map<std::string, std::string>& model,
 }
 
 // Reopens the engine and checks it against the model. Advances run.present and the model.
-bool verify(Run& run, uint64_t acknowledged, int cycle) {
+bool verify(Run& run, const std::vector<uint64_t>& acknowledged, int cycle) {
   PluginLoader loader({run.plugin.parent_path()});
   PluginContext context{.node_id = "crash-test", .data_dir = run.dir};
   auto engine = loader.make_engine(run.plugin.string(), context, run.config);
@@ -150,28 +168,34 @@ bool verify(Run& run, uint64_t acknowledged, int cycle) {
                  engine.status().to_string().c_str());
     return false;
   }
-  // P = 1 + the highest marker.
-  uint64_t present = 0;
-  {
+  // P_t = 1 + the highest marker of thread t.
+  std::vector<uint64_t> present(run.present.size(), 0);
+  for (uint64_t t = 0; t < present.size(); ++t) {
     IteratorOptions options;
-    options.upper_bound = "m0";
+    std::string prefix = crash::marker_prefix(t);
+    options.upper_bound = prefix.substr(0, prefix.size() - 1) + "0";  // just past the prefix
     auto it = (*engine)->new_iterator(options);
-    for (it->seek("m/"); it->valid(); it->next()) present = std::stoull(Bytes(it->value())) + 1;
+    for (it->seek(prefix); it->valid(); it->next()) {
+      present[t] = std::stoull(Bytes(it->value())) + 1;
+    }
     if (!it->status().is_ok()) {
       std::fprintf(stderr, "cycle %d: %s\n", cycle, it->status().to_string().c_str());
       return false;
     }
+    if (present[t] < acknowledged[t] || present[t] < run.present[t]) {
+      std::fprintf(stderr,
+                   "cycle %d: thread %llu lost acknowledged batches: %llu present, %llu "
+                   "acknowledged, %llu present before\n",
+                   cycle, static_cast<unsigned long long>(t),
+                   static_cast<unsigned long long>(present[t]),
+                   static_cast<unsigned long long>(acknowledged[t]),
+                   static_cast<unsigned long long>(run.present[t]));
+      return false;
+    }
+    for (uint64_t b = run.present[t]; b < present[t]; ++b) {
+      crash::apply_to_model(run.seed, t, b, &run.model);
+    }
   }
-  if (present < acknowledged || present < run.present) {
-    std::fprintf(stderr,
-                 "cycle %d: lost acknowledged batches: %llu present, %llu acknowledged, %llu "
-                 "present before\n",
-                 cycle, static_cast<unsigned long long>(present),
-                 static_cast<unsigned long long>(acknowledged),
-                 static_cast<unsigned long long>(run.present));
-    return false;
-  }
-  for (uint64_t b = run.present; b < present; ++b) crash::apply_to_model(run.seed, b, &run.model);
   run.present = present;
   std::vector<std::pair<std::string, std::string>> scan;
   auto it = (*engine)->new_iterator({});
@@ -182,8 +206,8 @@ bool verify(Run& run, uint64_t acknowledged, int cycle) {
   }
   std::string difference = describe_difference(run.model, scan);
   if (!difference.empty()) {
-    std::fprintf(stderr, "cycle %d: engine differs from batches [0, %llu): %s\n", cycle,
-                 static_cast<unsigned long long>(present), difference.c_str());
+    std::fprintf(stderr, "cycle %d: engine differs from batches [0, {%s}): %s\n", cycle,
+                 join(present).c_str(), difference.c_str());
     return false;
   }
   for (const auto& [key, value] : run.model) {
@@ -204,6 +228,13 @@ int main(int argc, char** argv) {
   run.plugin = fs::absolute(flag(argc, argv, "plugin", ""));
   run.config_path = flag(argc, argv, "config", "");
   int cycles = std::stoi(flag(argc, argv, "cycles", "200"));
+  uint64_t threads = std::stoull(flag(argc, argv, "threads", "1"));
+  if (threads < 1 || threads > crash::kThreadsMax) {
+    std::fprintf(stderr, "--threads must be 1..%llu\n",
+                 static_cast<unsigned long long>(crash::kThreadsMax));
+    return 2;
+  }
+  run.present.assign(threads, 0);
   const char* env_seed = std::getenv("TESSERA_SEED");
   run.seed = env_seed != nullptr ? std::stoull(env_seed) : std::random_device{}();
   std::printf("TESSERA_SEED=%llu\n", static_cast<unsigned long long>(run.seed));
@@ -226,16 +257,21 @@ int main(int argc, char** argv) {
   bool ok = true;
   int cycle = 0;
   for (; cycle < cycles && ok; ++cycle) {
-    uint64_t start = run.present;
-    uint64_t acknowledged = run_child(run, start, rng, &ok);
-    acknowledged_total += acknowledged - start;
+    std::vector<uint64_t> start = run.present;
+    std::vector<uint64_t> acknowledged = run_child(run, rng, &ok);
+    for (uint64_t t = 0; t < threads; ++t) acknowledged_total += acknowledged[t] - start[t];
     ok = ok && verify(run, acknowledged, cycle);
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("%s: %d cycles, %llu batches present, %llu acknowledged over all cycles, %.1f s\n",
-              ok ? "OK" : "FAILED", cycle, static_cast<unsigned long long>(run.present),
-              static_cast<unsigned long long>(acknowledged_total), seconds);
+  uint64_t present_total = 0;
+  for (uint64_t p : run.present) present_total += p;
+  std::printf(
+      "%s: %d cycles, %llu threads, %llu batches present, %llu acknowledged over all "
+      "cycles, %.1f s\n",
+      ok ? "OK" : "FAILED", cycle, static_cast<unsigned long long>(threads),
+      static_cast<unsigned long long>(present_total),
+      static_cast<unsigned long long>(acknowledged_total), seconds);
   if (!ok) {
     std::printf("replay with TESSERA_SEED=%llu; data left in %s\n",
                 static_cast<unsigned long long>(run.seed), run.dir.c_str());

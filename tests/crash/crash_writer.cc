@@ -1,14 +1,20 @@
-// tessera-crash-writer: the child of the crash tests. Opens an engine plugin on a data directory,
-// writes synced batches start, start+1, ... (workload.h) until it is killed, and after each
-// write returns OK reports the batch number, one decimal line, on file descriptor --report-fd.
+// tessera-crash-writer: the child of the crash tests. Opens an engine plugin on a data directory
+// and starts one writer thread per entry of --start. Thread t writes synced batches start_t,
+// start_t + 1, ... of its own key space (workload.h) until the process is killed, and after each
+// write returns OK reports "<t> <b>\n" on file descriptor --report-fd (one write() of less than
+// PIPE_BUF bytes, so that lines of different threads never interleave). Concurrent threads make
+// the engine group their commits.
 //
 //   tessera_crash_writer --plugin=<file.so> [--config=<toml>] --dir=<data dir> --seed=<n>
-//                        --start=<first batch> --report-fd=<fd>
+//                        --start=<b0>[,<b1>...] --report-fd=<fd>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tessera/config.h"
 #include "tessera/engine.h"
@@ -45,7 +51,13 @@ int main(int argc, char** argv) {
   std::string config_path = flag(argc, argv, "config", "");
   std::filesystem::path dir = flag(argc, argv, "dir", "");
   uint64_t seed = std::stoull(flag(argc, argv, "seed", "1"));
-  uint64_t start = std::stoull(flag(argc, argv, "start", "0"));
+  std::vector<uint64_t> starts;
+  std::string start_list = flag(argc, argv, "start", "0");
+  for (size_t pos = 0; pos <= start_list.size();) {
+    size_t comma = std::min(start_list.find(',', pos), start_list.size());
+    starts.push_back(std::stoull(start_list.substr(pos, comma - pos)));
+    pos = comma + 1;
+  }
   int fd = std::stoi(flag(argc, argv, "report-fd", "1"));
 
   std::unique_ptr<ConfigFile> config_file;
@@ -67,15 +79,21 @@ int main(int argc, char** argv) {
     return 3;
   }
   report(fd, "open\n");
-  WriteOptions sync;
-  sync.sync = true;
-  for (uint64_t b = start;; ++b) {
-    Status s = (*engine)->write(sync, crash::make_batch(seed, b));
-    if (!s.is_ok()) {
-      std::fprintf(stderr, "write %llu: %s\n", static_cast<unsigned long long>(b),
-                   s.to_string().c_str());
-      return 4;
+  Engine* db = engine->get();
+  auto writer = [&](uint64_t t) {
+    WriteOptions sync;
+    sync.sync = true;
+    for (uint64_t b = starts[t];; ++b) {
+      Status s = db->write(sync, crash::make_batch(seed, t, b));
+      if (!s.is_ok()) {
+        std::fprintf(stderr, "thread %llu write %llu: %s\n", static_cast<unsigned long long>(t),
+                     static_cast<unsigned long long>(b), s.to_string().c_str());
+        std::_Exit(4);
+      }
+      if (!report(fd, std::to_string(t) + " " + std::to_string(b) + "\n")) std::_Exit(5);
     }
-    if (!report(fd, std::to_string(b) + "\n")) return 5;
-  }
+  };
+  std::vector<std::thread> threads;
+  for (uint64_t t = 1; t < starts.size(); ++t) threads.emplace_back(writer, t);
+  writer(0);  // never returns: the process ends by SIGKILL or _Exit
 }
