@@ -108,6 +108,8 @@ class Simulation {
     slot.paused_until = std::max(slot.paused_until, until);
     slot.next_tick = std::max(slot.next_tick, until);
   }
+  // Whether an actor is frozen by pause() at the current time.
+  bool is_paused(EndpointId id) const { return slots_[id].paused_until > now_; }
   const FaultConfig& faults() const { return faults_; }
 
   // REQUIRES: id < endpoints_count; actor outlives the simulation.
