@@ -152,6 +152,21 @@ Result<std::filesystem::path> ConfigSection::get_path(std::string_view key,
   if (!has(key)) return fallback;
   TESSERA_ASSIGN_OR_RETURN(std::string text, get_string(key, ""));
   if (text.empty()) return type_error(key, "a non-empty path");
+  return resolve(text);
+}
+
+Result<std::vector<std::filesystem::path>> ConfigSection::get_path_list(
+    std::string_view key) const {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::string> texts, get_string_list(key));
+  std::vector<std::filesystem::path> paths;
+  for (const std::string& text : texts) {
+    if (text.empty()) return type_error(key, "an array of non-empty paths");
+    paths.push_back(resolve(text));
+  }
+  return paths;
+}
+
+std::filesystem::path ConfigSection::resolve(std::string_view text) const {
   std::filesystem::path path(text);
   if (path.is_relative()) path = dir_ / path;
   return path.lexically_normal();

@@ -14,11 +14,15 @@ Result<NodeConfig> parse(std::string_view text, std::unique_ptr<ConfigFile>* kee
 
 TEST(NodeConfig, DefaultsAndRelativePaths) {
   std::unique_ptr<ConfigFile> keep;
-  auto config = parse("[node]\nid = \"a\"\ndata_dir = \"d\"\n[engine]\nplugin = \"memory\"\n",
-                      &keep);
+  auto config = parse(
+      "[node]\nid = \"a\"\ndata_dir = \"d\"\n[plugins]\ndirs = [\"p\", \"/abs\"]\n"
+      "[engine]\nplugin = \"memory\"\n",
+      &keep);
   ASSERT_TRUE(config.is_ok()) << config.status().to_string();
   EXPECT_EQ(config->node_id, "a");
   EXPECT_EQ(config->data_dir, "/etc/tessera/d");
+  EXPECT_EQ(config->plugin_dirs,
+            (std::vector<std::filesystem::path>{"/etc/tessera/p", "/abs"}));
   EXPECT_EQ(config->listen_port, 7400);
   EXPECT_EQ(config->engine.plugin, "memory");
   EXPECT_EQ(config->conflict.plugin, "lww");

@@ -48,6 +48,8 @@ class ConfigSection {
   // A path value; a relative path is taken relative to the config file's folder.
   Result<std::filesystem::path> get_path(std::string_view key,
                                          std::filesystem::path fallback) const;
+  // An array of paths, each resolved like get_path(); empty when absent.
+  Result<std::vector<std::filesystem::path>> get_path_list(std::string_view key) const;
 
   // The sub-table at `key` (empty when absent; InvalidArgument when `key` is not a table).
   Result<ConfigSection> section(std::string_view key) const;
@@ -64,6 +66,8 @@ class ConfigSection {
       : table_(table), file_(std::move(file)), path_(std::move(path)), dir_(std::move(dir)) {}
 
   Status type_error(std::string_view key, std::string_view expected) const;
+  // `text` as a path, relative ones taken from the config file's folder.
+  std::filesystem::path resolve(std::string_view text) const;
   std::string dotted(std::string_view key) const;
 
   const void* table_ = nullptr;  // const toml::table*, owned by the ConfigFile

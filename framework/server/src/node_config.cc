@@ -149,14 +149,7 @@ Result<NodeConfig> parse_node_config(const ConfigSection& root) {
 
   TESSERA_ASSIGN_OR_RETURN(ConfigSection plugins, root.section("plugins"));
   TESSERA_RETURN_IF_ERROR(plugins.check_known_keys(kPluginKeys));
-  TESSERA_ASSIGN_OR_RETURN(std::vector<std::string> dirs, plugins.get_string_list("dirs"));
-  for (const std::string& dir : dirs) {
-    std::filesystem::path path(dir);
-    if (path.is_relative()) {
-      path = std::filesystem::absolute(root.file()).parent_path() / path;
-    }
-    config.plugin_dirs.push_back(path);
-  }
+  TESSERA_ASSIGN_OR_RETURN(config.plugin_dirs, plugins.get_path_list("dirs"));
 
   for (std::string_view distributed : {"placement", "membership"}) {
     if (root.has(distributed)) {
