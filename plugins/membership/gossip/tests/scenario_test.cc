@@ -51,7 +51,9 @@ void wait_converged(Cluster& c) {
   EXPECT_LE(c.sim().now() - start, c.to_time(c.bounds().convergence_ticks)) << where(c);
 }
 
-SimEnv env_of(Cluster& c, EndpointId e) { return SimEnv{c.sim().now(), e, c.sim().net(), c.sim().rng()}; }
+SimEnv env_of(Cluster& c, EndpointId e) {
+  return SimEnv{c.sim().now(), e, c.sim().net(), c.sim().rng()};
+}
 
 TEST(GossipScenario, JoinThroughOneSeedWithSmallMessages) {
   for (uint64_t seed : sim::seeds_from_env(kScenarioSeeds)) {

@@ -61,19 +61,20 @@ TEST(GossipSweep, EveryFaultEverySeed) {
     }
     const ClusterStats& s = cluster.stats();
     if (seeds.size() == 1) {
-      std::printf("seed %llu: %zu nodes, time %llu, %llu messages, %llu dead events, "
-                  "%llu refutations, %llu leaves, %llu rejoins\n",
-                  static_cast<unsigned long long>(seed), cluster.size(),
-                  static_cast<unsigned long long>(cluster.sim().now()),
-                  static_cast<unsigned long long>(s.messages),
-                  static_cast<unsigned long long>(s.dead_events),
-                  static_cast<unsigned long long>(s.refutations),
-                  static_cast<unsigned long long>(s.leaves),
-                  static_cast<unsigned long long>(s.rejoins));
+      std::printf(
+          "seed %llu: %zu nodes, time %llu, %llu messages, %llu dead events, "
+          "%llu refutations, %llu leaves, %llu rejoins\n",
+          static_cast<unsigned long long>(seed), cluster.size(),
+          static_cast<unsigned long long>(cluster.sim().now()),
+          static_cast<unsigned long long>(s.messages),
+          static_cast<unsigned long long>(s.dead_events),
+          static_cast<unsigned long long>(s.refutations), static_cast<unsigned long long>(s.leaves),
+          static_cast<unsigned long long>(s.rejoins));
     }
     sim_time += cluster.sim().now();
     total.messages += s.messages;
     total.dead_events += s.dead_events;
+    total.forgotten_events += s.forgotten_events;
     total.refutations += s.refutations;
     total.leaves += s.leaves;
     total.rejoins += s.rejoins;
@@ -85,24 +86,28 @@ TEST(GossipSweep, EveryFaultEverySeed) {
   std::printf("sweep: %zu seeds x %llu steps, %llu time units (%llu ticks of 10)\n", seeds.size(),
               static_cast<unsigned long long>(steps), static_cast<unsigned long long>(sim_time),
               static_cast<unsigned long long>(sim_time / 10));
-  std::printf("sweep: %llu messages (at most %llu entries), %llu dead events, %llu refutations, "
-              "%llu leaves, %llu rejoins\n",
-              static_cast<unsigned long long>(total.messages),
-              static_cast<unsigned long long>(total.entries_max),
-              static_cast<unsigned long long>(total.dead_events),
-              static_cast<unsigned long long>(total.refutations),
-              static_cast<unsigned long long>(total.leaves),
-              static_cast<unsigned long long>(total.rejoins));
-  std::printf("sweep: worst seen (time units): detection %llu, reachable-but-dead %llu, "
-              "convergence %llu\n",
-              static_cast<unsigned long long>(total.detection_max),
-              static_cast<unsigned long long>(total.false_dead_max),
-              static_cast<unsigned long long>(total.convergence));
+  std::printf(
+      "sweep: %llu messages (at most %llu entries), %llu dead events, %llu forgotten, "
+      "%llu refutations, %llu leaves, %llu rejoins\n",
+      static_cast<unsigned long long>(total.messages),
+      static_cast<unsigned long long>(total.entries_max),
+      static_cast<unsigned long long>(total.dead_events),
+      static_cast<unsigned long long>(total.forgotten_events),
+      static_cast<unsigned long long>(total.refutations),
+      static_cast<unsigned long long>(total.leaves),
+      static_cast<unsigned long long>(total.rejoins));
+  std::printf(
+      "sweep: worst seen (time units): detection %llu, reachable-but-dead %llu, "
+      "convergence %llu\n",
+      static_cast<unsigned long long>(total.detection_max),
+      static_cast<unsigned long long>(total.false_dead_max),
+      static_cast<unsigned long long>(total.convergence));
   // A sweep where nobody ever died, refuted or left proves little: insist on coverage.
   if (seeds.size() >= 20) {
     EXPECT_GT(total.dead_events, 0u);
     EXPECT_GT(total.refutations, 0u);
     EXPECT_GT(total.leaves, 0u);
+    EXPECT_GT(total.forgotten_events, 0u);
   }
 }
 
@@ -118,7 +123,8 @@ TEST(GossipSweep, SameSeedSameRun) {
     for (EndpointId e = 0; e < cluster.size(); ++e) {
       if (!cluster.node(e).up()) continue;
       for (const Member& m : cluster.node(e).core().members()) {
-        print += "/" + m.id + ":" + std::to_string(m.incarnation) + std::string(to_string(m.status));
+        print +=
+            "/" + m.id + ":" + std::to_string(m.incarnation) + std::string(to_string(m.status));
       }
     }
     return print;

@@ -79,7 +79,8 @@ TEST(GossipCore, DoesNotLearnTheDeathOfAnUnknownNode) {
   CountingRng rng;
   Gossip g(options_for("a"), rng);
   g.join();
-  g.step(push_from("b", {member("c", 3, MemberStatus::kLeft), member("d", 1, MemberStatus::kDead)}));
+  g.step(
+      push_from("b", {member("c", 3, MemberStatus::kLeft), member("d", 1, MemberStatus::kDead)}));
   EXPECT_EQ(g.find("c"), nullptr);
   EXPECT_EQ(g.find("d"), nullptr);
 }
@@ -101,8 +102,8 @@ TEST(GossipCore, EveryMessageStaysWithinTheEntryBound) {
   Gossip g(o, rng);
   g.join();
   for (int i = 0; i < 40; ++i) {
-    g.step(push_from("n" + std::to_string(i), {member("m" + std::to_string(i), 0,
-                                                      MemberStatus::kAlive)}));
+    g.step(push_from("n" + std::to_string(i),
+                     {member("m" + std::to_string(i), 0, MemberStatus::kAlive)}));
   }
   EXPECT_EQ(g.members().size(), 81u);
   for (int t = 0; t < 200; ++t) {
@@ -152,8 +153,8 @@ TEST(GossipCore, SilentPeerBecomesSuspectThenDead) {
       if (e.kind == EventKind::kDead) dead_at = g.ticks();
     }
   }
-  ASSERT_EQ(kinds, (std::vector<EventKind>{EventKind::kJoined, EventKind::kSuspect,
-                                           EventKind::kDead}));
+  ASSERT_EQ(kinds,
+            (std::vector<EventKind>{EventKind::kJoined, EventKind::kSuspect, EventKind::kDead}));
   EXPECT_EQ(suspect_at, 2u * o.probe_interval_ticks);  // first probe starts after one period
   EXPECT_EQ(dead_at, suspect_at + o.suspicion_ticks);
 }

@@ -10,21 +10,30 @@ namespace tessera::gossip {
 
 std::string_view to_string(MemberStatus status) {
   switch (status) {
-    case MemberStatus::kAlive: return "alive";
-    case MemberStatus::kSuspect: return "suspect";
-    case MemberStatus::kDead: return "dead";
-    case MemberStatus::kLeft: return "left";
+    case MemberStatus::kAlive:
+      return "alive";
+    case MemberStatus::kSuspect:
+      return "suspect";
+    case MemberStatus::kDead:
+      return "dead";
+    case MemberStatus::kLeft:
+      return "left";
   }
   return "?";
 }
 
 std::string_view to_string(MessageType type) {
   switch (type) {
-    case MessageType::kPing: return "ping";
-    case MessageType::kAck: return "ack";
-    case MessageType::kPingReq: return "ping-req";
-    case MessageType::kPushPull: return "push-pull";
-    case MessageType::kPushPullReply: return "push-pull-reply";
+    case MessageType::kPing:
+      return "ping";
+    case MessageType::kAck:
+      return "ack";
+    case MessageType::kPingReq:
+      return "ping-req";
+    case MessageType::kPushPull:
+      return "push-pull";
+    case MessageType::kPushPullReply:
+      return "push-pull-reply";
   }
   return "?";
 }
@@ -80,11 +89,19 @@ void Gossip::step(const Message& m) {
   joined_ = true;
   for (const Member& entry : m.entries) merge(entry);
   switch (m.type) {
-    case MessageType::kPing: handle_ping(m); break;
-    case MessageType::kAck: handle_ack(m); break;
-    case MessageType::kPingReq: handle_ping_req(m); break;
+    case MessageType::kPing:
+      handle_ping(m);
+      break;
+    case MessageType::kAck:
+      handle_ack(m);
+      break;
+    case MessageType::kPingReq:
+      handle_ping_req(m);
+      break;
     case MessageType::kPushPull:
-    case MessageType::kPushPullReply: handle_push_pull(m); break;
+    case MessageType::kPushPullReply:
+      handle_push_pull(m);
+      break;
   }
 }
 
@@ -193,10 +210,18 @@ void Gossip::emit_change(const Member& before, const Member& after) {
   }
   EventKind kind = EventKind::kAlive;
   switch (after.status) {
-    case MemberStatus::kAlive: kind = EventKind::kAlive; break;
-    case MemberStatus::kSuspect: kind = EventKind::kSuspect; break;
-    case MemberStatus::kDead: kind = EventKind::kDead; break;
-    case MemberStatus::kLeft: kind = EventKind::kLeft; break;
+    case MemberStatus::kAlive:
+      kind = EventKind::kAlive;
+      break;
+    case MemberStatus::kSuspect:
+      kind = EventKind::kSuspect;
+      break;
+    case MemberStatus::kDead:
+      kind = EventKind::kDead;
+      break;
+    case MemberStatus::kLeft:
+      kind = EventKind::kLeft;
+      break;
   }
   effects_.events.push_back(Event{kind, after});
 }

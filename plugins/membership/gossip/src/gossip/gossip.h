@@ -60,7 +60,7 @@ class Gossip {
  private:
   struct Entry {
     Member member;
-    uint64_t changed_at = 0;       // tick of the last change, for retention
+    uint64_t changed_at = 0;        // tick of the last change, for retention
     uint64_t suspect_deadline = 0;  // tick at which a suspect becomes dead
   };
   // The probe this node is running in the current probe period.

@@ -78,6 +78,7 @@ void GossipNode::flush(SimEnv& env) {
   }
   for (const Event& event : effects.events) {
     if (event.kind == EventKind::kDead) ++stats.dead_events;
+    if (event.kind == EventKind::kForgotten) ++stats.forgotten_events;
   }
   if (core_->self().incarnation > incarnation_seen_) {
     incarnation_seen_ = core_->self().incarnation;
@@ -137,9 +138,7 @@ bool Cluster::live(EndpointId e) const {
   return sim_.is_up(e) && nodes_[e]->up() && !nodes_[e]->stopped_by_leave();
 }
 
-sim::RunResult Cluster::run(uint64_t steps) {
-  return run_until(steps, nullptr);
-}
+sim::RunResult Cluster::run(uint64_t steps) { return run_until(steps, nullptr); }
 
 sim::RunResult Cluster::run_until(uint64_t steps_max, const std::function<bool()>& done) {
   for (uint64_t i = 0; i < steps_max; ++i) {
@@ -189,9 +188,8 @@ sim::RunResult Cluster::converge(uint64_t stable_ticks) {
   }
   const sim::Time start = sim_.now();
   const sim::Time bound = to_time(bounds_.convergence_ticks);
-  r = run_until(10'000'000, [&] {
-    return convergence_gap().empty() || sim_.now() - start > bound;
-  });
+  r = run_until(10'000'000,
+                [&] { return convergence_gap().empty() || sim_.now() - start > bound; });
   if (!r.ok) return r;
   if (std::string gap = convergence_gap(); !gap.empty()) {
     return sim_.fail("no convergence within " + std::to_string(bound) + " after faults: " + gap);
@@ -297,8 +295,8 @@ std::string Cluster::check_views(EndpointId o) {
       const sim::Time elapsed = now - since;
       stats_.detection_max = std::max(stats_.detection_max, elapsed);
       if (elapsed > to_time(bounds_.detection_ticks)) {
-        return id_of(x) + " is down since " + std::to_string(wx.down_since) + " but " +
-               id_of(o) + " still sees it " + std::string(to_string(m->status)) + " after " +
+        return id_of(x) + " is down since " + std::to_string(wx.down_since) + " but " + id_of(o) +
+               " still sees it " + std::string(to_string(m->status)) + " after " +
                std::to_string(elapsed) + " (bound " +
                std::to_string(to_time(bounds_.detection_ticks)) + ")";
       }
@@ -333,8 +331,8 @@ std::string Cluster::check_accuracy(EndpointId x) {
   const sim::Time elapsed = sim_.now() - std::max(w.dead_by_majority_since, w.reachable_since);
   stats_.false_dead_max = std::max(stats_.false_dead_max, elapsed);
   if (elapsed > to_time(bounds_.accuracy_ticks)) {
-    return id_of(x) + " is up and reachable since " + std::to_string(w.reachable_since) +
-           " but " + std::to_string(dead_votes) + " of " + std::to_string(voters) +
+    return id_of(x) + " is up and reachable since " + std::to_string(w.reachable_since) + " but " +
+           std::to_string(dead_votes) + " of " + std::to_string(voters) +
            " nodes have declared it dead for " + std::to_string(elapsed);
   }
   return {};

@@ -38,8 +38,8 @@ struct ClusterOptions {
 // The bounds the checkers hold the protocol to, in ticks of the observing node; Cluster turns
 // them into simulated time with the worst clock drift.
 struct Bounds {
-  uint64_t detection_ticks = 0;   // crash -> dead in every live view that knows the node
-  uint64_t accuracy_ticks = 0;    // reachable node declared dead by a majority, at most this long
+  uint64_t detection_ticks = 0;    // crash -> dead in every live view that knows the node
+  uint64_t accuracy_ticks = 0;     // reachable node declared dead by a majority, at most this long
   uint64_t convergence_ticks = 0;  // faults stop -> every live view agrees
 };
 
@@ -54,6 +54,7 @@ struct ClusterStats {
   uint64_t leaves = 0;
   uint64_t rejoins = 0;  // restarts of a node that had left
   uint64_t dead_events = 0;
+  uint64_t forgotten_events = 0;
   uint64_t refutations = 0;  // incarnation raised by a live node
   sim::Time detection_max = 0;
   sim::Time false_dead_max = 0;
@@ -135,7 +136,7 @@ class Cluster {
  private:
   struct Watch {  // what the checkers remember per node, updated after every step
     bool live = false;
-    bool active = false;  // live and not paused
+    bool active = false;     // live and not paused
     bool reachable = false;  // active and no cut link to or from any live node
     sim::Time down_since = 0;
     sim::Time active_since = 0;
