@@ -175,13 +175,15 @@ sim::RunResult Cluster::converge(uint64_t stable_ticks) {
   sim::LinkConfig lossless = options_.link;
   lossless.drop = 0.0;
   sim_.net().set_all_links(lossless);
-  auto any_paused = [&] {
+  // Pauses end and leaves in progress finish (the leaver stops) before the clock starts.
+  auto settling = [&] {
     for (EndpointId e = 0; e < nodes_.size(); ++e) {
       if (sim_.is_paused(e)) return true;
+      if (live(e) && nodes_[e]->core().self().status == MemberStatus::kLeft) return true;
     }
     return false;
   };
-  sim::RunResult r = run_until(10'000'000, [&] { return !any_paused(); });
+  sim::RunResult r = run_until(10'000'000, [&] { return !settling(); });
   if (!r.ok) return r;
   for (EndpointId e = 0; e < nodes_.size(); ++e) {
     if (!sim_.is_up(e) && !nodes_[e]->stopped_by_leave()) sim_.restart(e);
@@ -189,9 +191,9 @@ sim::RunResult Cluster::converge(uint64_t stable_ticks) {
   const sim::Time start = sim_.now();
   const sim::Time bound = to_time(bounds_.convergence_ticks);
   r = run_until(10'000'000,
-                [&] { return convergence_gap().empty() || sim_.now() - start > bound; });
+                [&] { return convergence_gap(true).empty() || sim_.now() - start > bound; });
   if (!r.ok) return r;
-  if (std::string gap = convergence_gap(); !gap.empty()) {
+  if (std::string gap = convergence_gap(true); !gap.empty()) {
     return sim_.fail("no convergence within " + std::to_string(bound) + " after faults: " + gap);
   }
   stats_.convergence = std::max(stats_.convergence, sim_.now() - start);
@@ -206,7 +208,7 @@ sim::RunResult Cluster::converge(uint64_t stable_ticks) {
   return r;
 }
 
-std::string Cluster::convergence_gap() const {
+std::string Cluster::convergence_gap(bool settled) const {
   auto member = [&](EndpointId e) {
     return live(e) && nodes_[e]->core().self().status != MemberStatus::kLeft;
   };
@@ -215,7 +217,8 @@ std::string Cluster::convergence_gap() const {
     for (EndpointId x = 0; x < nodes_.size(); ++x) {
       if (x == o) continue;
       const Member* m = nodes_[o]->core().find(id_of(x));
-      const bool in_view = m != nullptr && is_live(m->status);
+      const bool in_view =
+          m != nullptr && (settled ? m->status == MemberStatus::kAlive : is_live(m->status));
       if (in_view != member(x)) {
         return id_of(o) + " sees " + id_of(x) + " as " +
                (m == nullptr ? "absent" : std::string(to_string(m->status))) + " but it is " +

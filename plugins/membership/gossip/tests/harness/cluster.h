@@ -109,13 +109,15 @@ class Cluster {
   // Runs until done() holds (checked after each step), failing after steps_max.
   sim::RunResult run_until(uint64_t steps_max, const std::function<bool()>& done);
   // Faults stop: links heal and lose nothing (delay, duplication, reordering stay), pauses end,
-  // crashed nodes restart; nodes that left stay gone. Then runs until every live view agrees,
-  // failing past the convergence bound; then `stable_ticks` more with the views still agreeing.
+  // crashed nodes restart; nodes that left stay gone. Then runs until every live view agrees
+  // and is settled, failing past the convergence bound; then `stable_ticks` more with the
+  // views still agreeing (a passing suspicion allowed).
   sim::RunResult converge(uint64_t stable_ticks);
 
-  // "" when every live node's view holds exactly the live nodes as alive or suspect, with
-  // their addresses; else the first disagreement.
-  std::string convergence_gap() const;
+  // "" when every live node's view holds exactly the live nodes as alive or suspect (as alive
+  // only, when `settled`: no suspicion pending that could still time out), with their
+  // addresses; else the first disagreement.
+  std::string convergence_gap(bool settled = false) const;
 
   static std::string id_of(EndpointId e) { return "node-" + std::to_string(e); }
   static std::string address_of(EndpointId e) { return "10.0.0." + std::to_string(e) + ":7946"; }
