@@ -1,6 +1,6 @@
 #include "page.h"
 
-#include "crc32c.h"
+#include "tessera/crc32c.h"
 
 namespace tessera::btree {
 

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "crc32c.h"
+#include "tessera/crc32c.h"
 #include "meta.h"
 #include "node.h"
 #include "page.h"

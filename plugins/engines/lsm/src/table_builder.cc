@@ -3,7 +3,7 @@
 #include <zstd.h>
 
 #include "bloom.h"
-#include "crc32c.h"
+#include "tessera/crc32c.h"
 #include "format.h"
 #include "tessera/coding.h"
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "crc32c.h"
+#include "tessera/crc32c.h"
 #include "format.h"
 #include "wal_format.h"
 

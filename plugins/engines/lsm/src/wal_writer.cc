@@ -1,6 +1,6 @@
 #include "wal_writer.h"
 
-#include "crc32c.h"
+#include "tessera/crc32c.h"
 #include "format.h"
 #include "wal_format.h"
 

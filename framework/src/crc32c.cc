@@ -1,9 +1,9 @@
-#include "crc32c.h"
+#include "tessera/crc32c.h"
 
 #include <array>
 #include <cstring>
 
-namespace tessera::lsm::crc32c {
+namespace tessera::crc32c {
 namespace {
 
 constexpr uint32_t kPolynomialReflected = 0x82F63B78;
@@ -61,4 +61,4 @@ uint32_t extend(uint32_t init, const char* data, size_t n) {
   return extend_portable(crc, data, n) ^ 0xFFFFFFFFu;
 }
 
-}  // namespace tessera::lsm::crc32c
+}  // namespace tessera::crc32c

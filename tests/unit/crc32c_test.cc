@@ -1,10 +1,10 @@
-#include "crc32c.h"
+#include "tessera/crc32c.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace tessera::lsm {
+namespace tessera {
 
 TEST(Crc32c, StandardCheckValue) {
   EXPECT_EQ(crc32c::value("123456789", 9), 0xE3069283u);
@@ -29,4 +29,4 @@ TEST(Crc32c, DetectsFlip) {
   EXPECT_NE(crc32c::value(data.data(), data.size()), before);
 }
 
-}  // namespace tessera::lsm
+}  // namespace tessera
