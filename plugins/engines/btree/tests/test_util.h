@@ -2,33 +2,17 @@
 // of randomized tests (TESSERA_SEED from the environment, else random; always printed).
 #pragma once
 
-#include <unistd.h>
-
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <random>
 #include <string>
 
+#include "tessera/testing/temp_dir.h"
+
 namespace tessera::btree::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("tessera-btree-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = tessera::testing::TempDir;
 
 inline uint64_t test_seed() {
   uint64_t seed;

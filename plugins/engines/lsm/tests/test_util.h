@@ -1,30 +1,10 @@
-// Helpers shared by the lsm unit tests: a fresh temporary directory per test.
+// Helpers shared by the lsm unit tests.
 #pragma once
 
-#include <unistd.h>
-
-#include <filesystem>
-#include <random>
-#include <string>
+#include "tessera/testing/temp_dir.h"
 
 namespace tessera::lsm::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("tessera-lsm-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = tessera::testing::TempDir;
 
 }  // namespace tessera::lsm::testing
