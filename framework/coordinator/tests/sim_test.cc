@@ -142,8 +142,10 @@ class Replica : public sim::Actor<Msg> {
 
 class Client : public sim::Actor<Msg> {
  public:
-  Client(const Config& config, World& world, sim::Simulation<Msg>& sim, uint32_t index)
-      : config_(config), world_(world), sim_(sim), index_(index) {}
+  // Borrows everything; the replicas are read by the hint checker only.
+  Client(const Config& config, World& world, sim::Simulation<Msg>& sim,
+         const std::vector<Replica>& replicas, uint32_t index)
+      : config_(config), world_(world), sim_(sim), replicas_(replicas), index_(index) {}
 
   // Stop the workload; read every key kRepairRounds times once the network has been quiet.
   void start_repair_reads(Time from) {
@@ -268,6 +270,7 @@ class Client : public sim::Actor<Msg> {
   const Config& config_;
   World& world_;
   sim::Simulation<Msg>& sim_;
+  const std::vector<Replica>& replicas_;
   const uint32_t index_;
   std::optional<Coordinator> op_;
   uint64_t request_ = 0;
@@ -277,9 +280,6 @@ class Client : public sim::Actor<Msg> {
   bool repairing_ = false;
   Time repair_from_ = 0;
   uint64_t next_repair_ = 0;
-
- public:
-  std::vector<Replica>* replicas = nullptr;
 };
 
 void Client::check_hints(const WriteAcked& acked) {
@@ -298,7 +298,7 @@ void Client::check_hints(const WriteAcked& acked) {
   for (size_t i = 0; i < acked.hinted.size(); ++i) {
     const NodeId& owner = acked.hinted[i];
     const NodeId& holder = acked.hint_holders[i];
-    const Replica& replica = (*replicas)[endpoint_of(holder)];
+    const Replica& replica = replicas_[endpoint_of(holder)];
     if (!owners.contains(owner) || owners.contains(holder) ||
         !replica.hints.contains({key_, value_.version, owner})) {
       world_.violation = "write of key " + std::to_string(key_) + " reports a hint for " + owner +
@@ -322,8 +322,8 @@ Outcome run_seed(uint64_t seed, const Config& config, uint64_t steps) {
   for (size_t i = 0; i < config.replicas; ++i)
     sim.add_actor(static_cast<EndpointId>(i), &replicas[i]);
   for (size_t i = 0; i < config.clients; ++i) {
-    clients.push_back(std::make_unique<Client>(config, world, sim, static_cast<uint32_t>(i)));
-    clients.back()->replicas = &replicas;
+    clients.push_back(
+        std::make_unique<Client>(config, world, sim, replicas, static_cast<uint32_t>(i)));
     sim.add_actor(static_cast<EndpointId>(config.replicas + i), clients.back().get());
   }
   sim.net().set_all_links(sim::LinkConfig{1, 10, 0.05, 0.05, 0.05, 50});
