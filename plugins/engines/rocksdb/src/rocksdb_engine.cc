@@ -12,6 +12,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <array>
+#include <string_view>
 
 #include "tessera/engine.h"
 #include "tessera/plugin.h"
@@ -19,15 +20,27 @@
 namespace tessera {
 namespace {
 
+// True for the IOError RocksDB returns when the data directory's LOCK file is held, by another
+// process ("While lock file: <dir>/LOCK: ...") or by this one ("lock hold by current process,
+// ..."): RocksDB has no code or subcode of its own for it, only these message prefixes
+// (PosixFileSystem::LockFile). Other I/O errors stay IOError, whatever their text says.
+bool is_lock_file_held(const rocksdb::Status& s) {
+  if (!s.IsIOError() || s.getState() == nullptr) return false;
+  std::string_view state = s.getState();
+  return state.starts_with("While lock file") || state.starts_with("lock hold by current process");
+}
+
 Status from_rocksdb(const rocksdb::Status& s) {
   if (s.ok()) return Status::ok();
   std::string message = s.ToString();
   if (s.IsCorruption()) return Status::corruption(message);
   if (s.IsInvalidArgument()) return Status::invalid_argument(message);
   if (s.IsNotSupported()) return Status::not_supported(message);
-  if (s.IsBusy() || s.IsTryAgain() || message.find("lock") != std::string::npos) {
+  if (s.IsBusy() || s.IsTryAgain() || s.subcode() == rocksdb::Status::kLockTimeout ||
+      is_lock_file_held(s)) {
     return Status::busy(message);
   }
+  if (s.IsTimedOut()) return Status::timeout(message);
   if (s.IsIOError()) return Status::io_error(message);
   return Status::internal(message);
 }
