@@ -384,6 +384,27 @@ TEST_F(AdversarialTest, ABatchOperationOfAnUnknownKindIsRefusedNotTakenForADelet
   EXPECT_FALSE(got->found) << "a refused batch applied in part";
 }
 
+TEST_F(AdversarialTest, AHugeListOfEmptyOperationsIsRefusedBeforeItIsCopied) {
+  ASSERT_TRUE(client().create_table("t").is_ok());
+  // 8 million operations of zero words each: a message of a few bytes that would make the node
+  // allocate hundreds of megabytes if it copied the operations before counting them.
+  constexpr uint32_t kOps = 8'000'000;
+  capnp::EzRpcClient connection(address());
+  auto request = connection.getMain<rpc::Tessera>().writeRequest();
+  request.setTable("t");
+  constexpr int kOpsPointer = 1;  // write @8 (table @0, ops @1, options @2)
+  capnp::toAny(static_cast<rpc::Tessera::WriteParams::Builder&>(request)).getPointerSection()[kOpsPointer].initAsListOfAnyStruct(
+      0, 0, kOps);
+  auto response = request.send().wait(connection.getWaitScope());
+  EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::TOO_LARGE);
+  const std::string message = response.getError().getMessage().cStr();
+  EXPECT_TRUE(contains(message, "batch_ops_max")) << message;
+  EXPECT_TRUE(client().put("t", "k", "v").is_ok()) << "the node stopped serving";
+  Result<size_t> peak = cluster_->peak_rss_bytes(0);
+  ASSERT_TRUE(peak.is_ok()) << peak.status().to_string();
+  EXPECT_LT(*peak, size_t{200} << 20) << "the node copied the operations before counting them";
+}
+
 TEST_F(AdversarialTest, TheLongestDeadlineIsNotCutShortByTheClient) {
   ASSERT_TRUE(client().create_table("t").is_ok());
   std::atomic<bool> connected{false}, paused{false}, done{false};

@@ -336,6 +336,15 @@ bool TestCluster::running(size_t index) {
   return n.process != nullptr && n.process->running();
 }
 
+Result<size_t> TestCluster::peak_rss_bytes(size_t index) {
+  if (!running(index)) return Status::invalid_argument("node " + node(index).id + " is not running");
+  std::ifstream status("/proc/" + std::to_string(node(index).process->pid()) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return size_t{std::stoull(line.substr(6))} * 1024;
+  }
+  return Status::internal("no VmHWM line in /proc/<pid>/status of node " + node(index).id);
+}
+
 const std::string& TestCluster::address(size_t index) const { return node(index).address; }
 const std::string& TestCluster::node_id(size_t index) const { return node(index).id; }
 

@@ -98,6 +98,9 @@ class TestCluster {
 
   size_t size() const { return nodes_.size(); }
   bool running(size_t index);
+  // The node's peak resident memory so far (VmHWM), in bytes. InvalidArgument when it is not
+  // running.
+  Result<size_t> peak_rss_bytes(size_t index);
   const std::string& address(size_t index) const;  // "127.0.0.1:<port>"
   const std::string& node_id(size_t index) const;  // "n1", "n2", ...
   std::optional<ExitStatus> last_exit(size_t index) const;

@@ -151,6 +151,12 @@ kj::Promise<void> ClientService::scan(ScanContext context) {
 kj::Promise<void> ClientService::write(WriteContext context) {
   auto params = context.getParams();
   auto ops = params.getOps();
+  // Before the copy: a list of zero-size structs costs the sender one word per element, so a
+  // small message could otherwise make the event loop allocate gigabytes.
+  if (Status too_many = store_->check_batch_ops(ops.size()); !too_many.is_ok()) {
+    set_error(context.getResults().initError(), too_many);
+    return kj::READY_NOW;
+  }
   std::vector<Mutation> mutations;
   mutations.reserve(ops.size());
   for (uint32_t i = 0; i < ops.size(); ++i) {

@@ -266,10 +266,7 @@ Status LocalStore::write(std::string_view table, std::span<const Mutation> mutat
   std::shared_lock lock(catalog_mutex_);
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   if (mutations.empty()) return Status::ok();
-  if (mutations.size() > options_.limits.batch_ops_max) {
-    return over_limit("batch of " + std::to_string(mutations.size()) + " operations",
-                      options_.limits.batch_ops_max, "", "batch_ops_max");
-  }
+  TESSERA_RETURN_IF_ERROR(check_batch_ops(mutations.size()));
   size_t bytes = 0;
   for (const Mutation& m : mutations) {
     TESSERA_RETURN_IF_ERROR(check_key(m.key));
@@ -282,6 +279,12 @@ Status LocalStore::write(std::string_view table, std::span<const Mutation> mutat
                       options_.limits.batch_bytes_max, " bytes", "batch_bytes_max");
   }
   return apply(id, mutations, {}).status();
+}
+
+Status LocalStore::check_batch_ops(size_t ops) const {
+  if (ops <= options_.limits.batch_ops_max) return Status::ok();
+  return over_limit("batch of " + std::to_string(ops) + " operations",
+                    options_.limits.batch_ops_max, "", "batch_ops_max");
 }
 
 Result<StoreGetResult> LocalStore::get(std::string_view table, ByteView key) const {

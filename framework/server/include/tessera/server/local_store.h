@@ -118,6 +118,9 @@ class LocalStore {
   Result<TombstoneSweep> collect_tombstones(ByteView cursor, size_t keys_max, uint64_t grace_ms);
 
   const StoreLimits& limits() const { return options_.limits; }
+  // TooLarge naming `batch_ops_max` when a batch of `ops` operations is over it. Lets a caller
+  // refuse a batch before it copies the operations (write() checks it again).
+  Status check_batch_ops(size_t ops) const;
 
  private:
   LocalStore(Engine* engine, Conflict* conflict, StoreOptions options);
