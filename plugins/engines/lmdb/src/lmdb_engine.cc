@@ -4,8 +4,20 @@
 //
 // Mapping: a write is one LMDB write transaction (LMDB allows one writer at a time); a get, an
 // iterator and a snapshot each hold a read transaction, which pins a consistent version of the
-// tree. Commits do not fsync (MDB_NOSYNC); a sync write or sync() calls mdb_env_sync, so
-// concurrent sync writers share an fsync only by luck of timing.
+// tree.
+//
+// Durability: the environment is opened with MDB_NOMETASYNC, never MDB_NOSYNC. LMDB's crash
+// safety rests on ordering: a commit's new pages must be on disk before the meta page that
+// points at them. MDB_NOSYNC drops that ordering (lmdb.h: "a system crash can corrupt the
+// database"), which the Engine contract forbids for every write, synced or not. MDB_NOMETASYNC
+// keeps it: each commit fdatasyncs its pages, then writes the meta page without waiting, so a
+// machine crash can at most undo the last commit, and the next commit's fdatasync makes the
+// previous one durable. A sync write or sync() then calls mdb_env_sync, which flushes the meta
+// page too (a second fdatasync); concurrent sync writers share it only by luck of timing.
+//
+// Snapshots: snapshot() cannot return an error, and a read transaction needs one of
+// max_readers reader slots. When none is free, snapshot() returns a failed snapshot whose every
+// read (get, iterator) reports Busy naming the limit, instead of stopping the process.
 //
 // Keys: LMDB keys are 1..511 bytes, Tessera keys 0..any. Every key is stored with a one-byte
 // prefix (so the empty key is legal). Keys up to kDirectKeyBytes are stored whole. A longer key
@@ -24,6 +36,7 @@
 
 #include <array>
 #include <mutex>
+#include <string>
 
 #include "tessera/coding.h"
 #include "tessera/engine.h"
@@ -107,11 +120,20 @@ struct ReadTxn {
 class LmdbSnapshot : public Snapshot {
  public:
   explicit LmdbSnapshot(MDB_txn* txn) { txn_.txn = txn; }
+  // A snapshot that could not be taken (no reader slot): every read through it fails with
+  // `status`. REQUIRES: !status.is_ok().
+  explicit LmdbSnapshot(Status status) : status_(std::move(status)) {
+    TESSERA_REQUIRE(!status_.is_ok());
+  }
+  // nullptr for a failed snapshot.
   MDB_txn* txn() const { return txn_.txn; }
+  // OK, or why the snapshot could not be taken.
+  const Status& status() const { return status_; }
   std::mutex& mutex() const { return mutex_; }
 
  private:
   ReadTxn txn_;
+  Status status_;
   mutable std::mutex mutex_;
 };
 
@@ -179,7 +201,8 @@ class LmdbIterator : public Iterator {
 
 class LmdbEngine : public Engine {
  public:
-  LmdbEngine(MDB_env* env, MDB_dbi dbi) : env_(env), dbi_(dbi) {}
+  LmdbEngine(MDB_env* env, MDB_dbi dbi, int64_t max_readers)
+      : env_(env), dbi_(dbi), max_readers_(max_readers) {}
   ~LmdbEngine() override {
     mdb_env_sync(env_, 1);
     mdb_env_close(env_);
@@ -192,6 +215,7 @@ class LmdbEngine : public Engine {
     int rc;
     if (options.snapshot != nullptr) {
       const auto* snap = static_cast<const LmdbSnapshot*>(options.snapshot);
+      if (snap->txn() == nullptr) return snap->status();
       std::lock_guard lock(snap->mutex());
       rc = mdb_get(snap->txn(), dbi_, &k, &v);
       return decode_get(rc, key, k, v);
@@ -232,8 +256,9 @@ class LmdbEngine : public Engine {
 
   std::unique_ptr<Iterator> new_iterator(const IteratorOptions& options) override {
     if (options.snapshot != nullptr) {
-      return std::make_unique<LmdbIterator>(
-          dbi_, nullptr, static_cast<const LmdbSnapshot*>(options.snapshot), options.upper_bound);
+      const auto* snap = static_cast<const LmdbSnapshot*>(options.snapshot);
+      if (snap->txn() == nullptr) return std::make_unique<FailedIterator>(snap->status());
+      return std::make_unique<LmdbIterator>(dbi_, nullptr, snap, options.upper_bound);
     }
     auto txn = begin_read();
     if (!txn.is_ok()) return std::make_unique<FailedIterator>(txn.status());
@@ -244,10 +269,15 @@ class LmdbEngine : public Engine {
   std::unique_ptr<Snapshot> snapshot() override {
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
-    // The interface has no error path for snapshot(); running out of reader slots is a
-    // configuration bug (max_readers), so it stops here loudly.
-    TESSERA_ASSERT(rc == 0, "mdb_txn_begin for a snapshot failed; raise max_readers");
-    return std::make_unique<LmdbSnapshot>(txn);
+    if (rc == 0) return std::make_unique<LmdbSnapshot>(txn);
+    // snapshot() has no error path: the reads through the snapshot report the failure. Out of
+    // reader slots is load (Busy), not a bug, so it must not stop the process.
+    std::string what = "lmdb snapshot";
+    if (rc == MDB_READERS_FULL) {
+      what += ": all " + std::to_string(max_readers_) +
+              " reader slots (max_readers) are held by gets, iterators and snapshots";
+    }
+    return std::make_unique<LmdbSnapshot>(from_lmdb(rc, what));
   }
 
   Status sync() override {
@@ -320,6 +350,7 @@ class LmdbEngine : public Engine {
 
   MDB_env* env_;
   MDB_dbi dbi_;
+  int64_t max_readers_;
 };
 
 constexpr std::array kConfigKeys = {
@@ -349,7 +380,8 @@ Result<std::unique_ptr<Engine>> make_lmdb_engine(const PluginContext& context,
   if ((rc = mdb_env_set_maxreaders(env, static_cast<unsigned>(readers))) != 0) {
     return fail(rc, "mdb_env_set_maxreaders");
   }
-  rc = mdb_env_open(env, context.data_dir.c_str(), MDB_NOSYNC | MDB_NOTLS, 0644);
+  // MDB_NOMETASYNC, not MDB_NOSYNC: see "Durability" at the top of this file.
+  rc = mdb_env_open(env, context.data_dir.c_str(), MDB_NOMETASYNC | MDB_NOTLS, 0644);
   if (rc != 0) return fail(rc, "mdb_env_open");
   MDB_txn* txn = nullptr;
   MDB_dbi dbi = 0;
@@ -359,7 +391,7 @@ Result<std::unique_ptr<Engine>> make_lmdb_engine(const PluginContext& context,
     return fail(rc, "mdb_dbi_open");
   }
   if ((rc = mdb_txn_commit(txn)) != 0) return fail(rc, "mdb_txn_commit");
-  return std::unique_ptr<Engine>(std::make_unique<LmdbEngine>(env, dbi));
+  return std::unique_ptr<Engine>(std::make_unique<LmdbEngine>(env, dbi, readers));
 }
 
 }  // namespace
