@@ -41,6 +41,16 @@ struct Location {
   std::string group;              // CP: replication group id; AP: empty
   std::vector<NodeId> replicas;
   size_t owners = 0;              // REQUIRES: owners <= replicas.size()
+  // CP: the version of the range map this answer comes from. A replica whose map is newer
+  // answers a request routed with an older one with StaleRoute. AP: 0.
+  uint64_t map_version = 0;
+};
+
+// CP: the ranges of every table with their groups, as the metadata service publishes them.
+// `version` grows with every change (a split, a new group, a replaced member).
+struct RangeMap {
+  uint64_t version = 0;
+  std::vector<Location> ranges;  // disjoint; together they cover every table's key space
 };
 
 // A range whose data must be copied from one owner to another before ownership changes.

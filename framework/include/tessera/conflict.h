@@ -40,6 +40,13 @@ class Conflict {
   // vector clocks keep every concurrent sibling. Order of the output is deterministic.
   virtual Result<std::vector<VersionedValue>> reconcile(
       std::vector<VersionedValue> versions) const = 0;
+
+  // `version` with what the cluster no longer needs removed, given the nodes that are still
+  // `members`: a vector clock drops the entries of nodes that left. Pruning may only make
+  // versions look concurrent that were ordered (a sibling comes back and a later write settles
+  // it), never make one look superseded that was not: no write is lost to it. Returns `version`
+  // unchanged when there is nothing to prune (always, for LWW). InvalidArgument as compare().
+  virtual Result<Bytes> prune(ByteView version, std::span<const NodeId> members) const = 0;
 };
 
 }  // namespace tessera

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tessera/cluster.h"
+#include "tessera/replication.h"
 #include "tessera/status.h"
 
 namespace tessera {
@@ -32,6 +33,10 @@ class Membership {
 
   // Calls `listener` with the new view after each change, until the plugin is destroyed.
   virtual void subscribe(Listener listener) = 0;
+
+  // The replication groups this membership runs (the CP profile: Raft), owned by the plugin
+  // object and valid while it lives; nullptr when it runs none (gossip).
+  virtual ReplicationGroups* replication_groups() { return nullptr; }
 };
 
 }  // namespace tessera

@@ -35,7 +35,7 @@ class Conflict;
 class Membership;
 
 // Bumped whenever PluginDescriptor or any plugin interface changes incompatibly.
-inline constexpr uint32_t kPluginAbiVersion = 1;
+inline constexpr uint32_t kPluginAbiVersion = 2;
 
 inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
 

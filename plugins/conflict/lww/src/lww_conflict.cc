@@ -78,6 +78,12 @@ class LwwConflict : public Conflict {
     return out;
   }
 
+  // A sequencer names no other node: nothing to prune.
+  Result<Bytes> prune(ByteView version, std::span<const NodeId>) const override {
+    if (!Sequencer::decode(version)) return not_a_sequencer(version);
+    return Bytes(version);
+  }
+
  private:
   SequencerClock clock_;
 };

@@ -81,6 +81,18 @@ class VclockConflict : public Conflict {
     return survivors;
   }
 
+  // Drops the past's entries of nodes outside `members`. The dot stays: it names the event.
+  // Without an entry, versions that entry covered look concurrent with this one (a sibling
+  // returns until a write that read both settles it); none looks superseded that was not.
+  Result<Bytes> prune(ByteView version, std::span<const NodeId> members) const override {
+    std::optional<DottedVersion> v = DottedVersion::decode(version);
+    if (!v) return not_a_version(version);
+    std::erase_if(v->past, [&](const auto& entry) {
+      return std::find(members.begin(), members.end(), entry.first) == members.end();
+    });
+    return v->encode();
+  }
+
  private:
   uint64_t next_counter(uint64_t seen) {
     uint64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -78,6 +78,27 @@ TEST_F(VclockTest, ConcurrentWritesOnTwoNodesStayUntilOneSawTheOther) {
   EXPECT_EQ(order(right, merge), VersionOrder::kBefore);
 }
 
+TEST_F(VclockTest, PruningALeftNodeOnlyEverAddsSiblings) {
+  Bytes by_gone = write("gone");
+  Bytes after = write("a", {by_gone});
+  ASSERT_EQ(order(by_gone, after), VersionOrder::kBefore);
+  const std::vector<NodeId> members = {"a", "b"};
+  auto pruned = conflict_->prune(after, members);
+  ASSERT_TRUE(pruned.is_ok()) << pruned.status().to_string();
+  EXPECT_LT(pruned->size(), after.size());
+  // The dropped entry made `after` cover `by_gone`; without it the two are siblings again,
+  // and a write that reads both settles them. Nothing is lost.
+  EXPECT_EQ(order(by_gone, *pruned), VersionOrder::kConcurrent);
+  EXPECT_EQ(order(after, *pruned), VersionOrder::kEqual);
+  Bytes settled = write("b", {by_gone, *pruned});
+  EXPECT_EQ(survivors({by_gone, *pruned, settled}), std::vector<Bytes>{settled});
+  // Nothing to prune: the same bytes back. Garbage: refused.
+  auto kept = conflict_->prune(after, std::vector<NodeId>{"a", "gone"});
+  ASSERT_TRUE(kept.is_ok());
+  EXPECT_EQ(*kept, after);
+  EXPECT_FALSE(conflict_->prune("garbage", members).is_ok());
+}
+
 TEST_F(VclockTest, DuplicatesCollapseAndGarbageIsRefused) {
   Bytes v = write("a");
   EXPECT_EQ(survivors({v, v}), std::vector<Bytes>{v});
