@@ -45,7 +45,12 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "override [node] data_dir");
   app.add_option("--listen", listen, "override [node] listen (host:port; port 0 picks one)");
   app.add_option("--log-level", log_level, "override [node] log_level");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int printed = app.exit(e);  // prints help (0) or the error
+    return printed == 0 ? 0 : kExitConfig;
+  }
 
   auto file = tessera::ConfigFile::load(config_file);
   if (!file.is_ok()) return fail(kExitConfig, file.status());

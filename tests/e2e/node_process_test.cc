@@ -67,6 +67,7 @@ TEST(NodeProcess, RefusesADataDirectoryLockedByAnotherNode) {
   ASSERT_TRUE(second.is_ok()) << second.status().to_string();
   EXPECT_FALSE(second->status.success()) << second->status.to_string();
   EXPECT_TRUE(second->status.exited) << second->status.to_string();
+  EXPECT_EQ(second->status.code, 3) << "exit code 3 is a locked data directory";
   EXPECT_NE(second->err.find("lock"), std::string::npos) << second->err;
   EXPECT_NE(second->err.find(cluster.data_dir(0).string()), std::string::npos) << second->err;
   EXPECT_EQ(second->out.find("listening"), std::string::npos) << second->out;
@@ -107,7 +108,7 @@ TEST(NodeProcess, BadConfigNamesFileLineAndKey) {
         {kNodeBinary.string(), "--config", file.string(), "--data-dir", (*dir / "data").string()},
         "", kRefusalTimeout);
     ASSERT_TRUE(run.is_ok()) << run.status().to_string();
-    EXPECT_TRUE(run->status.exited && run->status.code != 0) << run->status.to_string();
+    EXPECT_TRUE(run->status.exited && run->status.code == 2) << run->status.to_string();
     EXPECT_NE(run->err.find(c.name + ":" + std::to_string(c.line)), std::string::npos) << run->err;
     EXPECT_NE(run->err.find(c.key), std::string::npos) << run->err;
     // One clear line.
@@ -119,6 +120,14 @@ TEST(NodeProcess, BadConfigNamesFileLineAndKey) {
   ASSERT_TRUE(missing.is_ok());
   EXPECT_FALSE(missing->status.success());
   EXPECT_NE(missing->err.find("absent.toml"), std::string::npos) << missing->err;
+  // So is a bad command line, with the same exit code as a bad config.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{kNodeBinary.string()},
+        std::vector<std::string>{kNodeBinary.string(), "--config", "x.toml", "--bogus"}}) {
+    Result<test::CommandResult> bad = test::run_command(args, "", kRefusalTimeout);
+    ASSERT_TRUE(bad.is_ok());
+    EXPECT_TRUE(bad->status.exited && bad->status.code == 2) << bad->status.to_string();
+  }
   fs::remove_all(*dir);
 }
 

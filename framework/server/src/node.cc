@@ -136,11 +136,16 @@ Node::Node(NodeConfig config, fs::path default_plugin_dir)
     : config_(std::move(config)), default_plugin_dir_(std::move(default_plugin_dir)) {}
 
 Node::~Node() {
-  if (state_ && state_->engine) {
-    state_->pool.reset();
-    Status synced = state_->engine->sync();
-    if (!synced.is_ok()) spdlog::error("final sync failed: {}", synced.to_string());
-  }
+  Status stopped = shut_down();
+  if (!stopped.is_ok()) spdlog::error("{}", stopped.to_string());
+}
+
+Status Node::shut_down() {
+  if (!state_ || !state_->engine || !state_->pool) return Status::ok();
+  state_->pool.reset();
+  Status synced = state_->engine->sync();
+  if (synced.is_ok()) return synced;
+  return Status::io_error("final sync of the engine failed: " + synced.to_string());
 }
 
 Status Node::start() {
@@ -212,7 +217,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
                                std::to_string(config_.listen_port) + ": " +
                                std::string(e.getDescription().cStr()));
   }
-  return Status::ok();
+  return shut_down();
 }
 
 }  // namespace tessera::server

@@ -35,10 +35,14 @@ class Node {
   // Locks the data dir (Busy when another process holds it), loads plugins, opens the store.
   Status start();
   // Serves until a signal arrives; calls `on_listening("host:port")` once the socket listens.
+  // Then shuts down: an error when the engine's final sync fails (acknowledged writes are
+  // durable already; what `sync_writes = false` left in the kernel may not be).
   Status serve(const std::function<void(const std::string&)>& on_listening);
 
  private:
   struct State;
+  // Finishes the worker pool and syncs the engine, once; later calls return OK.
+  Status shut_down();
   // Every tombstone_sweep_interval_ms, one bounded pass of LocalStore::collect_tombstones on the
   // worker pool, resuming where the previous pass stopped.
   kj::Promise<void> sweep_tombstones(kj::Timer& timer);
