@@ -149,7 +149,7 @@ Result<std::vector<std::string>> ConfigSection::get_string_list(std::string_view
 
 Result<std::filesystem::path> ConfigSection::get_path(std::string_view key,
                                                       std::filesystem::path fallback) const {
-  if (!has(key)) return fallback;
+  if (!has(key)) return fallback.empty() ? fallback : resolve(fallback.string());
   TESSERA_ASSIGN_OR_RETURN(std::string text, get_string(key, ""));
   if (text.empty()) return type_error(key, "a non-empty path");
   return resolve(text);

@@ -51,6 +51,11 @@ PluginLoader::PluginLoader(std::vector<fs::path> plugin_dirs) {
   }
 }
 
+bool is_plugin_path(std::string_view name_or_path) {
+  return name_or_path.find('/') != std::string_view::npos ||
+         fs::path(name_or_path).extension() == ".so";
+}
+
 Result<fs::path> PluginLoader::resolve(std::string_view name_or_path, PluginKind kind) const {
   std::string text(name_or_path);
   if (text.empty()) return Status::invalid_argument("empty plugin name");
@@ -58,8 +63,7 @@ Result<fs::path> PluginLoader::resolve(std::string_view name_or_path, PluginKind
   for (const fs::path& dir : dirs_) dirs_list += (dirs_list.empty() ? "" : ", ") + dir.string();
   if (dirs_list.empty()) dirs_list = "none that exist";
 
-  bool is_path = text.find('/') != std::string::npos || fs::path(text).extension() == ".so";
-  if (!is_path) {
+  if (!is_plugin_path(text)) {
     std::string file_name =
         "tessera_" + std::string(plugin_kind_name(kind)) + "_" + text + ".so";
     for (const fs::path& dir : dirs_) {

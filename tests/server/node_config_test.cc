@@ -29,6 +29,16 @@ TEST(NodeConfig, DefaultsAndRelativePaths) {
   EXPECT_EQ(config->limits.key_bytes_max, 10u * 1024);
 }
 
+TEST(NodeConfig, DefaultDataDirAndPluginPathsAreFromTheConfigFolder) {
+  std::unique_ptr<ConfigFile> keep;
+  auto config = parse(
+      "[engine]\nplugin = \"../lib/tessera_engine_x.so\"\n[conflict]\nplugin = \"lww\"\n", &keep);
+  ASSERT_TRUE(config.is_ok()) << config.status().to_string();
+  EXPECT_EQ(config->data_dir, "/etc/tessera/data");
+  EXPECT_EQ(config->engine.plugin, "/etc/lib/tessera_engine_x.so");
+  EXPECT_EQ(config->conflict.plugin, "lww") << "a short name stays a name";
+}
+
 TEST(NodeConfig, ErrorsNameFileLineAndKey) {
   std::unique_ptr<ConfigFile> keep;
   auto unknown = parse("[node]\nid = \"a\"\nlisten_port = 3\n", &keep);

@@ -45,7 +45,8 @@ class ConfigSection {
   Result<bool> get_bool(std::string_view key, bool fallback) const;
   Result<double> get_double(std::string_view key, double fallback) const;
   Result<std::vector<std::string>> get_string_list(std::string_view key) const;
-  // A path value; a relative path is taken relative to the config file's folder.
+  // A path value; a relative path (the fallback's too) is taken relative to the config file's
+  // folder.
   Result<std::filesystem::path> get_path(std::string_view key,
                                          std::filesystem::path fallback) const;
   // An array of paths, each resolved like get_path(); empty when absent.

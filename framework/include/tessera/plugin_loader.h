@@ -45,6 +45,10 @@ struct LoadedPlugin {
   std::filesystem::path file;
 };
 
+// True when a config names the plugin by a path (it has a '/' or ends in ".so") rather than by
+// its short name. A config resolves such a path against its own folder before loading.
+bool is_plugin_path(std::string_view name_or_path);
+
 class PluginLoader {
  public:
   // Directories are canonicalized; ones that do not exist are ignored.

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <thread>
 
+#include "tessera/plugin_loader.h"
+
 namespace tessera::server {
 namespace {
 
@@ -50,6 +52,11 @@ Result<PluginSlot> parse_slot(const ConfigSection& root, std::string_view name,
   TESSERA_RETURN_IF_ERROR(section.check_known_keys(kSlotKeys));
   PluginSlot slot;
   TESSERA_ASSIGN_OR_RETURN(slot.plugin, section.get_string("plugin", std::move(fallback)));
+  // A plugin named by a path is found like every other path of the file: from its folder.
+  if (is_plugin_path(slot.plugin)) {
+    TESSERA_ASSIGN_OR_RETURN(std::filesystem::path file, section.get_path("plugin", slot.plugin));
+    slot.plugin = file.string();
+  }
   TESSERA_ASSIGN_OR_RETURN(slot.config, section.section("config"));
   return slot;
 }
