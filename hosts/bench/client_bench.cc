@@ -35,6 +35,7 @@ struct ClientBenchOptions {
   uint32_t connections = 4;
   uint64_t keys = 10'000;
   uint32_t key_bytes = 16;
+  std::string key_sizes;  // a mix like value_sizes; empty: every key is key_bytes long
   std::string value_sizes = "100";
   double read_ratio = 0.5;
   double duration_s = 10;
@@ -51,7 +52,8 @@ struct SizeWeight {
 };
 
 // "100,1000:2,10000:0.5": sizes in bytes, each with an optional relative weight (default 1).
-Result<std::vector<SizeWeight>> parse_size_mix(const std::string& text) {
+// `option` names the flag in the error.
+Result<std::vector<SizeWeight>> parse_size_mix(const std::string& text, const std::string& option) {
   std::vector<SizeWeight> mix;
   size_t start = 0;
   while (start <= text.size()) {
@@ -73,7 +75,7 @@ Result<std::vector<SizeWeight>> parse_size_mix(const std::string& text) {
         if (used != weight_text.size() || !(entry.weight > 0)) throw std::invalid_argument("w");
       }
     } catch (const std::exception&) {
-      return Status::invalid_argument("--value-sizes: \"" + item +
+      return Status::invalid_argument(option + ": \"" + item +
                                       "\" is not SIZE or SIZE:WEIGHT (bytes up to 1 GiB, "
                                       "weight > 0)");
     }
@@ -158,12 +160,23 @@ struct Shared {
   std::atomic<uint32_t> finished{0};
 };
 
+// splitmix64's finalizer: a fixed, well-mixed function of `x`.
+uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 // Keys and values of the run. Cheap to copy: each worker takes its own copy, because a
 // distribution is not safe to share between threads; the random bytes are shared, read-only.
 class Workload {
  public:
-  Workload(const ClientBenchOptions& options, std::vector<SizeWeight> mix)
-      : options_(options), mix_(std::move(mix)) {
+  Workload(const ClientBenchOptions& options, std::vector<SizeWeight> key_mix,
+           std::vector<SizeWeight> mix)
+      : options_(options), key_mix_(std::move(key_mix)), mix_(std::move(mix)) {
+    double total = 0;
+    for (const SizeWeight& entry : key_mix_) key_weight_ends_.push_back(total += entry.weight);
     std::vector<double> weights;
     uint32_t largest = 0;
     for (const SizeWeight& entry : mix_) {
@@ -178,8 +191,19 @@ class Workload {
     random_bytes_ = std::move(bytes);
   }
 
+  // The length of key `index`: a fixed function of the index and the seed, so that a key is the
+  // same bytes in preload and in every worker, and lengths follow the key mix's weights.
+  uint32_t key_bytes(uint64_t index) const {
+    if (key_mix_.size() == 1) return key_mix_.front().bytes;
+    const double unit = static_cast<double>(mix64(index ^ mix64(options_.seed)) >> 11) * 0x1p-53;
+    const auto end = std::upper_bound(key_weight_ends_.begin(), key_weight_ends_.end(),
+                                      unit * key_weight_ends_.back());
+    return key_mix_[std::min<size_t>(end - key_weight_ends_.begin(), key_mix_.size() - 1)].bytes;
+  }
+
+  // "k" then the index in decimal, zero-padded to the key's length.
   std::string key(uint64_t index) const {
-    std::string key(options_.key_bytes, '0');
+    std::string key(key_bytes(index), '0');
     key[0] = 'k';
     for (size_t pos = key.size() - 1; index > 0 && pos > 0; --pos, index /= 10) {
       key[pos] = static_cast<char>('0' + index % 10);
@@ -195,6 +219,8 @@ class Workload {
 
  private:
   const ClientBenchOptions& options_;
+  std::vector<SizeWeight> key_mix_;
+  std::vector<double> key_weight_ends_;  // running sums of the key mix's weights
   std::vector<SizeWeight> mix_;
   std::discrete_distribution<size_t> sizes_;
   std::shared_ptr<const std::string> random_bytes_;
@@ -214,7 +240,7 @@ Status preload(Client& client, const ClientBenchOptions& options, Workload& work
   for (uint64_t i = first; i < last; ++i) {
     ByteView value = workload.value(rng);
     batch.push_back({workload.key(i), Bytes(value)});
-    batch_bytes += options.key_bytes + value.size();
+    batch_bytes += batch.back().key.size() + value.size();
     if (batch.size() == kPreloadBatchOpsMax || batch_bytes >= kPreloadBatchBytesMax ||
         i + 1 == last) {
       TESSERA_RETURN_IF_ERROR(client.write(options.table, batch));
@@ -225,8 +251,8 @@ Status preload(Client& client, const ClientBenchOptions& options, Workload& work
   return Status::ok();
 }
 
-void run_worker(uint32_t id, const ClientBenchOptions& options, Workload workload,
-                Shared& shared, WorkerStats& stats) {
+void run_worker(uint32_t id, const ClientBenchOptions& options, Workload workload, Shared& shared,
+                WorkerStats& stats) {
   struct Finish {
     Shared& shared;
     ~Finish() { shared.finished.fetch_add(1); }
@@ -298,10 +324,6 @@ Status validate(const ClientBenchOptions& o) {
                                     std::to_string(kConnectionsMax));
   }
   if (o.keys == 0) return Status::invalid_argument("--keys must be at least 1");
-  if (o.key_bytes < 1 + std::to_string(o.keys - 1).size()) {
-    return Status::invalid_argument("--key-bytes " + std::to_string(o.key_bytes) +
-                                    " cannot hold " + std::to_string(o.keys) + " distinct keys");
-  }
   if (!(o.read_ratio >= 0 && o.read_ratio <= 1)) {
     return Status::invalid_argument("--read-ratio must be within [0, 1]");
   }
@@ -320,10 +342,30 @@ int fail(const Status& status) {
   return 1;
 }
 
+// The key size mix: --key-sizes, or --key-bytes alone. Every size must hold "k" and the
+// largest index in decimal, so that the keys stay distinct.
+Result<std::vector<SizeWeight>> key_size_mix(const ClientBenchOptions& o) {
+  std::vector<SizeWeight> mix{{o.key_bytes, 1}};
+  if (!o.key_sizes.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(mix, parse_size_mix(o.key_sizes, "--key-sizes"));
+  }
+  const size_t needed = 1 + std::to_string(o.keys - 1).size();
+  for (const SizeWeight& entry : mix) {
+    if (entry.bytes >= needed) continue;
+    return Status::invalid_argument((o.key_sizes.empty() ? "--key-bytes " : "--key-sizes: ") +
+                                    std::to_string(entry.bytes) +
+                                    (o.key_sizes.empty() ? "" : " B") + " cannot hold " +
+                                    std::to_string(o.keys) + " distinct keys");
+  }
+  return mix;
+}
+
 // Sets up the table, runs warmup and measurement, prints the report. Returns the exit code.
 int run_client_bench(const ClientBenchOptions& options) {
   if (Status valid = validate(options); !valid.is_ok()) return fail(valid);
-  Result<std::vector<SizeWeight>> mix = parse_size_mix(options.value_sizes);
+  Result<std::vector<SizeWeight>> key_mix = key_size_mix(options);
+  if (!key_mix.is_ok()) return fail(key_mix.status());
+  Result<std::vector<SizeWeight>> mix = parse_size_mix(options.value_sizes, "--value-sizes");
   if (!mix.is_ok()) return fail(mix.status());
   {
     Result<std::unique_ptr<Client>> admin = Client::connect(options.address);
@@ -332,7 +374,7 @@ int run_client_bench(const ClientBenchOptions& options) {
     if (!created.is_ok() && created.code() != StatusCode::kTableExists) return fail(created);
   }
 
-  Workload workload(options, std::move(mix).value());
+  Workload workload(options, std::move(key_mix).value(), std::move(mix).value());
   Shared shared;
   shared.ops_left = static_cast<int64_t>(options.ops);
   std::vector<WorkerStats> stats(options.connections);
@@ -343,8 +385,8 @@ int run_client_bench(const ClientBenchOptions& options) {
                          std::ref(stats[i]));
   }
   // Bounded: every worker either reports ready or finishes (with a setup error).
-  const auto setup_deadline = setup_start + kSetupTimeout +
-                              std::chrono::seconds(options.preload ? options.keys / 1000 : 0);
+  const auto setup_deadline =
+      setup_start + kSetupTimeout + std::chrono::seconds(options.preload ? options.keys / 1000 : 0);
   while (shared.ready.load() + shared.finished.load() < options.connections &&
          Clock::now() < setup_deadline) {
     std::this_thread::sleep_for(kControlPollInterval);
@@ -386,20 +428,23 @@ int run_client_bench(const ClientBenchOptions& options) {
   LatencyHistogram all = total.reads;
   all.merge(total.writes);
 
-  std::printf("tessera-bench client: %s table %s, %u connections, %llu keys of %u B, "
-              "values %s B, read ratio %.2f\n",
-              options.address.c_str(), options.table.c_str(), options.connections,
-              static_cast<unsigned long long>(options.keys), options.key_bytes,
-              options.value_sizes.c_str(), options.read_ratio);
+  const std::string key_sizes =
+      options.key_sizes.empty() ? std::to_string(options.key_bytes) : options.key_sizes;
+  std::printf(
+      "tessera-bench client: %s table %s, %u connections, %llu keys of %s B, "
+      "values %s B, read ratio %.2f\n",
+      options.address.c_str(), options.table.c_str(), options.connections,
+      static_cast<unsigned long long>(options.keys), key_sizes.c_str(), options.value_sizes.c_str(),
+      options.read_ratio);
   std::printf("  setup %.2f s%s, warmup %.1f s, measured %.2f s\n", setup_s,
               options.preload ? " (preload)" : "", options.warmup_s, elapsed_s);
-  std::printf("  throughput %.0f ops/s (%.0f reads/s, %.0f writes/s), %llu misses, "
-              "%llu errors\n",
-              static_cast<double>(all.count()) / elapsed_s,
-              static_cast<double>(total.reads.count()) / elapsed_s,
-              static_cast<double>(total.writes.count()) / elapsed_s,
-              static_cast<unsigned long long>(total.misses),
-              static_cast<unsigned long long>(total.errors));
+  std::printf(
+      "  throughput %.0f ops/s (%.0f reads/s, %.0f writes/s), %llu misses, "
+      "%llu errors\n",
+      static_cast<double>(all.count()) / elapsed_s,
+      static_cast<double>(total.reads.count()) / elapsed_s,
+      static_cast<double>(total.writes.count()) / elapsed_s,
+      static_cast<unsigned long long>(total.misses), static_cast<unsigned long long>(total.errors));
   print_latency("all", all);
   print_latency("reads", total.reads);
   print_latency("writes", total.writes);
@@ -424,13 +469,17 @@ void add_client_bench_command(CLI::App& app) {
   cmd->add_option("--addr", options->address, "Node address HOST:PORT")
       ->envname("TESSERA_ADDR")
       ->capture_default_str();
-  cmd->add_option("--table", options->table, "Table (created when missing)")
-      ->capture_default_str();
+  cmd->add_option("--table", options->table, "Table (created when missing)")->capture_default_str();
   cmd->add_option("-c,--connections", options->connections, "Connections, one thread each")
       ->capture_default_str();
   cmd->add_option("--keys", options->keys, "Key space: keys are picked uniformly from it")
       ->capture_default_str();
-  cmd->add_option("--key-bytes", options->key_bytes, "Key length")->capture_default_str();
+  CLI::Option* key_bytes =
+      cmd->add_option("--key-bytes", options->key_bytes, "Key length")->capture_default_str();
+  cmd->add_option("--key-sizes", options->key_sizes,
+                  "Key size mix SIZE[:WEIGHT],... e.g. 16:9,64:1 (default: every key --key-bytes); "
+                  "a key's size is fixed by its index")
+      ->excludes(key_bytes);
   cmd->add_option("--value-sizes", options->value_sizes,
                   "Value size mix SIZE[:WEIGHT],... e.g. 100:8,1000:1.5,10000")
       ->capture_default_str();

@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tessera/config.h"
@@ -62,14 +63,23 @@ std::string make_value(std::mt19937_64& rng, uint32_t bytes) {
   return v;
 }
 
-double rss_mib() {
+// A "<field>:   <n> kB" line of /proc/self/status in MiB, or 0 when it is missing.
+double proc_status_mib(std::string_view field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 &&
+        line[field.size()] == ':') {
+      return std::stod(line.substr(field.size() + 1)) / 1024.0;
+    }
   }
   return 0;
 }
+
+// Resident set size now.
+double rss_mib() { return proc_status_mib("VmRSS"); }
+// The process's peak resident set size so far (the kernel's high-water mark, VmHWM).
+double peak_rss_mib() { return proc_status_mib("VmHWM"); }
 
 // Raw fsync rate of the disk under `dir`: 4 KiB pwrite at offset 0 + fdatasync, repeated.
 double measure_fsync_rate(const fs::path& dir) {
@@ -365,7 +375,9 @@ int run_engine_bench(const EngineBenchOptions& options) {
   }
   std::printf("\nRSS growth during fillrandom (MiB):");
   for (const auto& e : options.engines) std::printf(" %s %.0f;", e.c_str(), rss[e]);
-  std::printf("\n");
+  // Process-wide, over every engine and workload of the run: one engine per run gives that
+  // engine's peak (plus the bench itself).
+  std::printf("\npeak RSS of the process (VmHWM): %.0f MiB\n", peak_rss_mib());
   std::error_code ec;
   if (options.dir.empty()) fs::remove_all(base, ec);
   return exit_code;

@@ -3,7 +3,9 @@
 // Loads each named engine plugin through the ordinary PluginLoader, runs the same workloads on
 // each (fillseq, fillrandom, overwrite, readrandom, readseq, seekrandom + scan, fillsync), and
 // prints ops/s per engine with the ratios of the first engine to each other one. It also measures
-// the disk's raw fsync rate (4 KiB write + fdatasync in a loop), the ceiling for fillsync.
+// the disk's raw fsync rate (4 KiB write + fdatasync in a loop), the ceiling for fillsync. The
+// last lines give each engine's RSS growth during fillrandom and the process's peak RSS
+// (VmHWM of /proc/self/status), which covers every engine of the run.
 //
 // Thread-safety: add_engine_bench_command() is called once from main() while the App is built.
 #pragma once
