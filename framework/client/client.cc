@@ -127,10 +127,11 @@ Result<std::string> Client::node_id() {
   });
 }
 
-Result<std::vector<std::string>> Client::list_tables() {
+Result<std::vector<std::string>> Client::list_tables(const RequestOptions& options) {
   auto request = connection_->main.listTablesRequest();
+  fill_options(request.initOptions(), options);
   using R = Result<std::vector<std::string>>;
-  return connection_->call(request, kDefaultRequestTimeoutMs, [](auto& response) -> R {
+  return connection_->call(request, Connection::deadline(options), [](auto& response) -> R {
     Status status = from_error(response.getError());
     if (!status.is_ok()) return status;
     std::vector<std::string> names;
@@ -139,17 +140,19 @@ Result<std::vector<std::string>> Client::list_tables() {
   });
 }
 
-Status Client::create_table(const std::string& name) {
+Status Client::create_table(const std::string& name, const RequestOptions& options) {
   auto request = connection_->main.createTableRequest();
   request.setName(as_text(name));
-  return connection_->call(request, kDefaultRequestTimeoutMs,
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
                            [](auto& response) { return from_error(response.getError()); });
 }
 
-Status Client::drop_table(const std::string& name) {
+Status Client::drop_table(const std::string& name, const RequestOptions& options) {
   auto request = connection_->main.dropTableRequest();
   request.setName(as_text(name));
-  return connection_->call(request, kDefaultRequestTimeoutMs,
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
                            [](auto& response) { return from_error(response.getError()); });
 }
 

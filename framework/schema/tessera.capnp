@@ -90,13 +90,14 @@ interface Tessera {
   # The API version the node speaks (`apiVersion` above) and the node's id.
   hello @0 () -> (apiVersion :UInt32, nodeId :Text);
 
-  listTables @1 () -> (error :Error, tables :List(TableInfo));
+  # Table calls take `options` for their timeout (consistency and context do not apply).
+  listTables @1 (options :RequestOptions) -> (error :Error, tables :List(TableInfo));
 
   # Names are 1 to 128 characters of [A-Za-z0-9_.-]. Errors: tableExists, invalidArgument.
-  createTable @2 (name :Text) -> (error :Error);
+  createTable @2 (name :Text, options :RequestOptions) -> (error :Error);
 
   # Removes the table and all its data. Errors: noSuchTable.
-  dropTable @3 (name :Text) -> (error :Error);
+  dropTable @3 (name :Text, options :RequestOptions) -> (error :Error);
 
   # Stores `value` under `key`; acknowledged only once durable on the replicas the consistency
   # level asks for. Returns the version the write made.

@@ -60,9 +60,10 @@ class Client {
   ~Client();
 
   Result<std::string> node_id();
-  Result<std::vector<std::string>> list_tables();
-  Status create_table(const std::string& name);
-  Status drop_table(const std::string& name);
+  // Table calls use only `options.timeout_ms`.
+  Result<std::vector<std::string>> list_tables(const RequestOptions& options = {});
+  Status create_table(const std::string& name, const RequestOptions& options = {});
+  Status drop_table(const std::string& name, const RequestOptions& options = {});
 
   // Returns the version the write made.
   Result<Bytes> put(const std::string& table, ByteView key, ByteView value,

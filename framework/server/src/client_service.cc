@@ -58,7 +58,7 @@ kj::Promise<void> ClientService::listTables(ListTablesContext context) {
   // On the pool too: the catalog lock it takes is held across a synced engine write by
   // createTable and dropTable, and the event loop must not wait for a disk.
   auto job = [store = store_]() { return Result<std::vector<std::string>>(store->list_tables()); };
-  return run({}, std::move(job))
+  return run(context.getParams().getOptions(), std::move(job))
       .then([context](Result<std::vector<std::string>> names) mutable {
         auto results = context.getResults();
         set_error(results.initError(), names.status());
@@ -70,13 +70,15 @@ kj::Promise<void> ClientService::listTables(ListTablesContext context) {
 
 kj::Promise<void> ClientService::createTable(CreateTableContext context) {
   std::string name = to_string(context.getParams().getName());
-  return run({}, [store = store_, name]() { return store->create_table(name); })
+  return run(context.getParams().getOptions(),
+             [store = store_, name]() { return store->create_table(name); })
       .then(answer_status(context));
 }
 
 kj::Promise<void> ClientService::dropTable(DropTableContext context) {
   std::string name = to_string(context.getParams().getName());
-  return run({}, [store = store_, name]() { return store->drop_table(name); })
+  return run(context.getParams().getOptions(),
+             [store = store_, name]() { return store->drop_table(name); })
       .then(answer_status(context));
 }
 
