@@ -1,7 +1,9 @@
 // Engine: the storage-engine plugin interface, an ordered bytes -> bytes store.
 //
 // Contract (every engine, checked by tests/conformance/engine):
-//  - Keys are ordered byte-wise (unsigned). Empty keys and empty values are allowed.
+//  - Keys are ordered byte-wise (unsigned). Empty keys and empty values are allowed, and so
+//    are the largest a node can hand over: keys of kEngineKeyBytesMax, values of
+//    kEngineValueBytesMax (a node's configurable limits plus its own framing).
 //  - `write` applies a WriteBatch atomically: after any crash either all of it or none of it is
 //    visible. A write that returned OK is visible to every read that starts afterwards.
 //  - Durability: a write with WriteOptions::sync, or any write followed by a `sync()` that
@@ -27,6 +29,12 @@
 #include "tessera/write_batch.h"
 
 namespace tessera {
+
+// The largest key and value every engine must store: the node's largest configurable key
+// (1 MiB) with its 4-byte table prefix and room to spare, and the largest record of one key's
+// versions (40 MiB: siblings of a value up to 32 MiB, with their versions).
+inline constexpr size_t kEngineKeyBytesMax = (size_t{1} << 20) + 64;
+inline constexpr size_t kEngineValueBytesMax = size_t{40} << 20;
 
 // A frozen point in an engine's history. Releasing it (destroying it) lets the engine reclaim
 // versions only it could see.

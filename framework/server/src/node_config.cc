@@ -5,6 +5,7 @@
 #include <charconv>
 #include <thread>
 
+#include "tessera/engine.h"
 #include "tessera/plugin_loader.h"
 
 namespace tessera::server {
@@ -41,6 +42,9 @@ static_assert(kScanBytesMaxMax + kVersionsBytesMax + kScanItemsMaxMax * kFraming
               kRpcMessageBytesMax);
 // A key and a value of the largest sizes fit as a key's one version.
 static_assert(kKeyBytesMaxMax + kValueBytesMaxMax + 4096 <= kVersionsBytesMax);
+// What the store hands an engine stays within what every engine must take (tessera/engine.h).
+static_assert(kKeyBytesMaxMax + 4 <= int64_t{kEngineKeyBytesMax});
+static_assert(kVersionsBytesMax <= int64_t{kEngineValueBytesMax});
 constexpr std::array<std::string_view, 1> kPluginKeys = {"dirs"};
 constexpr std::array<std::string_view, 2> kSlotKeys = {"plugin", "config"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",

@@ -89,6 +89,20 @@ TEST_F(PointOps, LargeKeyAndLargeValue) {
   EXPECT_EQ(get(key2).value_or("").size(), kValueBytes);
 }
 
+TEST_F(PointOps, KeyAndValueOfTheLargestSizesANodeCanHandOver) {
+  Bytes key(kEngineKeyBytesMax, '\0');
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(i * 11 + 5);
+  Bytes value(kEngineValueBytesMax, '\0');
+  for (size_t i = 0; i < value.size(); i += 512) value[i] = static_cast<char>(i / 512);
+  put(key, value);
+  std::optional<Bytes> got = get(key);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(*got == value) << "a value of " << value.size() << " bytes came back as "
+                             << got->size() << " bytes";
+  del(key);
+  EXPECT_EQ(get(key), std::nullopt);
+}
+
 TEST_F(PointOps, KeysOrderByUnsignedBytes) {
   // Inserted out of order; 0x80 and above must sort after 0x7f (unsigned), and a prefix before
   // its extensions.
