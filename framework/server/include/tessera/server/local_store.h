@@ -35,6 +35,7 @@
 #include "tessera/engine.h"
 #include "tessera/mutation.h"
 #include "tessera/status.h"
+#include "tessera/server/writer_preferring_mutex.h"
 
 namespace tessera::server {
 
@@ -143,7 +144,7 @@ class LocalStore {
   const StoreOptions options_;
   const WriteOptions write_options_;
 
-  mutable std::shared_mutex catalog_mutex_;  // guards tables_ and catalog writes
+  mutable WriterPreferringMutex catalog_mutex_;  // guards tables_ and catalog writes
   std::map<std::string, uint32_t, std::less<>> tables_;
   mutable std::array<std::mutex, kLockStripes> stripes_;
 };
