@@ -185,7 +185,7 @@ Status run_compaction(const Compaction& c, SequenceNumber smallest_snapshot, con
       if (env.shutting_down && env.shutting_down()) {
         return Status::unavailable("compaction stopped: the engine is closing");
       }
-      if (env.between_keys) env.between_keys();
+      if (env.between_keys) TESSERA_RETURN_IF_ERROR(env.between_keys());
     }
     ParsedInternalKey key;
     if (!parse_internal_key(iter->key(), &key)) {

@@ -55,8 +55,9 @@ struct TableEnv {
   uint64_t target_file_bytes = 64ull << 20;
   BlockCache* cache = nullptr;
   std::function<uint64_t()> new_file_number;  // safe to call without the engine mutex
-  // Called between output keys (e.g. to flush a waiting memtable first); may be empty.
-  std::function<void()> between_keys;
+  // Called between input entries (every 1024; e.g. to flush a waiting memtable first); a
+  // non-OK status stops the compaction with it. May be empty.
+  std::function<Status()> between_keys;
   std::function<bool()> shutting_down;
 };
 

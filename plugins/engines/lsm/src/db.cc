@@ -57,17 +57,19 @@ class LsmEngine::LsmSnapshot final : public Snapshot {
   SequenceNumber sequence_;
 };
 
-LsmEngine::LsmEngine(fs::path dir, const LsmOptions& options)
+LsmEngine::LsmEngine(fs::path dir, const LsmOptions& options, TestHooks hooks)
     : dir_(std::move(dir)),
       options_(options),
+      hooks_(std::move(hooks)),
       cache_(options.block_cache_bytes_max),
-      versions_(dir_, &cache_) {}
+      versions_(dir_, &cache_, &hooks_) {}
 
-Result<std::unique_ptr<LsmEngine>> LsmEngine::open(const fs::path& dir, const LsmOptions& options) {
+Result<std::unique_ptr<LsmEngine>> LsmEngine::open(const fs::path& dir, const LsmOptions& options,
+                                                   TestHooks hooks) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::io_error(dir.string() + ": create directory: " + ec.message());
-  std::unique_ptr<LsmEngine> engine(new LsmEngine(dir, options));
+  std::unique_ptr<LsmEngine> engine(new LsmEngine(dir, options, std::move(hooks)));
   TESSERA_ASSIGN_OR_RETURN(engine->dir_lock_, DirLock::acquire(dir));
   TESSERA_RETURN_IF_ERROR(engine->recover());
   engine->bg_thread_ = std::thread([e = engine.get()] { e->background_loop(); });
@@ -91,10 +93,11 @@ LsmEngine::~LsmEngine() {
 
 // ---- Recovery ---------------------------------------------------------------------------
 
-Status LsmEngine::replay_log(const fs::path& path, std::shared_ptr<MemTable>* mem,
-                             VersionEdit* edit, SequenceNumber* max_sequence) {
+Status LsmEngine::replay_log(const fs::path& path, TailPolicy policy,
+                             std::shared_ptr<MemTable>* mem, VersionEdit* edit,
+                             SequenceNumber* max_sequence) {
   TableEnv env = table_env();
-  auto summary = read_log_file(path, TailPolicy::kTolerateTornTail, [&](ByteView payload) {
+  auto summary = read_log_file(path, policy, [&](ByteView payload) {
     if (payload.size() < 8) return Status::corruption("WAL record too short");
     SequenceNumber first = decode_fixed64_le(payload.data());
     auto batch = WriteBatch::from_rep(payload.substr(8));
@@ -131,26 +134,52 @@ Status LsmEngine::recover() {
   // File numbers must move past every WAL found, even one the manifest did not know about.
   while (!logs.empty() && versions_.new_file_number() <= logs.back()) {
   }
+  // Only the WAL that was being appended when the engine stopped may end in a torn record: the
+  // newest one that holds any bytes. (An open creates its WAL before its manifest record names
+  // it, so an open that was interrupted leaves a newer, empty WAL behind.) Every older WAL was
+  // complete (and synced, unless wal_sync is none) when its successor began, so damage anywhere
+  // in it is Corruption.
+  std::optional<uint64_t> torn_tail_allowed;
+  for (uint64_t number : logs) {
+    std::error_code size_ec;
+    if (fs::file_size(log_file_path(dir_, number), size_ec) > 0 || size_ec) {
+      torn_tail_allowed = number;
+    }
+  }
   VersionEdit edit;
   auto mem = std::make_shared<MemTable>();
   SequenceNumber max_sequence = versions_.last_sequence();
+  // Tables written so far are deleted if the open fails before the manifest names them.
+  auto discard = [&](const Status& status) {
+    discard_added_files(edit);
+    return status;
+  };
   for (uint64_t number : logs) {
-    TESSERA_RETURN_IF_ERROR(replay_log(log_file_path(dir_, number), &mem, &edit, &max_sequence));
+    TailPolicy policy =
+        number == torn_tail_allowed ? TailPolicy::kTolerateTornTail : TailPolicy::kCompleteRecords;
+    Status replayed = replay_log(log_file_path(dir_, number), policy, &mem, &edit, &max_sequence);
+    if (!replayed.is_ok()) return discard(replayed);
   }
   if (mem->entry_count() > 0) {
     auto iter = MemTable::new_iterator(mem);
     uint64_t bytes = 0;
-    TESSERA_ASSIGN_OR_RETURN(auto file, build_table(iter.get(), table_env(), &bytes));
-    if (file != nullptr) edit.added_files.emplace_back(0, std::move(file));
+    auto file = build_table(iter.get(), table_env(), &bytes);
+    if (!file.is_ok()) return discard(file.status());
+    if (*file != nullptr) edit.added_files.emplace_back(0, std::move(file).value());
   }
-  versions_.set_last_sequence(max_sequence);
+  edit.last_sequence = max_sequence;
   wal_number_ = versions_.new_file_number();
-  TESSERA_ASSIGN_OR_RETURN(
-      wal_, WalWriter::create(log_file_path(dir_, wal_number_), kWalZeroFillChunkBytes));
+  auto wal = WalWriter::create(log_file_path(dir_, wal_number_), kWalZeroFillChunkBytes);
+  if (!wal.is_ok()) return discard(wal.status());
+  wal_ = std::move(wal).value();
+  // One directory fsync makes both the new WAL and the recovered tables durable before the
+  // manifest names them.
+  Status synced = sync_data_dir();
+  if (!synced.is_ok()) return discard(synced);
   edit.log_number = wal_number_;
   {
     std::lock_guard lock(mutex_);
-    TESSERA_RETURN_IF_ERROR(versions_.log_and_apply(&edit));
+    TESSERA_RETURN_IF_ERROR(log_new_tables(&edit));
   }
   mem_ = std::make_shared<MemTable>();
   remove_obsolete_files();
@@ -185,6 +214,17 @@ void LsmEngine::remove_obsolete_files() {
     std::error_code remove_ec;
     if (remove) fs::remove(entry.path(), remove_ec);  // a leftover is retried next open
   }
+}
+
+Status LsmEngine::sync_data_dir() {
+  TESSERA_RETURN_IF_ERROR(sync_dir(dir_));
+  if (hooks_.after_dir_sync) hooks_.after_dir_sync();
+  return Status::ok();
+}
+
+void LsmEngine::discard_added_files(const VersionEdit& edit) {
+  // No version lists them: the last reference (the edit's) deletes each file (FileMeta).
+  for (const auto& [level, file] : edit.added_files) file->obsolete.store(true);
 }
 
 TableEnv LsmEngine::table_env() {
@@ -234,7 +274,7 @@ Status LsmEngine::flush() {
 Status LsmEngine::wait_for_compactions() {
   std::unique_lock lock(mutex_);
   bg_done_cv_.wait(lock,
-                   [&] { return !bg_error_.is_ok() || (!background_work_due() && !bg_busy_); });
+                   [&] { return !bg_busy_ && (!bg_error_.is_ok() || !background_work_due()); });
   return bg_error_;
 }
 
@@ -275,11 +315,15 @@ Status LsmEngine::write_writer(Writer* w) {
   if (w->done) return w->status;
 
   Status status = make_room_for_write(lock, w->force_flush);
-  if (status.is_ok() && w->sync && options_.group_commit_window_us > 0 &&
-      options_.wal_sync != WalSync::kNone) {
+  if (status.is_ok() && w->sync && options_.wal_sync != WalSync::kNone &&
+      (options_.group_commit_window_us > 0 || hooks_.commit_window)) {
     // Let more writers queue up behind this leader so they share its fsync.
     lock.unlock();
-    std::this_thread::sleep_for(std::chrono::microseconds(options_.group_commit_window_us));
+    if (hooks_.commit_window) {
+      hooks_.commit_window();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(options_.group_commit_window_us));
+    }
     lock.lock();
   }
   Writer* last_writer = w;
@@ -367,6 +411,8 @@ Status LsmEngine::switch_memtable() {
   uint64_t number = versions_.new_file_number();
   TESSERA_ASSIGN_OR_RETURN(auto wal,
                            WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes));
+  // The new WAL's directory entry must be durable before a synced write in it returns.
+  TESSERA_RETURN_IF_ERROR(sync_data_dir());
   Status closed = wal_->close();
   if (!closed.is_ok()) return closed;
   wal_ = std::move(wal);
@@ -398,6 +444,14 @@ void LsmEngine::background_loop() {
   bg_done_cv_.notify_all();
 }
 
+Status LsmEngine::log_new_tables(VersionEdit* edit) {
+  Status status = bg_error_;  // once the engine has failed, nothing more goes to the manifest
+  bool may_be_recorded = false;
+  if (status.is_ok()) status = versions_.log_and_apply(edit, &may_be_recorded);
+  if (!status.is_ok() && !may_be_recorded) discard_added_files(*edit);
+  return status;
+}
+
 Status LsmEngine::flush_imm(std::unique_lock<std::mutex>& lock) {
   std::shared_ptr<MemTable> imm = imm_;
   uint64_t log_number = wal_number_;  // the WAL that began with the current memtable
@@ -406,12 +460,17 @@ Status LsmEngine::flush_imm(std::unique_lock<std::mutex>& lock) {
   auto iter = MemTable::new_iterator(imm);
   uint64_t bytes = 0;
   auto file = build_table(iter.get(), env, &bytes);
-  lock.lock();
-  if (!file.is_ok()) return file.status();
+  Status status = file.status();
   VersionEdit edit;
-  if (*file != nullptr) edit.added_files.emplace_back(0, *file);
+  if (status.is_ok() && *file != nullptr) {
+    edit.added_files.emplace_back(0, *file);
+    status = sync_data_dir();  // the table's directory entry, before the manifest names it
+  }
+  if (!status.is_ok()) discard_added_files(edit);
+  lock.lock();
+  TESSERA_RETURN_IF_ERROR(status);
   edit.log_number = log_number;
-  TESSERA_RETURN_IF_ERROR(versions_.log_and_apply(&edit));
+  TESSERA_RETURN_IF_ERROR(log_new_tables(&edit));
   flush_bytes_written_ += bytes;
   ++flushes_;
   imm_.reset();
@@ -440,23 +499,31 @@ Status LsmEngine::compact_once(std::unique_lock<std::mutex>& lock) {
   }
   SequenceNumber smallest = smallest_snapshot();
   TableEnv env = table_env();
-  env.between_keys = [this] {
+  env.between_keys = [this]() -> Status {
+    if (hooks_.compaction_step) hooks_.compaction_step();
     // A frozen memtable waiting behind a long compaction would stall writers: flush it first.
-    if (!has_imm_.load()) return;
+    if (!has_imm_.load()) return Status::ok();
     std::unique_lock inner(mutex_);
-    if (imm_ == nullptr) return;
+    if (!bg_error_.is_ok()) return bg_error_;
+    if (imm_ == nullptr) return Status::ok();
+    // A failed flush stops the compaction: its result must not reach the manifest either.
     Status status = flush_imm(inner);
-    if (!status.is_ok() && bg_error_.is_ok()) bg_error_ = status;
+    if (!status.is_ok()) bg_error_ = status;
+    return status;
   };
   lock.unlock();
   CompactionStats stats;
   Status status = run_compaction(*compaction, smallest, env, &edit, &stats);
+  // The outputs' directory entries must be durable before the manifest names them: one fsync.
+  if (status.is_ok() && !edit.added_files.empty()) status = sync_data_dir();
+  if (!status.is_ok()) discard_added_files(edit);
   lock.lock();
   if (!status.is_ok()) return shutting_down_ ? Status::ok() : status;
+  TESSERA_RETURN_IF_ERROR(log_new_tables(&edit));  // stops here if a flush (or a write) failed
   compaction_bytes_read_ += stats.bytes_read;
   compaction_bytes_written_ += stats.bytes_written;
   ++compactions_;
-  return versions_.log_and_apply(&edit);
+  return Status::ok();
 }
 
 // ---- Reads ------------------------------------------------------------------------------
@@ -555,6 +622,11 @@ Result<uint64_t> LsmEngine::approximate_size(ByteView start, ByteView end) {
   return bytes;
 }
 
+size_t LsmEngine::queued_writers() const {
+  std::lock_guard lock(mutex_);
+  return writers_.size();
+}
+
 std::vector<int> LsmEngine::files_per_level() const {
   auto version = versions_.current();
   std::vector<int> counts;
@@ -585,13 +657,11 @@ EngineStats LsmEngine::stats() {
   // Bytes the engine wrote to disk (WAL and tables) per byte the user wrote.
   s["write_amplification"] = user > 0 ? d(wal + tables) / d(user) : 0.0;
   uint64_t total = version->total_bytes();
-  uint64_t bottom = 0;
-  for (int level = kNumLevels - 1; level >= 0 && bottom == 0; --level) {
-    bottom = version->level_bytes(level);
-  }
-  // Table bytes per byte of live data, estimating live data as the deepest non-empty level
-  // (which holds at most one version of each key it has).
-  s["space_amplification"] = bottom > 0 ? d(total) / d(bottom) : 0.0;
+  // Table bytes per byte of live data, estimating live data as the largest run of tables that
+  // holds at most one version of each key (Version::largest_run_bytes). Overlapping level-0
+  // files count as separate runs: N flushes of the same keys read N, not 1.
+  uint64_t run = version->largest_run_bytes();
+  s["space_amplification"] = run > 0 ? d(total) / d(run) : 0.0;
   s["table_bytes"] = d(total);
   for (int level = 0; level < kNumLevels; ++level) {
     s["level" + std::to_string(level) + "_files"] = d(version->levels[level].size());

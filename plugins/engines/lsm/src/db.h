@@ -15,8 +15,12 @@
 // (compaction.h). Writers are delayed 1 ms each once level 0 reaches l0_slowdown_trigger files
 // and wait once it reaches l0_stop_trigger or while a frozen memtable is still being flushed.
 //
-// Errors: a failed WAL or manifest write makes the engine refuse later writes with that error
-// (state on disk is unknown); reads continue.
+// Errors: a failed WAL or manifest write, flush or compaction makes the engine refuse later
+// writes with that error (bg_error_; state on disk is unknown) and stops background work: no
+// edit reaches the manifest after it, and a running compaction stops before recording its
+// result. Reads continue. A version edit changes in-memory state only once it is durable
+// (VersionSet::log_and_apply); tables of a failed edit are deleted unless its record may have
+// reached the manifest.
 // Thread-safety: every Engine method may be called concurrently. Lock order: mutex_ before the
 // block cache's shard mutexes and VersionSet's current-pointer mutex.
 #pragma once
@@ -33,16 +37,21 @@
 #include "memtable.h"
 #include "options.h"
 #include "tessera/engine.h"
+#include "test_hooks.h"
 #include "version_set.h"
+#include "wal_reader.h"
 #include "wal_writer.h"
 
 namespace tessera::lsm {
 
 class LsmEngine final : public Engine {
  public:
-  // Opens (creating if empty) the engine in `dir`, replaying the manifest and the WAL.
-  // Busy when another engine holds the directory; Corruption naming the file on bad bytes.
-  static Result<std::unique_ptr<LsmEngine>> open(const fs::path& dir, const LsmOptions& options);
+  // Opens (creating if empty) the engine in `dir`, replaying the manifest and the WALs.
+  // Busy when another engine holds the directory; Corruption naming the file (and offset) on bad
+  // bytes. Only the newest WAL may end in a torn record (see recover()). `hooks` are for tests
+  // (test_hooks.h); the plugin passes none.
+  static Result<std::unique_ptr<LsmEngine>> open(const fs::path& dir, const LsmOptions& options,
+                                                 TestHooks hooks = {});
   ~LsmEngine() override;
 
   Result<std::optional<Bytes>> get(const ReadOptions& options, ByteView key) override;
@@ -55,19 +64,30 @@ class LsmEngine final : public Engine {
 
   // Freezes the memtable (if it has entries) and waits until it is flushed. For tests and tools.
   Status flush();
-  // Waits until no flush or compaction is due. For tests and tools.
+  // Waits until no flush or compaction is due or running (or the background work has failed,
+  // and stopped: then returns that error). For tests and tools.
   Status wait_for_compactions();
   // Files per level of the current version.
   std::vector<int> files_per_level() const;
+  // Writers in the write queue, the leader included. For tests (safe from a commit_window hook).
+  size_t queued_writers() const;
 
  private:
   struct Writer;
   class LsmSnapshot;
 
-  LsmEngine(fs::path dir, const LsmOptions& options);
+  LsmEngine(fs::path dir, const LsmOptions& options, TestHooks hooks);
   Status recover();
-  Status replay_log(const fs::path& path, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
-                    SequenceNumber* max_sequence);
+  Status replay_log(const fs::path& path, TailPolicy policy, std::shared_ptr<MemTable>* mem,
+                    VersionEdit* edit, SequenceNumber* max_sequence);
+  // fsync of the data directory, so that files created in it survive a machine crash.
+  Status sync_data_dir();
+  // Deletes the tables `edit` adds (new ones, in no version) once no open can see the edit.
+  static void discard_added_files(const VersionEdit& edit);
+  // Records `edit`, which adds newly written tables, unless a background error is set; on
+  // failure deletes those tables unless a later open may still see the edit.
+  // REQUIRES: mutex_ held; the tables' directory entries are synced.
+  Status log_new_tables(VersionEdit* edit);
   void remove_obsolete_files();
   Status write_writer(Writer* w);
   const WriteBatch* build_group(Writer* leader, WriteBatch* storage, Writer** last_writer,
@@ -84,6 +104,7 @@ class LsmEngine final : public Engine {
 
   const fs::path dir_;
   const LsmOptions options_;
+  const TestHooks hooks_;
   std::unique_ptr<DirLock> dir_lock_;
   BlockCache cache_;
   VersionSet versions_;

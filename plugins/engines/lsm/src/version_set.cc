@@ -62,6 +62,30 @@ uint64_t Version::total_bytes() const {
   return total;
 }
 
+uint64_t Version::largest_run_bytes() const {
+  uint64_t best = 0;
+  for (int level = 1; level < kNumLevels; ++level) best = std::max(best, level_bytes(level));
+  // Level 0: the heaviest set of files with pairwise disjoint user-key ranges (weighted interval
+  // scheduling over the files ordered by largest key).
+  FileList files = levels[0];
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+    return user_key_of(a->largest) < user_key_of(b->largest);
+  });
+  auto ends_below = [](const std::shared_ptr<FileMeta>& f, ByteView key) {
+    return user_key_of(f->largest) < key;
+  };
+  std::vector<uint64_t> heaviest(files.size() + 1, 0);  // [i]: over the first i files
+  for (size_t i = 0; i < files.size(); ++i) {
+    // The first `compatible` files end below this file's smallest key.
+    auto first_i = files.begin() + static_cast<ptrdiff_t>(i);
+    size_t compatible = static_cast<size_t>(
+        std::lower_bound(files.begin(), first_i, user_key_of(files[i]->smallest), ends_below) -
+        files.begin());
+    heaviest[i + 1] = std::max(heaviest[i], files[i]->file_bytes + heaviest[compatible]);
+  }
+  return std::max(best, heaviest.back());
+}
+
 namespace {
 
 class LevelIterator final : public InternalIterator {
@@ -144,8 +168,8 @@ Result<std::shared_ptr<Version>> apply_edit(const Version& base, const VersionEd
 
 // ---- VersionSet -------------------------------------------------------------------------
 
-VersionSet::VersionSet(fs::path dir, BlockCache* cache)
-    : dir_(std::move(dir)), cache_(cache), current_(std::make_shared<Version>()) {}
+VersionSet::VersionSet(fs::path dir, BlockCache* cache, const TestHooks* hooks)
+    : dir_(std::move(dir)), cache_(cache), hooks_(hooks), current_(std::make_shared<Version>()) {}
 
 void VersionSet::install(std::shared_ptr<const Version> version) {
   std::lock_guard lock(current_mutex_);
@@ -222,43 +246,69 @@ Status VersionSet::write_snapshot(WalWriter* writer) const {
   return writer->add_record(record);
 }
 
-Status VersionSet::log_and_apply(VersionEdit* edit) {
+Status VersionSet::log_and_apply(VersionEdit* edit, bool* may_be_recorded) {
+  if (may_be_recorded != nullptr) *may_be_recorded = false;
   for (const auto& [level, file] : edit->added_files) {
     TESSERA_REQUIRE(file->table != nullptr, "added files must be open");
   }
-  if (edit->log_number) {
-    TESSERA_ASSERT(*edit->log_number >= log_number_);
-    log_number_ = *edit->log_number;
-  }
+  if (edit->log_number) TESSERA_ASSERT(*edit->log_number >= log_number_);
+  if (!edit->last_sequence) edit->last_sequence = last_sequence();
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<Version> version, apply_edit(*current_, *edit));
-  bool new_manifest = false;
-  uint64_t old_manifest_number = manifest_number_;
+  // Until the record is durable, nothing below touches this VersionSet's state (but for the
+  // file-number allocator): a failure must leave it as the manifest on disk has it.
+  std::unique_ptr<WalWriter> fresh;  // a new manifest, holding the whole current state first
+  uint64_t fresh_number = 0;
   constexpr uint64_t kManifestBytesMax = 64ull << 20;
   if (manifest_ == nullptr || manifest_->size() > kManifestBytesMax) {
-    // Start a fresh manifest holding the whole current state; CURRENT switches to it below.
-    manifest_number_ = new_file_number();
-    TESSERA_ASSIGN_OR_RETURN(manifest_,
-                             WalWriter::create(manifest_file_path(dir_, manifest_number_)));
-    TESSERA_RETURN_IF_ERROR(write_snapshot(manifest_.get()));
-    new_manifest = true;
+    fresh_number = new_file_number();
+    fs::path fresh_path = manifest_file_path(dir_, fresh_number);
+    TESSERA_ASSIGN_OR_RETURN(fresh, WalWriter::create(fresh_path));
+    Status status = write_snapshot(fresh.get());
+    if (!status.is_ok()) {
+      manifest_.reset();
+      std::error_code ec;
+      fs::remove(fresh_path, ec);  // CURRENT never named it; a leftover goes at the next open
+      return status;
+    }
   }
+  WalWriter* manifest = fresh != nullptr ? fresh.get() : manifest_.get();
   edit->next_file_number = next_file_number_;
-  edit->last_sequence = last_sequence();
   Bytes record;
   edit->encode(&record);
-  Status status = manifest_->add_record(record);
-  if (status.is_ok()) status = manifest_->sync();
-  if (status.is_ok() && new_manifest) {
+  Status status = Status::ok();
+  if (hooks_ != nullptr && hooks_->before_manifest_write) {
+    status = hooks_->before_manifest_write(*edit);
+  }
+  if (status.is_ok()) status = manifest->add_record(record);
+  const bool written = status.is_ok();
+  if (status.is_ok()) status = manifest->sync();
+  if (status.is_ok() && fresh != nullptr) {
     char name[64];
     std::snprintf(name, sizeof(name), "MANIFEST-%06llu\n",
-                  static_cast<unsigned long long>(manifest_number_));
+                  static_cast<unsigned long long>(fresh_number));
     status = write_file_atomically(dir_ / "CURRENT", name);
   }
   if (!status.is_ok()) {
-    // The manifest may now hold a partial record: never append to it again.
-    manifest_.reset();
+    if (may_be_recorded != nullptr) *may_be_recorded = written;
+    manifest_.reset();  // it may now hold a partial record: never append to it again
+    if (fresh != nullptr && !written) {
+      std::error_code ec;
+      fs::remove(manifest_file_path(dir_, fresh_number), ec);  // CURRENT never named it
+    }
     return status;
   }
+  // Durable: apply the edit.
+  if (fresh != nullptr) {
+    uint64_t old_manifest_number = manifest_number_;
+    manifest_ = std::move(fresh);
+    manifest_number_ = fresh_number;
+    if (old_manifest_number != 0) {
+      std::error_code ec;
+      fs::remove(manifest_file_path(dir_, old_manifest_number), ec);  // an orphan is harmless
+    }
+  }
+  if (edit->log_number) log_number_ = *edit->log_number;
+  if (*edit->last_sequence > last_sequence()) set_last_sequence(*edit->last_sequence);
   for (const auto& [level, number] : edit->deleted_files) {
     // A file moved to another level appears in both lists and stays live.
     bool moved = std::any_of(edit->added_files.begin(), edit->added_files.end(),
@@ -267,10 +317,6 @@ Status VersionSet::log_and_apply(VersionEdit* edit) {
     for (const auto& file : current_->levels[level]) {
       if (file->number == number) file->obsolete.store(true);
     }
-  }
-  if (new_manifest && old_manifest_number != 0) {
-    std::error_code ec;
-    fs::remove(manifest_file_path(dir_, old_manifest_number), ec);  // an orphan is harmless
   }
   install(std::move(version));
   return Status::ok();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "manifest.h"
+#include "test_hooks.h"
 #include "wal_writer.h"
 
 namespace tessera::lsm {
@@ -36,6 +37,12 @@ class Version {
   FileList overlapping(int level, ByteView smallest, ByteView largest) const;
   uint64_t level_bytes(int level) const;
   uint64_t total_bytes() const;
+  // Bytes of the largest set of tables no two of which can hold the same user key: one level
+  // >= 1, or the level-0 files with pairwise disjoint key ranges that add up to the most bytes.
+  // Such a set holds at most one version of each of its keys, so its size estimates the bytes
+  // of live data (from below, but for deletions not yet compacted away). O(n log n) in the
+  // level-0 files.
+  uint64_t largest_run_bytes() const;
 };
 
 // Concatenates the (disjoint, sorted) files of one level >= 1, opening one table at a time.
@@ -43,18 +50,29 @@ std::unique_ptr<InternalIterator> new_level_iterator(FileList files, bool fill_c
 
 class VersionSet {
  public:
-  VersionSet(fs::path dir, BlockCache* cache);
+  // hooks: borrowed for the VersionSet's lifetime; nullptr for none.
+  VersionSet(fs::path dir, BlockCache* cache, const TestHooks* hooks = nullptr);
 
   // Loads CURRENT and its manifest and opens every live table. A new, empty directory is a new
   // engine. Corruption (naming the file) on a bad manifest, a missing or bad table, or a
   // directory with data but no CURRENT.
   Status recover();
 
-  // Applies `edit` to the current version, appends it to the manifest and syncs it, then
-  // installs the new version. The first call after recover() writes a fresh manifest (full
-  // snapshot + edit) and points CURRENT at it. Files the edit removes become obsolete.
+  // Appends `edit` to the manifest and syncs it; only then applies it: installs the new version,
+  // raises log_number() and last_sequence() to the edit's, and marks the files it removes
+  // obsolete. The first call after recover(), and every call after a failed one, writes a fresh
+  // manifest (full snapshot + edit) and points CURRENT at it. Fills in the edit's
+  // next_file_number, and its last_sequence if unset (from last_sequence()).
+  // On error nothing of the edit is applied, and *may_be_recorded (if given) says whether the
+  // whole record reached the manifest file (the sync or the CURRENT switch failed): a later open
+  // may then see the edit, so the files it adds must be kept. When false, no open will see the
+  // edit and its added files may be deleted.
+  // The file-number allocator (new_file_number) is not part of an edit: it only moves forward, so
+  // numbers taken for a failed edit are not reused while the engine runs, and the manifest's
+  // next_file_number is a lower bound that recovery raises past every file an open reads (live
+  // tables, the manifest, WALs to replay); files it does not read are deleted at open.
   // REQUIRES: engine mutex held; added files have their table open.
-  Status log_and_apply(VersionEdit* edit);
+  Status log_and_apply(VersionEdit* edit, bool* may_be_recorded = nullptr);
 
   std::shared_ptr<const Version> current() const {
     std::lock_guard lock(current_mutex_);
@@ -72,6 +90,7 @@ class VersionSet {
 
   const fs::path dir_;
   BlockCache* const cache_;
+  const TestHooks* const hooks_;
   mutable std::mutex current_mutex_;  // guards the current_ pointer only
   std::shared_ptr<const Version> current_;
   std::unique_ptr<WalWriter> manifest_;
