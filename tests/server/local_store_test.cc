@@ -297,6 +297,52 @@ TEST(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) 
   EXPECT_TRUE(got->values.empty());
 }
 
+TEST(LocalStoreSiblings, ReplicaMergesKeepWhatNoVersionSupersedesTombstonesToo) {
+  std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
+  PluginLoader loader({dir});
+  auto engine = loader.make_engine("memory", {"n1", {}}, {});
+  auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
+  ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
+  auto store = LocalStore::open(engine->get(), conflict->get(),
+                                {"n1", {}, false, [] { return uint64_t{5}; }});
+  ASSERT_TRUE(store.is_ok());
+  LocalStore& s = **store;
+  ASSERT_TRUE(s.create_table("t").is_ok());
+  // Two coordinators' concurrent writes arrive; both are kept.
+  auto first = s.new_version({});
+  auto second = s.new_version({});
+  ASSERT_TRUE(first.is_ok() && second.is_ok());
+  ASSERT_TRUE(s.merge_versions("t", "k", {{*first, false, "a"}}).is_ok());
+  ASSERT_TRUE(s.merge_versions("t", "k", {{*second, false, "b"}, {*first, false, "a"}}).is_ok());
+  auto held = s.read_versions("t", "k");
+  ASSERT_TRUE(held.is_ok()) << held.status().to_string();
+  EXPECT_EQ(held->size(), 2u) << "a duplicate of a held version is not a new sibling";
+  // A delete that saw both supersedes both; its tombstone is what the replica then holds.
+  auto got = s.get("t", "k");
+  ASSERT_TRUE(got.is_ok());
+  auto deleting = s.new_version(got->context);
+  ASSERT_TRUE(deleting.is_ok());
+  ASSERT_TRUE(s.merge_versions("t", "k", {s.new_tombstone(*deleting)}).is_ok());
+  held = s.read_versions("t", "k");
+  ASSERT_TRUE(held.is_ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_TRUE(held->at(0).tombstone);
+  got = s.get("t", "k");
+  ASSERT_TRUE(got.is_ok());
+  EXPECT_TRUE(got->values.empty());
+  // A stale write arriving late (a slow replica's repair) changes nothing.
+  ASSERT_TRUE(s.merge_versions("t", "k", {{*first, false, "a"}}).is_ok());
+  EXPECT_EQ(s.read_versions("t", "k")->size(), 1u);
+  // Bad input is refused by type and names the problem; nothing is stored.
+  EXPECT_EQ(s.merge_versions("t", "k", {{"not a version", false, "x"}}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.merge_versions("none", "k", {{*first, false, "a"}}).code(),
+            StatusCode::kNoSuchTable);
+  std::vector<VersionedValue> too_many(LocalStore::kVersionsMerged + 1, {*first, false, "a"});
+  EXPECT_EQ(s.merge_versions("t", "k", too_many).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.read_versions("t", "absent")->size(), 0u);
+}
+
 TEST(LocalStoreSiblings, BlindWritesStopAtTheVersionsLimitAndAContextWriteStillResolves) {
   std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
   PluginLoader loader({dir});

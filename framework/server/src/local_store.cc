@@ -187,13 +187,14 @@ std::mutex& LocalStore::stripe(ByteView engine_key) const {
   return stripes_[std::hash<ByteView>{}(engine_key) % kLockStripes];
 }
 
-Status LocalStore::merge_into(ByteView key, VersionedValue incoming, WriteBatch* batch) const {
+Status LocalStore::merge_into(ByteView key, std::vector<VersionedValue> incoming,
+                              WriteBatch* batch) const {
   TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored, engine_->get({}, key));
   std::vector<VersionedValue> versions;
   if (stored) {
     TESSERA_ASSIGN_OR_RETURN(versions, decode_record(*stored));
   }
-  versions.push_back(std::move(incoming));
+  for (VersionedValue& v : incoming) versions.push_back(std::move(v));
   TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> survivors,
                            conflict_->reconcile(std::move(versions)));
   const size_t key_bytes = key.size() - kTablePrefixBytes;
@@ -216,8 +217,7 @@ Status LocalStore::merge_into(ByteView key, VersionedValue incoming, WriteBatch*
 
 Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations,
                                 ByteView context) {
-  TESSERA_ASSIGN_OR_RETURN(std::vector<Bytes> seen, decode_context(context));
-  TESSERA_ASSIGN_OR_RETURN(Bytes version, conflict_->new_version(options_.node, seen));
+  TESSERA_ASSIGN_OR_RETURN(Bytes version, new_version(context));
 
   std::vector<Bytes> keys;
   std::vector<std::mutex*> locks;
@@ -236,12 +236,56 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
   WriteBatch batch;
   for (size_t i = 0; i < mutations.size(); ++i) {
     const Mutation& m = mutations[i];
-    VersionedValue incoming = m.value ? VersionedValue{version, false, *m.value}
-                                      : make_tombstone(version, options_.now_ms());
+    std::vector<VersionedValue> incoming;
+    incoming.push_back(m.value ? VersionedValue{version, false, *m.value}
+                               : new_tombstone(version));
     TESSERA_RETURN_IF_ERROR(merge_into(keys[i], std::move(incoming), &batch));
   }
   TESSERA_RETURN_IF_ERROR(engine_->write(write_options_, batch));
   return version;
+}
+
+Status LocalStore::merge_versions(std::string_view table, ByteView key,
+                                  std::vector<VersionedValue> versions) {
+  std::shared_lock lock(catalog_mutex_);
+  TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
+  TESSERA_RETURN_IF_ERROR(check_key(key));
+  if (versions.empty()) return Status::ok();
+  if (versions.size() > kVersionsMerged) {
+    return Status::invalid_argument("a replica write of " + std::to_string(versions.size()) +
+                                    " versions is over the " + std::to_string(kVersionsMerged) +
+                                    " one key may receive at once");
+  }
+  for (const VersionedValue& v : versions) {
+    if (!v.tombstone) TESSERA_RETURN_IF_ERROR(check_value(v.value.size()));
+  }
+  const Bytes engine_key_bytes = engine_key(id, key);
+  std::unique_lock held(stripe(engine_key_bytes));
+  WriteBatch batch;
+  TESSERA_RETURN_IF_ERROR(merge_into(engine_key_bytes, std::move(versions), &batch));
+  return engine_->write(write_options_, batch);
+}
+
+Result<std::vector<VersionedValue>> LocalStore::read_versions(std::string_view table,
+                                                               ByteView key) const {
+  uint32_t id = 0;
+  {
+    std::shared_lock lock(catalog_mutex_);
+    TESSERA_ASSIGN_OR_RETURN(id, table_id(table));
+  }
+  TESSERA_RETURN_IF_ERROR(check_key(key));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored, engine_->get({}, engine_key(id, key)));
+  if (!stored) return std::vector<VersionedValue>{};
+  return decode_record(*stored);
+}
+
+Result<Bytes> LocalStore::new_version(ByteView context) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Bytes> seen, decode_context(context));
+  return conflict_->new_version(options_.node, seen);
+}
+
+VersionedValue LocalStore::new_tombstone(Bytes version) const {
+  return make_tombstone(std::move(version), options_.now_ms());
 }
 
 Result<Bytes> LocalStore::put(std::string_view table, ByteView key, ByteView value,

@@ -113,6 +113,24 @@ class LocalStore {
   // All mutations get one version and land in one atomic engine batch.
   Status write(std::string_view table, std::span<const Mutation> mutations);
 
+  // The replica side of a distributed write: a coordinator's write, a read repair, or a hint
+  // handed over. Reconciles `versions` (made by a coordinator, live or tombstones) with what the
+  // key holds and stores the survivors, durably when sync_writes is set. InvalidArgument for
+  // bytes the conflict plugin does not take as versions, or more than kVersionsMerged of them;
+  // TooLarge as put.
+  Status merge_versions(std::string_view table, ByteView key,
+                        std::vector<VersionedValue> versions);
+  // Every version `key` holds, tombstones included; empty when it holds none.
+  Result<std::vector<VersionedValue>> read_versions(std::string_view table, ByteView key) const;
+  // A new version for a write coordinated by this node that supersedes `context` (what a get
+  // returned; empty for a blind write). InvalidArgument for a malformed context.
+  Result<Bytes> new_version(ByteView context);
+  // The tombstone of a delete coordinated by this node with `version`, stamped now.
+  VersionedValue new_tombstone(Bytes version) const;
+
+  // The most versions one merge_versions() call may carry.
+  static constexpr size_t kVersionsMerged = 64;
+
   // Examines up to `keys_max` keys from `cursor` (empty = the start) and deletes those whose
   // versions are all tombstones written at least `grace_ms` ago. Resumable: pass next_cursor.
   // A record that does not decode is counted in `unreadable` and skipped, not an error.
@@ -133,7 +151,8 @@ class LocalStore {
   Status check_value(size_t value_bytes) const;
   // Reconciles the stored versions of `engine_key` with `incoming` and adds the survivors to
   // `batch`. REQUIRES: the key's stripe is locked.
-  Status merge_into(ByteView engine_key, VersionedValue incoming, WriteBatch* batch) const;
+  Status merge_into(ByteView engine_key, std::vector<VersionedValue> incoming,
+                    WriteBatch* batch) const;
   Result<Bytes> apply(uint32_t id, std::span<const Mutation> mutations, ByteView context);
 
   static constexpr size_t kLockStripes = 1024;
