@@ -11,6 +11,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -91,7 +92,11 @@ class RocksIterator : public Iterator {
 
 class RocksEngine : public Engine {
  public:
-  explicit RocksEngine(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+  // `memtables_bytes_max`: the most the memtables can hold; bounds approximate_size's scan.
+  RocksEngine(std::unique_ptr<rocksdb::DB> db, uint64_t memtables_bytes_max)
+      : db_(std::move(db)), memtables_bytes_max_(memtables_bytes_max) {
+    TESSERA_REQUIRE(memtables_bytes_max_ > 0);
+  }
   ~RocksEngine() override { (void)db_->Close(); }
 
   Result<std::optional<Bytes>> get(const ReadOptions& options, ByteView key) override {
@@ -128,26 +133,35 @@ class RocksEngine : public Engine {
 
   Status sync() override { return from_rocksdb(db_->SyncWAL()); }
 
+  // Monotone in the range (a range holds at least what any range inside it holds), which
+  // GetApproximateSizes over the memtables is not: it estimates their part from a sample of
+  // entries, which can give a range less than a range inside it. So the answer is the files'
+  // part from GetApproximateSizes (index offsets: monotone) plus the memtables' part counted
+  // exactly, key and value bytes of a memtable-only scan of the range.
   Result<uint64_t> approximate_size(ByteView start, ByteView end) override {
+    if (!end.empty() && end <= start) return uint64_t{0};
+    TESSERA_ASSIGN_OR_RETURN(uint64_t memtable_bytes, memtable_bytes_in(start, end));
     Bytes limit(end);
     if (end.empty()) {
-      // RocksDB needs a finite range: end just past the last key.
+      // GetApproximateSizes needs a finite range: end just past the last key.
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
       it->SeekToLast();
-      if (!it->Valid()) return uint64_t{0};
+      TESSERA_RETURN_IF_ERROR(from_rocksdb(it->status()));
+      if (!it->Valid()) return memtable_bytes;
       limit.assign(it->key().data(), it->key().size());
       limit.push_back('\0');
     }
-    if (limit <= Bytes(start)) return uint64_t{0};
+    if (limit <= Bytes(start)) return memtable_bytes;
     rocksdb::Range range(slice(start), slice(limit));
-    uint64_t size = 0;
+    uint64_t file_bytes = 0;
     rocksdb::SizeApproximationOptions options;
-    options.include_memtables = true;
+    options.include_memtables = false;
     options.include_files = true;
+    options.files_size_error_margin = -1.0;  // exact per file: a margin may skip edge files
     rocksdb::Status s =
-        db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), &range, 1, &size);
+        db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), &range, 1, &file_bytes);
     if (!s.ok()) return from_rocksdb(s);
-    return size;
+    return file_bytes + memtable_bytes;
   }
 
   EngineStats stats() override {
@@ -162,7 +176,27 @@ class RocksEngine : public Engine {
   }
 
  private:
+  // Key and value bytes of the memtables' (mutable and immutable) newest visible entries in
+  // [start, end), end empty meaning "to the end"; a key in both a memtable and a file counts in
+  // both parts, as overwritten data does. The scan is bounded by what the memtables can hold
+  // (write_buffer_size x max_write_buffer_number, which RocksDB enforces by stalling writers);
+  // the count stops at that bound, which keeps it monotone: min(exact, constant).
+  Result<uint64_t> memtable_bytes_in(ByteView start, ByteView end) {
+    rocksdb::ReadOptions ro;
+    ro.read_tier = rocksdb::kMemtableTier;
+    rocksdb::Slice upper = slice(end);
+    if (!end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    uint64_t bytes = 0;
+    for (it->Seek(slice(start)); it->Valid() && bytes < memtables_bytes_max_; it->Next()) {
+      bytes += it->key().size() + it->value().size();
+    }
+    TESSERA_RETURN_IF_ERROR(from_rocksdb(it->status()));
+    return std::min(bytes, memtables_bytes_max_);
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
+  uint64_t memtables_bytes_max_;
 };
 
 constexpr std::array kConfigKeys = {
@@ -207,7 +241,10 @@ Result<std::unique_ptr<Engine>> make_rocksdb_engine(const PluginContext& context
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, context.data_dir.string(), &db);
   if (!s.ok()) return from_rocksdb(s);
-  return std::unique_ptr<Engine>(std::make_unique<RocksEngine>(std::unique_ptr<rocksdb::DB>(db)));
+  uint64_t memtables_bytes_max =
+      options.write_buffer_size * static_cast<uint64_t>(options.max_write_buffer_number);
+  return std::unique_ptr<Engine>(
+      std::make_unique<RocksEngine>(std::unique_ptr<rocksdb::DB>(db), memtables_bytes_max));
 }
 
 }  // namespace
