@@ -7,6 +7,11 @@
 // last lines give each engine's RSS growth during fillrandom and the process's peak RSS
 // (VmHWM of /proc/self/status), which covers every engine of the run.
 //
+// Configs: an engine's --config file applies to every workload. Without one, the unsynced
+// workloads of lmdb run with `unsafe_nosync = true` (MDB_NOSYNC, as LMDB's own benchmarks do;
+// lsm and rocksdb skip fsync on unsynced writes by default) and its fillsync with the defaults;
+// the output header names each engine's config.
+//
 // Thread-safety: add_engine_bench_command() is called once from main() while the App is built.
 #pragma once
 

@@ -6,14 +6,20 @@
 // iterator and a snapshot each hold a read transaction, which pins a consistent version of the
 // tree.
 //
-// Durability: the environment is opened with MDB_NOMETASYNC, never MDB_NOSYNC. LMDB's crash
-// safety rests on ordering: a commit's new pages must be on disk before the meta page that
+// Durability: by default the environment is opened with MDB_NOMETASYNC, not MDB_NOSYNC. LMDB's
+// crash safety rests on ordering: a commit's new pages must be on disk before the meta page that
 // points at them. MDB_NOSYNC drops that ordering (lmdb.h: "a system crash can corrupt the
 // database"), which the Engine contract forbids for every write, synced or not. MDB_NOMETASYNC
 // keeps it: each commit fdatasyncs its pages, then writes the meta page without waiting, so a
 // machine crash can at most undo the last commit, and the next commit's fdatasync makes the
 // previous one durable. A sync write or sync() then calls mdb_env_sync, which flushes the meta
 // page too (a second fdatasync); concurrent sync writers share it only by luck of timing.
+//
+// The config key `unsafe_nosync` opts out of that contract: MDB_NOSYNC, so commits do not
+// fdatasync at all (LMDB's own benchmarks run unsynced workloads this way). A sync write and
+// sync() still call mdb_env_sync, which fdatasyncs everything so far, and a process crash loses
+// nothing (the pages are in the page cache); but a machine crash may corrupt the database, synced
+// data included, when the kernel wrote a later meta page before the pages it points at.
 //
 // Snapshots: snapshot() cannot return an error, and a read transaction needs one of
 // max_readers reader slots. When none is free, snapshot() returns a failed snapshot whose every
@@ -310,6 +316,9 @@ class LmdbEngine : public Engine {
       stats["map_bytes"] = static_cast<double>(info.me_mapsize);
       stats["used_pages"] = static_cast<double>(info.me_last_pgno + 1);
     }
+    // 1 when the environment runs without fdatasync per commit (the unsafe_nosync config key).
+    unsigned int flags = 0;
+    if (mdb_env_get_flags(env_, &flags) == 0) stats["unsafe_nosync"] = (flags & MDB_NOSYNC) != 0;
     return stats;
   }
 
@@ -358,6 +367,9 @@ constexpr std::array kConfigKeys = {
                   "LMDB map size: the most the database may hold (default 16 GiB)"},
     ConfigKeySpec{"max_readers",
                   "read transactions open at once: gets, iterators, snapshots (default 1024)"},
+    ConfigKeySpec{"unsafe_nosync",
+                  "true: MDB_NOSYNC, no fdatasync per commit, and a machine crash may corrupt the "
+                  "database (default false: MDB_NOMETASYNC, never corrupt)"},
 };
 
 Result<std::unique_ptr<Engine>> make_lmdb_engine(const PluginContext& context,
@@ -367,6 +379,7 @@ Result<std::unique_ptr<Engine>> make_lmdb_engine(const PluginContext& context,
   TESSERA_ASSIGN_OR_RETURN(int64_t map_bytes,
                            config.get_int("map_bytes_max", int64_t{16} << 30, 1 << 20));
   TESSERA_ASSIGN_OR_RETURN(int64_t readers, config.get_int("max_readers", 1024, 1, 1 << 20));
+  TESSERA_ASSIGN_OR_RETURN(bool unsafe_nosync, config.get_bool("unsafe_nosync", false));
   MDB_env* env = nullptr;
   int rc = mdb_env_create(&env);
   if (rc != 0) return from_lmdb(rc, "mdb_env_create");
@@ -380,8 +393,9 @@ Result<std::unique_ptr<Engine>> make_lmdb_engine(const PluginContext& context,
   if ((rc = mdb_env_set_maxreaders(env, static_cast<unsigned>(readers))) != 0) {
     return fail(rc, "mdb_env_set_maxreaders");
   }
-  // MDB_NOMETASYNC, not MDB_NOSYNC: see "Durability" at the top of this file.
-  rc = mdb_env_open(env, context.data_dir.c_str(), MDB_NOMETASYNC | MDB_NOTLS, 0644);
+  // MDB_NOMETASYNC unless the config gives up crash safety: see "Durability" at the top.
+  unsigned int sync_flag = unsafe_nosync ? MDB_NOSYNC : MDB_NOMETASYNC;
+  rc = mdb_env_open(env, context.data_dir.c_str(), sync_flag | MDB_NOTLS, 0644);
   if (rc != 0) return fail(rc, "mdb_env_open");
   MDB_txn* txn = nullptr;
   MDB_dbi dbi = 0;

@@ -1,9 +1,14 @@
 // The lmdb adapter under reader-slot exhaustion: snapshot() has no error path, so a snapshot
 // taken when every reader slot is held must fail through its reads (Busy, naming the limit)
 // rather than stop the process; releasing a slot makes snapshots work again.
+// And the unsafe_nosync config key: it opens with MDB_NOSYNC, and what it keeps (synced and
+// unsynced writes survive a process crash) still holds.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tessera/config.h"
@@ -15,6 +20,17 @@ namespace tessera {
 namespace {
 
 constexpr int kMaxReaders = 2;
+
+// The lmdb plugin's engine over `dir`, with the config section `toml`.
+Result<PluginPtr<Engine>> open_lmdb(const std::filesystem::path& dir, const std::string& toml) {
+  TESSERA_ASSIGN_OR_RETURN(auto config, ConfigFile::parse(toml, "test.toml"));
+  std::filesystem::path plugin = TESSERA_LMDB_PLUGIN;
+  PluginLoader loader({plugin.parent_path()});
+  PluginContext context{.node_id = "lmdb-test", .data_dir = dir};
+  return loader.make_engine(plugin.string(), context, config->root());
+}
+
+std::string key_of(int i) { return "key" + std::to_string(i); }
 
 class LmdbEngineTest : public ::testing::Test {
  protected:
@@ -73,6 +89,51 @@ TEST_F(LmdbEngineTest, SnapshotWithoutAReaderSlotFailsItsReadsWithBusy) {
   value = engine_->get(ReadOptions{.snapshot = held.front().get()}, "k");
   ASSERT_TRUE(value.is_ok()) << value.status().to_string();
   EXPECT_EQ(*value, std::optional<Bytes>("v1")) << "an old snapshot keeps its view";
+}
+
+TEST(LmdbUnsafeNosync, DefaultIsSafeAndTheKeyOpensWithMdbNosync) {
+  testing::TempDir safe_dir{"tessera-lmdb"};
+  auto safe = open_lmdb(safe_dir.path(), "");
+  ASSERT_TRUE(safe.is_ok()) << safe.status().to_string();
+  EXPECT_EQ((*safe)->stats()["unsafe_nosync"], 0);
+  testing::TempDir unsafe_dir{"tessera-lmdb"};
+  auto unsafe = open_lmdb(unsafe_dir.path(), "unsafe_nosync = true");
+  ASSERT_TRUE(unsafe.is_ok()) << unsafe.status().to_string();
+  EXPECT_EQ((*unsafe)->stats()["unsafe_nosync"], 1);
+  auto wrong_type = open_lmdb(unsafe_dir.path(), "unsafe_nosync = 1");
+  ASSERT_FALSE(wrong_type.is_ok());
+  EXPECT_EQ(wrong_type.status().code(), StatusCode::kInvalidArgument);
+}
+
+// A child process writes (unsynced, then one synced write, then unsynced again) and exits
+// without closing the engine: the pages are in the page cache, so a process crash loses nothing.
+TEST(LmdbUnsafeNosync, WritesSurviveAProcessCrash) {
+  constexpr int kKeys = 300;
+  testing::TempDir dir{"tessera-lmdb"};
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto engine = open_lmdb(dir.path(), "unsafe_nosync = true");
+    if (!engine.is_ok()) ::_exit(10);
+    for (int i = 0; i < kKeys; ++i) {
+      WriteOptions options{.sync = i == kKeys / 2};
+      if (!(*engine)->put(options, key_of(i), "v" + std::to_string(i)).is_ok()) ::_exit(11);
+    }
+    ::_exit(0);  // no destructor, no mdb_env_sync, no mdb_env_close
+  }
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFEXITED(wait_status));
+  ASSERT_EQ(WEXITSTATUS(wait_status), 0);
+
+  auto engine = open_lmdb(dir.path(), "unsafe_nosync = true");
+  ASSERT_TRUE(engine.is_ok()) << engine.status().to_string();
+  for (int i = 0; i < kKeys; ++i) {
+    auto value = (*engine)->get(ReadOptions{}, key_of(i));
+    ASSERT_TRUE(value.is_ok()) << value.status().to_string();
+    EXPECT_EQ(*value, std::optional<Bytes>("v" + std::to_string(i))) << key_of(i);
+  }
+  ASSERT_TRUE((*engine)->sync().is_ok());
 }
 
 }  // namespace
