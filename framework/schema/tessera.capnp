@@ -128,4 +128,9 @@ interface Tessera {
   # invalidArgument, with nothing applied, for an op of a kind this node does not know (one a
   # later schema added).
   write @8 (table :Text, ops :List(BatchOp), options :RequestOptions) -> (error :Error);
+
+  # Node-to-node, not for clients: this node's `Replica` (replica.capnp), through which peers
+  # of the AP profile write and read this node's copies. Fails (notSupported) on a node that
+  # runs no distributed profile.
+  replica @9 () -> (error :Error, replica :Capability);
 }

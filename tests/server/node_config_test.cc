@@ -54,8 +54,27 @@ TEST(NodeConfig, ErrorsNameFileLineAndKey) {
   auto bad_listen = parse("[node]\nlisten = \"nowhere\"\n", &keep);
   EXPECT_EQ(bad_listen.status().code(), StatusCode::kInvalidArgument);
 
-  auto distributed = parse("[placement]\nplugin = \"ring\"\n", &keep);
-  EXPECT_EQ(distributed.status().code(), StatusCode::kNotSupported);
+  auto half = parse("[placement]\nplugin = \"ring\"\n", &keep);
+  EXPECT_EQ(half.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(half.status().message().find("[membership]"), std::string::npos)
+      << half.status().message();
+  auto stray = parse("[quorum]\nread_quorum = 1\n", &keep);
+  EXPECT_EQ(stray.status().code(), StatusCode::kInvalidArgument);
+  auto ap = parse(
+      "[placement]\nplugin = \"ring\"\n[membership]\nplugin = \"gossip\"\n"
+      "[quorum]\nread_quorum = 1\nwrite_quorum = 3\n",
+      &keep);
+  ASSERT_TRUE(ap.is_ok()) << ap.status().to_string();
+  EXPECT_EQ(ap->placement->plugin, "ring");
+  EXPECT_EQ(ap->membership->plugin, "gossip");
+  EXPECT_EQ(ap->quorum.read_quorum, 1u);
+  EXPECT_EQ(ap->quorum.write_quorum, 3u);
+  auto bad_quorum = parse(
+      "[placement]\nplugin = \"ring\"\n[membership]\nplugin = \"gossip\"\n"
+      "[quorum]\nwrite_quorum = 0\n",
+      &keep);
+  EXPECT_NE(bad_quorum.status().message().find("quorum.write_quorum"), std::string::npos)
+      << bad_quorum.status().message();
 
   auto bad_level = parse("[node]\nlog_level = \"loud\"\n", &keep);
   EXPECT_EQ(bad_level.status().code(), StatusCode::kInvalidArgument);

@@ -2,23 +2,10 @@
 
 #include <vector>
 
+#include "rpc_values.h"
+
 namespace tessera::server {
 namespace {
-
-Bytes to_bytes(capnp::Data::Reader data) {
-  return Bytes(reinterpret_cast<const char*>(data.begin()), data.size());
-}
-
-std::string to_string(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
-
-capnp::Data::Reader as_data(ByteView bytes) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
-}
-
-void set_error(rpc::Error::Builder error, const Status& status) {
-  error.setCode(static_cast<rpc::ErrorCode>(status.code()));
-  if (!status.is_ok()) error.setMessage(status.message());
-}
 
 // The continuation of a call whose answer is its error alone.
 template <typename Context>
@@ -29,22 +16,53 @@ auto answer_status(Context context) {
 }  // namespace
 
 ClientService::ClientService(std::string node_id, LocalStore* store, WorkerPool* pool,
-                             kj::Timer* timer, uint32_t default_timeout_ms)
+                             kj::Timer* timer, uint32_t default_timeout_ms, QuorumRouter* router,
+                             kj::Maybe<rpc::Replica::Client> replica)
     : node_id_(std::move(node_id)),
       store_(store),
       pool_(pool),
       timer_(timer),
-      default_timeout_ms_(default_timeout_ms) {}
+      default_timeout_ms_(default_timeout_ms),
+      router_(router),
+      replica_(kj::mv(replica)) {}
+
+uint32_t ClientService::timeout_ms(rpc::RequestOptions::Reader options) const {
+  return options.getTimeoutMs() != 0 ? options.getTimeoutMs() : default_timeout_ms_;
+}
+
+template <typename R>
+kj::Promise<R> ClientService::within_deadline(rpc::RequestOptions::Reader options,
+                                              kj::Promise<R> answer) {
+  const uint32_t timeout = timeout_ms(options);
+  return answer.exclusiveJoin(timer_->afterDelay(timeout * kj::MILLISECONDS).then([timeout]() {
+    return R(Status::timeout("no answer within " + std::to_string(timeout) +
+                             " ms; a write may or may not have been applied"));
+  }));
+}
 
 template <typename Job>
 auto ClientService::run(rpc::RequestOptions::Reader options, Job job) {
-  using R = std::invoke_result_t<Job>;
-  uint32_t timeout_ms = options.getTimeoutMs() != 0 ? options.getTimeoutMs() : default_timeout_ms_;
-  return pool_->run(std::move(job)).exclusiveJoin(
-      timer_->afterDelay(timeout_ms * kj::MILLISECONDS).then([timeout_ms]() {
-        return R(Status::timeout("no answer within " + std::to_string(timeout_ms) +
-                                 " ms; a write may or may not have been applied"));
-      }));
+  return within_deadline(options, pool_->run(std::move(job)));
+}
+
+QuorumRequest ClientService::quorum_request(rpc::RequestOptions::Reader options) const {
+  return QuorumRequest{.consistency = options.getConsistency(),
+                       .read_quorum = options.getReadQuorum(),
+                       .write_quorum = options.getWriteQuorum(),
+                       .timeout_ms = timeout_ms(options),
+                       .context = to_bytes(options.getContext())};
+}
+
+kj::Promise<void> ClientService::replica(ReplicaContext context) {
+  auto results = context.getResults();
+  KJ_IF_MAYBE(replica, replica_) {
+    results.setReplica(*replica);
+    set_error(results.initError(), Status::ok());
+  } else {
+    set_error(results.initError(),
+              Status::not_supported("node " + node_id_ + " runs no distributed profile"));
+  }
+  return kj::READY_NOW;
 }
 
 kj::Promise<void> ClientService::hello(HelloContext context) {
@@ -70,15 +88,21 @@ kj::Promise<void> ClientService::listTables(ListTablesContext context) {
 
 kj::Promise<void> ClientService::createTable(CreateTableContext context) {
   std::string name = to_string(context.getParams().getName());
-  return run(context.getParams().getOptions(),
-             [store = store_, name]() { return store->create_table(name); })
+  auto options = context.getParams().getOptions();
+  if (router_ != nullptr) {
+    return within_deadline(options, router_->create_table(name)).then(answer_status(context));
+  }
+  return run(options, [store = store_, name]() { return store->create_table(name); })
       .then(answer_status(context));
 }
 
 kj::Promise<void> ClientService::dropTable(DropTableContext context) {
   std::string name = to_string(context.getParams().getName());
-  return run(context.getParams().getOptions(),
-             [store = store_, name]() { return store->drop_table(name); })
+  auto options = context.getParams().getOptions();
+  if (router_ != nullptr) {
+    return within_deadline(options, router_->drop_table(name)).then(answer_status(context));
+  }
+  return run(options, [store = store_, name]() { return store->drop_table(name); })
       .then(answer_status(context));
 }
 
@@ -89,7 +113,14 @@ kj::Promise<void> ClientService::put(PutContext context) {
               causal = to_bytes(params.getOptions().getContext())]() {
     return store->put(table, key, value, causal);
   };
-  return run(params.getOptions(), std::move(job)).then([context](Result<Bytes> result) mutable {
+  kj::Promise<Result<Bytes>> answer =
+      router_ == nullptr
+          ? run(params.getOptions(), std::move(job))
+          : within_deadline(params.getOptions(),
+                            router_->put(to_string(params.getTable()), to_bytes(params.getKey()),
+                                         to_bytes(params.getValue()),
+                                         quorum_request(params.getOptions())));
+  return answer.then([context](Result<Bytes> result) mutable {
     auto results = context.getResults();
     set_error(results.initError(), result.status());
     if (result.is_ok()) results.setVersion(as_data(*result));
@@ -102,8 +133,13 @@ kj::Promise<void> ClientService::get(GetContext context) {
               key = to_bytes(params.getKey())]() {
     return store->get(table, key);
   };
-  return run(params.getOptions(), std::move(job))
-      .then([context](Result<StoreGetResult> result) mutable {
+  kj::Promise<Result<StoreGetResult>> answer =
+      router_ == nullptr
+          ? run(params.getOptions(), std::move(job))
+          : within_deadline(params.getOptions(),
+                            router_->get(to_string(params.getTable()), to_bytes(params.getKey()),
+                                         quorum_request(params.getOptions())));
+  return answer.then([context](Result<StoreGetResult> result) mutable {
         auto results = context.getResults();
         set_error(results.initError(), result.status());
         if (!result.is_ok()) return;
@@ -124,10 +160,23 @@ kj::Promise<void> ClientService::remove(RemoveContext context) {
               causal = to_bytes(params.getOptions().getContext())]() {
     return store->remove(table, key, causal);
   };
+  if (router_ != nullptr) {
+    return within_deadline(params.getOptions(),
+                           router_->remove(to_string(params.getTable()),
+                                           to_bytes(params.getKey()),
+                                           quorum_request(params.getOptions())))
+        .then(answer_status(context));
+  }
   return run(params.getOptions(), std::move(job)).then(answer_status(context));
 }
 
 kj::Promise<void> ClientService::scan(ScanContext context) {
+  if (router_ != nullptr) {
+    set_error(context.getResults().initError(),
+              Status::not_supported("scan is not built for the AP profile yet: keys are spread "
+                                    "over the ring; get them one by one"));
+    return kj::READY_NOW;
+  }
   auto params = context.getParams();
   auto job = [store = store_, table = to_string(params.getTable()),
               start = to_bytes(params.getStart()), end = to_bytes(params.getEnd()),
@@ -151,6 +200,12 @@ kj::Promise<void> ClientService::scan(ScanContext context) {
 }
 
 kj::Promise<void> ClientService::write(WriteContext context) {
+  if (router_ != nullptr) {
+    set_error(context.getResults().initError(),
+              Status::not_supported("atomic batches are not offered by the AP profile: keys of "
+                                    "one batch live on different replicas; write them one by one"));
+    return kj::READY_NOW;
+  }
   auto params = context.getParams();
   auto ops = params.getOps();
   // Before the copy: a list of zero-size structs costs the sender one word per element, so a

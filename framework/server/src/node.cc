@@ -15,8 +15,12 @@
 
 #include "tessera/conflict.h"
 #include "tessera/engine.h"
+#include "tessera/membership.h"
+#include "tessera/placement.h"
 #include "tessera/plugin_loader.h"
 #include "tessera/server/client_service.h"
+#include "tessera/server/quorum_router.h"
+#include "tessera/server/replica_service.h"
 #include "tessera/server/worker_pool.h"
 
 namespace tessera::server {
@@ -101,6 +105,9 @@ struct Node::State {
   std::unique_ptr<DataDirLock> lock;
   PluginPtr<Engine> engine;
   PluginPtr<Conflict> conflict;
+  // The AP profile's; null on a single node. Membership goes first: its listener uses placement.
+  PluginPtr<Placement> placement;
+  PluginPtr<Membership> membership;
   std::unique_ptr<LocalStore> store;
   std::unique_ptr<WorkerPool> pool;
   Bytes sweep_cursor;  // where the next tombstone sweep pass starts; owned by the event loop
@@ -169,6 +176,16 @@ Status Node::start() {
   TESSERA_ASSIGN_OR_RETURN(state->conflict,
                            loader.make_conflict(config_.conflict.plugin,
                                                 {config_.node_id, {}}, config_.conflict.config));
+  if (config_.placement) {
+    TESSERA_ASSIGN_OR_RETURN(state->placement,
+                             loader.make_placement(config_.placement->plugin,
+                                                   {config_.node_id, {}},
+                                                   config_.placement->config));
+    TESSERA_ASSIGN_OR_RETURN(state->membership,
+                             loader.make_membership(config_.membership->plugin,
+                                                    {config_.node_id, {}},
+                                                    config_.membership->config));
+  }
   StoreOptions store_options{.node = config_.node_id,
                              .limits = config_.limits,
                              .sync_writes = config_.sync_writes,
@@ -184,13 +201,50 @@ Status Node::start() {
   return Status::ok();
 }
 
+Status Node::join_cluster(const std::string& address) {
+  // Ownership follows membership (join, leave), not liveness: every member but those that
+  // left keeps its place on the ring, and a down one is stood in for with hints.
+  Placement* placement = state_->placement.get();
+  auto place = [placement, self = config_.node_id](const std::vector<NodeInfo>& members) {
+    std::vector<NodeInfo> owners;
+    for (const NodeInfo& member : members) {
+      if (member.state != NodeState::kLeft) owners.push_back(member);
+    }
+    Result<std::vector<RangeMove>> moves = placement->set_members(owners);
+    if (!moves.is_ok()) {
+      spdlog::error("node {}: placement refused the view: {}", self, moves.status().to_string());
+    } else if (!moves->empty()) {
+      spdlog::info("node {}: {} members; {} ranges change owner (not streamed yet)", self,
+                   owners.size(), moves->size());
+    }
+  };
+  state_->membership->subscribe(place);
+  TESSERA_RETURN_IF_ERROR(state_->membership->join(
+      NodeInfo{config_.node_id, address, "", NodeState::kAlive}));
+  place(state_->membership->members());
+  return Status::ok();
+}
+
 Status Node::serve(const std::function<void(const std::string&)>& on_listening) {
   TESSERA_REQUIRE(state_ != nullptr, "serve() before a successful start()");
   try {
     kj::AsyncIoContext io = kj::setupAsyncIo();
+    // The AP profile: requests go through the quorum router, and peers reach this node's
+    // copies through its Replica.
+    kj::Own<QuorumRouter> router;
+    kj::Maybe<rpc::Replica::Client> replica;
+    if (state_->membership) {
+      router = kj::heap<QuorumRouter>(config_.node_id, state_->store.get(), state_->pool.get(),
+                                      state_->conflict.get(), state_->placement.get(),
+                                      state_->membership.get(), io.provider->getTimer(),
+                                      io.provider->getNetwork(), config_.quorum);
+      replica = rpc::Replica::Client(
+          kj::heap<ReplicaService>(state_->store.get(), state_->pool.get()));
+    }
     auto service = kj::heap<ClientService>(config_.node_id, state_->store.get(),
                                            state_->pool.get(), &io.provider->getTimer(),
-                                           config_.request_timeout_ms);
+                                           config_.request_timeout_ms, router.get(),
+                                           kj::mv(replica));
     capnp::TwoPartyServer server(kj::mv(service));
     auto address = io.provider->getNetwork()
                        .parseAddress(config_.listen_host, config_.listen_port)
@@ -203,6 +257,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
           spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr());
         });
     spdlog::info("node {} listening on {}", config_.node_id, bound);
+    if (state_->membership) TESSERA_RETURN_IF_ERROR(join_cluster(bound));
     on_listening(bound);
 
     auto stop = io.unixEventPort.onSignal(SIGINT).exclusiveJoin(
@@ -212,6 +267,10 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     auto accept_failed = accepting.then([]() { return siginfo_t{}; });
     siginfo_t signal = accept_failed.exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
     spdlog::info("node {}: signal {}, shutting down", config_.node_id, signal.si_signo);
+    if (state_->membership) {
+      Status left = state_->membership->leave();
+      if (!left.is_ok()) spdlog::warn("leaving the cluster: {}", left.to_string());
+    }
   } catch (const kj::Exception& e) {
     return Status::unavailable("cannot serve on " + config_.listen_host + ":" +
                                std::to_string(config_.listen_port) + ": " +

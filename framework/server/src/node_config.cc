@@ -11,8 +11,10 @@
 namespace tessera::server {
 namespace {
 
-constexpr std::array<std::string_view, 7> kRootKeys = {
-    "node", "limits", "plugins", "engine", "conflict", "placement", "membership"};
+constexpr std::array<std::string_view, 8> kRootKeys = {
+    "node", "limits", "plugins", "engine", "conflict", "placement", "membership", "quorum"};
+constexpr std::array<std::string_view, 3> kQuorumKeys = {"read_quorum", "write_quorum",
+                                                         "tick_ms"};
 constexpr std::array<std::string_view, 10> kNodeKeys = {
     "id", "listen", "data_dir", "log_level", "worker_threads", "requests_in_flight_max",
     "request_timeout_ms", "sync_writes", "tombstone_grace_ms", "tombstone_sweep_interval_ms"};
@@ -63,6 +65,46 @@ Result<PluginSlot> parse_slot(const ConfigSection& root, std::string_view name,
   }
   TESSERA_ASSIGN_OR_RETURN(slot.config, section.section("config"));
   return slot;
+}
+
+// [placement] and [membership] come together (the AP profile) or not at all; [quorum] only
+// with them.
+Status parse_distributed(const ConfigSection& root, NodeConfig* config) {
+  const bool placement = root.has("placement");
+  const bool membership = root.has("membership");
+  if (!placement && !membership) {
+    if (root.has("quorum")) {
+      return Status::invalid_argument(root.where("quorum") +
+                                      ": needs [placement] and [membership] (the AP profile)");
+    }
+    return Status::ok();
+  }
+  if (placement != membership) {
+    const char* present = placement ? "placement" : "membership";
+    const char* missing = placement ? "membership" : "placement";
+    return Status::invalid_argument(root.where(present) + ": the AP profile needs [" +
+                                    missing + "] too (a plugin for each, e.g. ring and gossip)");
+  }
+  TESSERA_ASSIGN_OR_RETURN(PluginSlot placement_slot, parse_slot(root, "placement", ""));
+  TESSERA_ASSIGN_OR_RETURN(PluginSlot membership_slot, parse_slot(root, "membership", ""));
+  for (const auto& [name, slot] : {std::pair{"placement", &placement_slot},
+                                   std::pair{"membership", &membership_slot}}) {
+    if (slot->plugin.empty()) {
+      return Status::invalid_argument(root.where(name) + ": names no plugin (plugin = \"...\")");
+    }
+  }
+  config->placement = std::move(placement_slot);
+  config->membership = std::move(membership_slot);
+
+  TESSERA_ASSIGN_OR_RETURN(ConfigSection quorum, root.section("quorum"));
+  TESSERA_RETURN_IF_ERROR(quorum.check_known_keys(kQuorumKeys));
+  TESSERA_ASSIGN_OR_RETURN(int64_t r, quorum.get_int("read_quorum", 2, 1, 16));
+  TESSERA_ASSIGN_OR_RETURN(int64_t w, quorum.get_int("write_quorum", 2, 1, 16));
+  TESSERA_ASSIGN_OR_RETURN(int64_t tick_ms, quorum.get_int("tick_ms", 10, 1, 1000));
+  config->quorum.read_quorum = static_cast<uint32_t>(r);
+  config->quorum.write_quorum = static_cast<uint32_t>(w);
+  config->quorum.tick_ms = static_cast<uint32_t>(tick_ms);
+  return Status::ok();
 }
 
 Status parse_limits(const ConfigSection& root, StoreLimits* limits) {
@@ -162,15 +204,9 @@ Result<NodeConfig> parse_node_config(const ConfigSection& root) {
   TESSERA_RETURN_IF_ERROR(plugins.check_known_keys(kPluginKeys));
   TESSERA_ASSIGN_OR_RETURN(config.plugin_dirs, plugins.get_path_list("dirs"));
 
-  for (std::string_view distributed : {"placement", "membership"}) {
-    if (root.has(distributed)) {
-      return Status::not_supported(root.where(distributed) +
-                                   ": the distributed profiles are not available in this build; "
-                                   "remove the section to run a single node");
-    }
-  }
   TESSERA_ASSIGN_OR_RETURN(config.engine, parse_slot(root, "engine", "lsm"));
   TESSERA_ASSIGN_OR_RETURN(config.conflict, parse_slot(root, "conflict", "lww"));
+  TESSERA_RETURN_IF_ERROR(parse_distributed(root, &config));
   return config;
 }
 

@@ -57,6 +57,13 @@ Bytes encode_context(std::span<const VersionedValue> siblings) {
   return out;
 }
 
+Bytes encode_context(std::span<const Bytes> versions) {
+  Bytes out;
+  put_varint32(&out, static_cast<uint32_t>(versions.size()));
+  for (const Bytes& version : versions) put_length_prefixed(&out, version);
+  return out;
+}
+
 Result<std::vector<Bytes>> decode_context(ByteView bytes) {
   std::vector<Bytes> versions;
   if (bytes.empty()) return versions;

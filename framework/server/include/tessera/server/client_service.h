@@ -15,14 +15,19 @@
 
 #include "tessera/rpc/tessera.capnp.h"
 #include "tessera/server/local_store.h"
+#include "tessera/server/quorum_router.h"
 #include "tessera/server/worker_pool.h"
 
 namespace tessera::server {
 
+// In the AP profile (`router` set) puts, gets, removes and table changes go through the quorum
+// router; scans and batches answer notSupported there; `replica` is what peers get from
+// Tessera.replica. A single node serves everything from its store and has no replica.
 class ClientService final : public rpc::Tessera::Server {
  public:
   ClientService(std::string node_id, LocalStore* store, WorkerPool* pool, kj::Timer* timer,
-                uint32_t default_timeout_ms);
+                uint32_t default_timeout_ms, QuorumRouter* router = nullptr,
+                kj::Maybe<rpc::Replica::Client> replica = nullptr);
 
  protected:
   kj::Promise<void> hello(HelloContext context) override;
@@ -34,17 +39,25 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> remove(RemoveContext context) override;
   kj::Promise<void> scan(ScanContext context) override;
   kj::Promise<void> write(WriteContext context) override;
+  kj::Promise<void> replica(ReplicaContext context) override;
 
  private:
   // Runs `job` on the pool, bounded by the request's deadline.
   template <typename Job>
   auto run(rpc::RequestOptions::Reader options, Job job);
+  // `answer`, or Timeout once the request's deadline passes.
+  template <typename R>
+  kj::Promise<R> within_deadline(rpc::RequestOptions::Reader options, kj::Promise<R> answer);
+  uint32_t timeout_ms(rpc::RequestOptions::Reader options) const;
+  QuorumRequest quorum_request(rpc::RequestOptions::Reader options) const;
 
   const std::string node_id_;
   LocalStore* const store_;
   WorkerPool* const pool_;
   kj::Timer* const timer_;
   const uint32_t default_timeout_ms_;
+  QuorumRouter* const router_;
+  kj::Maybe<rpc::Replica::Client> replica_;
 };
 
 }  // namespace tessera::server

@@ -137,6 +137,9 @@ class LocalStore {
   Result<TombstoneSweep> collect_tombstones(ByteView cursor, size_t keys_max, uint64_t grace_ms);
 
   const StoreLimits& limits() const { return options_.limits; }
+  // TooLarge naming key_bytes_max / value_bytes_max when a key or value is over its limit.
+  Status check_key(ByteView key) const;
+  Status check_value(size_t value_bytes) const;
   // TooLarge naming `batch_ops_max` when a batch of `ops` operations is over it. Lets a caller
   // refuse a batch before it copies the operations (write() checks it again).
   Status check_batch_ops(size_t ops) const;
@@ -147,8 +150,6 @@ class LocalStore {
   Status load_catalog();
   Status finish_drop(uint32_t table_id);
   Result<uint32_t> table_id(std::string_view table) const;
-  Status check_key(ByteView key) const;
-  Status check_value(size_t value_bytes) const;
   // Reconciles the stored versions of `engine_key` with `incoming` and adds the survivors to
   // `batch`. REQUIRES: the key's stripe is locked.
   Status merge_into(ByteView engine_key, std::vector<VersionedValue> incoming,

@@ -41,6 +41,9 @@ class Node {
 
  private:
   struct State;
+  // AP profile: places keys by the membership view from now on and joins the cluster as this
+  // node at `address` (its client API; gossip uses the same host and port).
+  Status join_cluster(const std::string& address);
   // Finishes the worker pool and syncs the engine, once; later calls return OK.
   Status shut_down();
   // Every tombstone_sweep_interval_ms, one bounded pass of LocalStore::collect_tombstones on the

@@ -6,8 +6,9 @@
 //   [limits]  key_bytes_max, value_bytes_max, batch_bytes_max, batch_ops_max, scan_items_max,
 //             scan_bytes_max
 //   [plugins] dirs: extra plugin directories (the installation's own is always searched first)
-//   [engine], [conflict]: plugin = "<name or path>", and the plugin's own keys in a
-//             [<slot>.config] sub-table
+//   [engine], [conflict], and for the AP profile [placement] and [membership]:
+//             plugin = "<name or path>", and the plugin's own keys in a [<slot>.config] table
+//   [quorum]  read_quorum, write_quorum, tick_ms (AP profile)
 //
 // docs/CONFIG.md documents every key. Unknown keys and sections are errors that name the file,
 // the line and the key.
@@ -15,11 +16,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tessera/config.h"
 #include "tessera/server/local_store.h"
+#include "tessera/server/quorum_router.h"
 #include "tessera/status.h"
 
 namespace tessera::server {
@@ -45,6 +48,10 @@ struct NodeConfig {
   StoreLimits limits;
   PluginSlot engine;
   PluginSlot conflict;
+  // The AP profile: a placement and a membership plugin, both or neither (a single node).
+  std::optional<PluginSlot> placement;
+  std::optional<PluginSlot> membership;
+  QuorumOptions quorum;  // [quorum]; used only with placement and membership
 };
 
 // REQUIRES: the ConfigFile behind `root` outlives the returned config (plugin sections borrow).

@@ -33,6 +33,8 @@ VersionedValue make_tombstone(Bytes version, uint64_t now_ms);
 uint64_t tombstone_written_ms(const VersionedValue& sibling);
 
 Bytes encode_context(std::span<const VersionedValue> siblings);
+// The context of these versions (as a quorum read's answer lists them).
+Bytes encode_context(std::span<const Bytes> versions);
 // InvalidArgument when a client sends bytes that are not a context.
 Result<std::vector<Bytes>> decode_context(ByteView bytes);
 

@@ -1,0 +1,115 @@
+// QuorumRouter: the AP ("Dynamo") profile's request path on a node.
+//
+// Any node coordinates. For a put, remove or get the router asks the placement plugin for the
+// key's preference list, takes from the membership plugin who is believed up, and drives one
+// quorum::Coordinator (framework/coordinator) to its answer: it carries out the coordinator's
+// sends (to this node's own store on the worker pool, to peers through their Replica
+// capability, replica.capnp), feeds back the replies, ticks it, and sends its read repairs.
+// A put's version is made here, by the conflict plugin, before any replica sees it.
+//
+// Peers are reached at the address membership gives them, one Cap'n Proto connection each,
+// opened on first use and opened again after it fails. A peer that fails or does not answer
+// in time counts as a failed reply; the coordinator decides what that means for the quorum.
+//
+// Not built yet (see framework/coordinator/README.md): durable hints and their replay (a
+// fallback merges a hinted write into its own copy and no more), streaming moved ranges when
+// membership changes, anti-entropy, scans and batches across the ring.
+//
+// Thread-safety: lives on the event loop thread; every method is called from it.
+// Ownership: borrows everything it is given; all of it outlives the router.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <kj/async-io.h>
+#include <kj/timer.h>
+
+#include "tessera/conflict.h"
+#include "tessera/membership.h"
+#include "tessera/placement.h"
+#include "tessera/quorum/coordinator.h"
+#include "tessera/rpc/replica.capnp.h"
+#include "tessera/rpc/tessera.capnp.h"
+#include "tessera/server/local_store.h"
+#include "tessera/server/worker_pool.h"
+
+namespace tessera::server {
+
+struct QuorumOptions {
+  uint32_t read_quorum = 2;   // R for a request with the default consistency
+  uint32_t write_quorum = 2;  // W likewise
+  uint32_t tick_ms = 10;      // the coordinators' unit of time
+};
+
+// What the router takes from a request's options (rpc::RequestOptions).
+struct QuorumRequest {
+  rpc::Consistency consistency = rpc::Consistency::DEFAULT;
+  uint32_t read_quorum = 0;   // explicit R; 0 = from consistency
+  uint32_t write_quorum = 0;  // explicit W; 0 = from consistency
+  uint32_t timeout_ms = 0;    // REQUIRES: > 0 (the node fills in its default)
+  Bytes context;              // a get's context, for a write that supersedes what it read
+};
+
+class QuorumRouter {
+ public:
+  QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Conflict* conflict,
+               Placement* placement, Membership* membership, kj::Timer& timer,
+               kj::Network& network, QuorumOptions options);
+  ~QuorumRouter();
+
+  // QuorumUnavailable (with how many answered) when fewer than W replicas acked in time;
+  // InvalidArgument for an R or W over the key's N, or a malformed context.
+  kj::Promise<Result<Bytes>> put(std::string table, Bytes key, Bytes value, QuorumRequest request);
+  kj::Promise<Status> remove(std::string table, Bytes key, QuorumRequest request);
+  // The reconciled live versions and their context, once R replicas answered.
+  kj::Promise<Result<StoreGetResult>> get(std::string table, Bytes key, QuorumRequest request);
+
+  // On every member believed up, this node first. An error names the nodes that refused.
+  kj::Promise<Status> create_table(std::string name);
+  kj::Promise<Status> drop_table(std::string name);
+
+ private:
+  struct Pending;
+  struct Peer;
+
+  // Runs one coordinator for (table, key); `payload` is what a write sends (empty for a read).
+  kj::Promise<quorum::Answer> coordinate(quorum::Request request, std::string table, Bytes key,
+                                         std::vector<VersionedValue> payload);
+  // The coordinator's request for `key`: its preference list, who is up, R or W, deadline.
+  Result<quorum::Request> make_request(quorum::Operation operation, ByteView table, ByteView key,
+                                       const QuorumRequest& request) const;
+
+  void handle_effects(uint64_t id);
+  void send_write(uint64_t id, const NodeId& to, const NodeId& hint_for, const Pending& pending,
+                  std::vector<VersionedValue> versions);
+  void send_read(uint64_t id, const NodeId& to, const Pending& pending);
+  kj::Promise<void> tick_loop();
+  // A table change here and on every other member believed up.
+  kj::Promise<Status> on_every_member(std::string name, bool create);
+
+  rpc::Replica::Client replica(const NodeId& node);
+  void forget_peer(const NodeId& node);
+
+  const NodeId self_;
+  LocalStore* const store_;
+  WorkerPool* const pool_;
+  Conflict* const conflict_;
+  Placement* const placement_;
+  Membership* const membership_;
+  kj::Timer& timer_;
+  kj::Network& network_;
+  const QuorumOptions options_;
+
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, std::unique_ptr<Pending>> pending_;
+  std::map<NodeId, Peer> peers_;
+  kj::Own<kj::TaskSet> tasks_;  // sends and repairs in flight; cancelled with the router
+  kj::Promise<void> ticking_;
+};
+
+}  // namespace tessera::server

@@ -1,0 +1,345 @@
+#include "tessera/server/quorum_router.h"
+
+#include <algorithm>
+#include <variant>
+
+#include <capnp/rpc-twoparty.h>
+#include <spdlog/spdlog.h>
+
+#include "rpc_values.h"
+#include "tessera/server/stored_value.h"
+
+namespace tessera::server {
+namespace {
+
+// Sends that fail are counted by the coordinator; nothing else should reach the task set.
+class LogErrors final : public kj::TaskSet::ErrorHandler {
+ public:
+  void taskFailed(kj::Exception&& e) override {
+    spdlog::warn("quorum router: {}", e.getDescription().cStr());
+  }
+};
+LogErrors log_errors;  // stateless
+
+// R or W for `request` on a key with `owners` home replicas.
+uint32_t quorum_size(const QuorumRequest& request, bool read, uint32_t configured,
+                     size_t owners) {
+  const uint32_t explicit_size = read ? request.read_quorum : request.write_quorum;
+  if (explicit_size != 0) return explicit_size;
+  switch (request.consistency) {
+    case rpc::Consistency::ONE: return 1;
+    case rpc::Consistency::QUORUM: return static_cast<uint32_t>(owners / 2 + 1);
+    case rpc::Consistency::ALL: return static_cast<uint32_t>(owners);
+    default: return std::min<uint32_t>(configured, static_cast<uint32_t>(owners));
+  }
+}
+
+}  // namespace
+
+struct QuorumRouter::Pending {
+  quorum::Coordinator coordinator;
+  std::string table;
+  Bytes key;
+  std::vector<VersionedValue> payload;  // a write's versions
+  kj::Own<kj::PromiseFulfiller<quorum::Answer>> fulfiller;
+};
+
+// One connection to a peer: the stream and the RPC system over it, kept for as long as the
+// peer's Replica client is used (shared with the connect continuation).
+struct PeerLink {
+  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<capnp::TwoPartyClient> rpc;
+};
+
+struct QuorumRouter::Peer {
+  std::string address;
+  std::shared_ptr<PeerLink> link;
+  rpc::Replica::Client client;
+};
+
+QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Conflict* conflict,
+                           Placement* placement, Membership* membership, kj::Timer& timer,
+                           kj::Network& network, QuorumOptions options)
+    : self_(std::move(self)),
+      store_(store),
+      pool_(pool),
+      conflict_(conflict),
+      placement_(placement),
+      membership_(membership),
+      timer_(timer),
+      network_(network),
+      options_(options),
+      tasks_(kj::heap<kj::TaskSet>(log_errors)),
+      ticking_(tick_loop().eagerlyEvaluate(nullptr)) {}
+
+QuorumRouter::~QuorumRouter() = default;
+
+kj::Promise<void> QuorumRouter::tick_loop() {
+  return timer_.afterDelay(options_.tick_ms * kj::MILLISECONDS).then([this]() {
+    std::vector<uint64_t> ids;
+    for (auto& [id, pending] : pending_) {
+      pending->coordinator.tick();
+      ids.push_back(id);
+    }
+    for (uint64_t id : ids) handle_effects(id);
+    return tick_loop();
+  });
+}
+
+Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, ByteView table,
+                                                   ByteView key,
+                                                   const QuorumRequest& request) const {
+  TESSERA_ASSIGN_OR_RETURN(Location location, placement_->locate(table, key));
+  const std::vector<NodeInfo> view = membership_->members();
+  quorum::Request out;
+  out.operation = operation;
+  out.owners = location.owners;
+  for (const NodeId& node : location.replicas) {
+    auto it = std::find_if(view.begin(), view.end(),
+                           [&](const NodeInfo& info) { return info.id == node; });
+    out.up.push_back(node == self_ ||
+                     (it != view.end() && it->state == NodeState::kAlive));
+  }
+  out.replicas = std::move(location.replicas);
+  const bool read = operation == quorum::Operation::kRead;
+  out.required = quorum_size(request, read, read ? options_.read_quorum : options_.write_quorum,
+                             out.owners);
+  if (out.required > out.owners) {
+    return Status::invalid_argument(std::string(read ? "R" : "W") + " = " +
+                                    std::to_string(out.required) + " is more than the key's " +
+                                    std::to_string(out.owners) + " replicas (N)");
+  }
+  out.deadline_ticks = std::max<uint64_t>(1, request.timeout_ms / options_.tick_ms);
+  TESSERA_RETURN_IF_ERROR(quorum::check_request(out));
+  return out;
+}
+
+kj::Promise<quorum::Answer> QuorumRouter::coordinate(quorum::Request request, std::string table,
+                                                     Bytes key,
+                                                     std::vector<VersionedValue> payload) {
+  auto reconcile = [conflict = conflict_](std::vector<VersionedValue> versions) {
+    return conflict->reconcile(std::move(versions));
+  };
+  auto paf = kj::newPromiseAndFulfiller<quorum::Answer>();
+  const uint64_t id = next_id_++;
+  pending_.emplace(id, std::make_unique<Pending>(Pending{
+                           quorum::Coordinator(std::move(request), reconcile), std::move(table),
+                           std::move(key), std::move(payload), kj::mv(paf.fulfiller)}));
+  handle_effects(id);
+  return kj::mv(paf.promise);
+}
+
+void QuorumRouter::handle_effects(uint64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending& pending = *it->second;
+  for (quorum::Effect& effect : pending.coordinator.drain()) {
+    if (auto* write = std::get_if<quorum::SendWrite>(&effect)) {
+      send_write(id, write->to, write->hint_for, pending, pending.payload);
+    } else if (auto* read = std::get_if<quorum::SendRead>(&effect)) {
+      send_read(id, read->to, pending);
+    } else if (auto* answer = std::get_if<quorum::Answer>(&effect)) {
+      pending.fulfiller->fulfill(std::move(*answer));
+    } else if (auto* repair = std::get_if<quorum::ReadRepair>(&effect)) {
+      send_write(0, repair->to, repair->hint_for, pending, std::move(repair->versions));
+    }
+  }
+  if (pending.coordinator.done()) pending_.erase(it);
+}
+
+// `id` 0: a repair, whose reply nobody waits for.
+void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_for,
+                              const Pending& pending, std::vector<VersionedValue> versions) {
+  kj::Promise<bool> acked = nullptr;
+  if (to == self_) {
+    acked = pool_
+                ->run([store = store_, table = pending.table, key = pending.key,
+                       versions = std::move(versions)]() {
+                  return store->merge_versions(table, key, versions);
+                })
+                .then([](Status status) { return status.is_ok(); });
+  } else {
+    auto call = replica(to).writeRequest();
+    call.setTable(as_text(pending.table));
+    call.setKey(as_data(pending.key));
+    call.setHintFor(as_text(hint_for));
+    set_versions(call.initVersions(versions.size()), versions);
+    acked = call.send().then(
+        [](auto response) { return from_error(response.getError()).is_ok(); },
+        [this, to](kj::Exception&&) {
+          forget_peer(to);
+          return false;
+        });
+  }
+  tasks_->add(acked.then([this, id, to](bool ok) {
+    if (id == 0) return;
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    it->second->coordinator.step(quorum::WriteReply{to, ok});
+    handle_effects(id);
+  }));
+}
+
+void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pending) {
+  kj::Promise<quorum::ReadReply> replied = nullptr;
+  if (to == self_) {
+    replied = pool_
+                  ->run([store = store_, table = pending.table, key = pending.key]() {
+                    return store->read_versions(table, key);
+                  })
+                  .then([to](Result<std::vector<VersionedValue>> versions) {
+                    if (!versions.is_ok()) return quorum::ReadReply{to, false, {}};
+                    return quorum::ReadReply{to, true, std::move(versions).value()};
+                  });
+  } else {
+    auto call = replica(to).readRequest();
+    call.setTable(as_text(pending.table));
+    call.setKey(as_data(pending.key));
+    replied = call.send().then(
+        [to](auto response) {
+          if (!from_error(response.getError()).is_ok()) return quorum::ReadReply{to, false, {}};
+          return quorum::ReadReply{to, true, to_versions(response.getVersions())};
+        },
+        [this, to](kj::Exception&&) {
+          forget_peer(to);
+          return quorum::ReadReply{to, false, {}};
+        });
+  }
+  tasks_->add(replied.then([this, id](quorum::ReadReply reply) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    it->second->coordinator.step(reply);
+    handle_effects(id);
+  }));
+}
+
+rpc::Replica::Client QuorumRouter::replica(const NodeId& node) {
+  std::string address;
+  for (const NodeInfo& info : membership_->members()) {
+    if (info.id == node) address = info.address;
+  }
+  auto it = peers_.find(node);
+  if (it != peers_.end() && it->second.address == address) return it->second.client;
+  if (address.empty()) {
+    return rpc::Replica::Client(
+        KJ_EXCEPTION(DISCONNECTED, "no address is known for node", node.c_str()));
+  }
+  auto link = std::make_shared<PeerLink>();
+  kj::Promise<rpc::Replica::Client> connected =
+      network_.parseAddress(address)
+          .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
+          .then([link](kj::Own<kj::AsyncIoStream> stream) {
+            link->stream = kj::mv(stream);
+            link->rpc = kj::heap<capnp::TwoPartyClient>(*link->stream);
+            rpc::Tessera::Client peer = link->rpc->bootstrap().castAs<rpc::Tessera>();
+            return peer.replicaRequest().send().getReplica().castAs<rpc::Replica>();
+          });
+  rpc::Replica::Client client(kj::mv(connected));
+  peers_.insert_or_assign(node, Peer{address, link, client});
+  return client;
+}
+
+void QuorumRouter::forget_peer(const NodeId& node) { peers_.erase(node); }
+
+kj::Promise<Result<Bytes>> QuorumRouter::put(std::string table, Bytes key, Bytes value,
+                                             QuorumRequest request) {
+  Status fits = store_->check_key(key);
+  if (fits.is_ok()) fits = store_->check_value(value.size());
+  if (!fits.is_ok()) return Result<Bytes>(fits);
+  Result<Bytes> version = store_->new_version(request.context);
+  if (!version.is_ok()) return Result<Bytes>(version.status());
+  std::vector<VersionedValue> payload = {{*version, false, std::move(value)}};
+  Result<quorum::Request> made = make_request(quorum::Operation::kWrite, table, key, request);
+  if (!made.is_ok()) return Result<Bytes>(made.status());
+  return coordinate(std::move(made).value(), std::move(table), std::move(key), std::move(payload))
+      .then([version = *version](quorum::Answer answer) -> Result<Bytes> {
+        TESSERA_RETURN_IF_ERROR(quorum::to_status(answer));
+        return version;
+      });
+}
+
+kj::Promise<Status> QuorumRouter::remove(std::string table, Bytes key, QuorumRequest request) {
+  if (Status fits = store_->check_key(key); !fits.is_ok()) return fits;
+  Result<Bytes> version = store_->new_version(request.context);
+  if (!version.is_ok()) return version.status();
+  std::vector<VersionedValue> payload = {store_->new_tombstone(*version)};
+  Result<quorum::Request> made = make_request(quorum::Operation::kWrite, table, key, request);
+  if (!made.is_ok()) return made.status();
+  return coordinate(std::move(made).value(), std::move(table), std::move(key), std::move(payload))
+      .then([](quorum::Answer answer) { return quorum::to_status(answer); });
+}
+
+kj::Promise<Result<StoreGetResult>> QuorumRouter::get(std::string table, Bytes key,
+                                                      QuorumRequest request) {
+  if (Status fits = store_->check_key(key); !fits.is_ok()) return Result<StoreGetResult>(fits);
+  Result<quorum::Request> made = make_request(quorum::Operation::kRead, table, key, request);
+  if (!made.is_ok()) return Result<StoreGetResult>(made.status());
+  return coordinate(std::move(made).value(), std::move(table), std::move(key), {})
+      .then([](quorum::Answer answer) -> Result<StoreGetResult> {
+        TESSERA_RETURN_IF_ERROR(quorum::to_status(answer));
+        auto& read = std::get<quorum::ReadAnswer>(answer);
+        StoreGetResult result;
+        result.values = std::move(read.values);
+        result.context = encode_context(std::span<const Bytes>(read.context));
+        return result;
+      });
+}
+
+kj::Promise<Status> QuorumRouter::create_table(std::string name) {
+  return on_every_member(std::move(name), true);
+}
+
+kj::Promise<Status> QuorumRouter::drop_table(std::string name) {
+  return on_every_member(std::move(name), false);
+}
+
+kj::Promise<Status> QuorumRouter::on_every_member(std::string name, bool create) {
+  struct Outcome {
+    NodeId node;
+    Status status;
+  };
+  kj::Vector<kj::Promise<Outcome>> calls;
+  calls.add(pool_
+                ->run([store = store_, name, create]() {
+                  return create ? store->create_table(name) : store->drop_table(name);
+                })
+                .then([self = self_](Status status) { return Outcome{self, status}; }));
+  for (const NodeInfo& member : membership_->members()) {
+    if (member.id == self_ || member.state != NodeState::kAlive) continue;
+    auto reached = [node = member.id](auto response) {
+      return Outcome{node, from_error(response.getError())};
+    };
+    auto failed = [this, node = member.id](kj::Exception&& e) {
+      forget_peer(node);
+      return Outcome{node, Status::unavailable(e.getDescription().cStr())};
+    };
+    if (create) {
+      auto call = replica(member.id).createTableRequest();
+      call.setName(as_text(name));
+      calls.add(call.send().then(reached, failed));
+    } else {
+      auto call = replica(member.id).dropTableRequest();
+      call.setName(as_text(name));
+      calls.add(call.send().then(reached, failed));
+    }
+  }
+  return kj::joinPromises(calls.releaseAsArray())
+      .then([create](kj::Array<Outcome> outcomes) -> Status {
+        // The asked node's own answer decides the code (TableExists, NoSuchTable); a peer that
+        // already had the change is fine; any other refusal is named.
+        const Status& own = outcomes[0].status;
+        if (!own.is_ok()) return own;
+        std::string refused;
+        for (size_t i = 1; i < outcomes.size(); ++i) {
+          const Status& s = outcomes[i].status;
+          const StatusCode done = create ? StatusCode::kTableExists : StatusCode::kNoSuchTable;
+          if (s.is_ok() || s.code() == done) continue;
+          refused += (refused.empty() ? "" : "; ") + outcomes[i].node + ": " + s.to_string();
+        }
+        if (refused.empty()) return Status::ok();
+        return Status::unavailable(std::string(create ? "created" : "dropped") +
+                                   " here, but not on every member: " + refused);
+      });
+}
+
+}  // namespace tessera::server

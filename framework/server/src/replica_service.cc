@@ -1,0 +1,56 @@
+#include "tessera/server/replica_service.h"
+
+#include "rpc_values.h"
+
+namespace tessera::server {
+
+kj::Promise<void> ReplicaService::write(WriteContext context) {
+  auto params = context.getParams();
+  if (params.getVersions().size() > LocalStore::kVersionsMerged) {
+    set_error(context.getResults().initError(),
+              Status::invalid_argument("a replica write of " +
+                                       std::to_string(params.getVersions().size()) +
+                                       " versions is over the limit of " +
+                                       std::to_string(LocalStore::kVersionsMerged)));
+    return kj::READY_NOW;
+  }
+  auto job = [store = store_, table = to_string(params.getTable()),
+              key = to_bytes(params.getKey()), versions = to_versions(params.getVersions())]() {
+    return store->merge_versions(table, key, versions);
+  };
+  return pool_->run(std::move(job)).then([context](Status status) mutable {
+    set_error(context.getResults().initError(), status);
+  });
+}
+
+kj::Promise<void> ReplicaService::read(ReadContext context) {
+  auto params = context.getParams();
+  auto job = [store = store_, table = to_string(params.getTable()),
+              key = to_bytes(params.getKey())]() { return store->read_versions(table, key); };
+  return pool_->run(std::move(job))
+      .then([context](Result<std::vector<VersionedValue>> versions) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), versions.status());
+        if (versions.is_ok()) set_versions(results.initVersions(versions->size()), *versions);
+      });
+}
+
+kj::Promise<void> ReplicaService::createTable(CreateTableContext context) {
+  auto job = [store = store_, name = to_string(context.getParams().getName())]() {
+    return store->create_table(name);
+  };
+  return pool_->run(std::move(job)).then([context](Status status) mutable {
+    set_error(context.getResults().initError(), status);
+  });
+}
+
+kj::Promise<void> ReplicaService::dropTable(DropTableContext context) {
+  auto job = [store = store_, name = to_string(context.getParams().getName())]() {
+    return store->drop_table(name);
+  };
+  return pool_->run(std::move(job)).then([context](Status status) mutable {
+    set_error(context.getResults().initError(), status);
+  });
+}
+
+}  // namespace tessera::server
