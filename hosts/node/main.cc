@@ -1,6 +1,7 @@
 // tessera-node: serves the Tessera client API from one process, assembled from a TOML config.
 //
-//   tessera-node --config FILE [--data-dir DIR] [--listen HOST:PORT] [--log-level LEVEL]
+//   tessera-node --config FILE [--id ID] [--data-dir DIR] [--listen HOST:PORT]
+//                [--log-level LEVEL]
 //
 // Prints "tessera-node <id> listening on <host>:<port>" on stdout once it serves. Exit codes:
 // 0 after a clean shutdown on SIGINT/SIGTERM, 1 runtime failure, 2 bad command line or config,
@@ -40,8 +41,9 @@ int main(int argc, char** argv) {
   tessera::server::capture_signals();
 
   CLI::App app{"Tessera node: serves the client API on the configured address"};
-  std::string config_file, data_dir, listen, log_level;
+  std::string config_file, node_id_flag, data_dir, listen, log_level;
   app.add_option("--config,-c", config_file, "TOML config file")->required();
+  app.add_option("--id", node_id_flag, "override [node] id");
   app.add_option("--data-dir", data_dir, "override [node] data_dir");
   app.add_option("--listen", listen, "override [node] listen (host:port; port 0 picks one)");
   app.add_option("--log-level", log_level, "override [node] log_level");
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
   if (!file.is_ok()) return fail(kExitConfig, file.status());
   auto config = tessera::server::parse_node_config((*file)->root());
   if (!config.is_ok()) return fail(kExitConfig, config.status());
+  if (!node_id_flag.empty()) config->node_id = node_id_flag;
   if (!data_dir.empty()) config->data_dir = std::filesystem::absolute(data_dir);
   if (!listen.empty()) {
     tessera::Status parsed = tessera::server::parse_address(

@@ -1,0 +1,173 @@
+// The AP ("Dynamo") profile end to end: three tessera-node processes on loopback with the ring,
+// gossip and vector clocks, N = 3, R = W = 2, driven through the client API. Nodes are killed
+// with SIGKILL and restarted: acknowledged writes must survive the loss of a minority, and the
+// cluster must keep answering while one node is down.
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "e2e_env.h"
+
+namespace tessera::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kDynamoConfig =
+    "[engine]\n"
+    "plugin = \"lsm\"\n"
+    "[conflict]\n"
+    "plugin = \"vclock\"\n"
+    "[placement]\n"
+    "plugin = \"ring\"\n"
+    "[placement.config]\n"
+    "replicas = 3\n"
+    "[membership]\n"
+    "plugin = \"gossip\"\n"
+    "[membership.config]\n"
+    "seeds = [\"{{addr:0}}\"]\n"
+    "tick_ms = 20\n"
+    "[quorum]\n"
+    "read_quorum = 2\n"
+    "write_quorum = 2\n";
+
+constexpr auto kSettle = 20s;  // bound on every wait for the cluster to agree
+
+RequestOptions with(Consistency consistency, Bytes context = {}) {
+  RequestOptions options;
+  options.consistency = consistency;
+  options.timeout_ms = 2000;
+  options.context = std::move(context);
+  return options;
+}
+
+class DynamoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = std::make_unique<test::TestCluster>(cluster_options(kDynamoConfig));
+    for (int i = 0; i < 3; ++i) cluster_->add_node();
+    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(cluster_->start_node(i).is_ok());
+    for (size_t i = 0; i < 3; ++i) {
+      clients_[i] = connect_client(cluster_->address(i));
+      ASSERT_NE(clients_[i], nullptr);
+    }
+    ASSERT_TRUE(create_table_everywhere("t"));
+  }
+
+  Client& client(size_t i) { return *clients_[i]; }
+
+  // Creates the table once every node sees the others: a write with W = ALL then succeeds.
+  bool create_table_everywhere(const std::string& table) {
+    const auto deadline = std::chrono::steady_clock::now() + kSettle;
+    while (std::chrono::steady_clock::now() < deadline) {
+      Status created = client(0).create_table(table);
+      if (created.is_ok() || created.code() == StatusCode::kTableExists) {
+        if (client(0).put(table, "probe", "p", with(Consistency::kAll)).is_ok()) return true;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "the cluster never accepted a write on all three nodes";
+    return false;
+  }
+
+  // Retries `op` (a bounded number of times, up to kSettle) until it returns true.
+  template <typename Op>
+  bool eventually(Op op) {
+    const auto deadline = std::chrono::steady_clock::now() + kSettle;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (op()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
+  std::optional<Bytes> value_at(size_t node, const std::string& key, Consistency c) {
+    Result<GetReply> got = client(node).get("t", key, with(c));
+    if (!got.is_ok() || !got->found || got->values.size() != 1) return std::nullopt;
+    return got->values[0].data;
+  }
+
+  std::unique_ptr<test::TestCluster> cluster_;
+  std::unique_ptr<Client> clients_[3];  // after cluster_: closed before the nodes stop
+};
+
+TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    ASSERT_TRUE(client(i % 3).put("t", key, "v" + std::to_string(i), with(Consistency::kQuorum))
+                    .is_ok());
+  }
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    EXPECT_EQ(value_at((i + 1) % 3, key, Consistency::kQuorum), "v" + std::to_string(i)) << key;
+  }
+  // Deletes go through the quorum too, with the context of what they delete (a blind delete
+  // is concurrent with the value under vector clocks, and would stand beside it as a sibling).
+  Result<GetReply> read = client(1).get("t", "k0", with(Consistency::kQuorum));
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  ASSERT_TRUE(client(1).remove("t", "k0", with(Consistency::kQuorum, read->context)).is_ok());
+  Result<GetReply> gone = client(2).get("t", "k0", with(Consistency::kQuorum));
+  ASSERT_TRUE(gone.is_ok()) << gone.status().to_string();
+  EXPECT_FALSE(gone->found);
+  // What the profile does not offer says so.
+  EXPECT_EQ(client(0).scan("t", "", "", 10).status().code(), StatusCode::kNotSupported);
+}
+
+TEST_F(DynamoTest, ConcurrentBlindWritesBecomeSiblingsThatAContextWriteResolves) {
+  ASSERT_TRUE(client(0).put("t", "cart", "milk", with(Consistency::kAll)).is_ok());
+  ASSERT_TRUE(client(1).put("t", "cart", "eggs", with(Consistency::kAll)).is_ok());
+  Result<GetReply> got = client(2).get("t", "cart", with(Consistency::kAll));
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  ASSERT_EQ(got->values.size(), 2u) << "two blind writes are concurrent";
+  ASSERT_TRUE(
+      client(2).put("t", "cart", "milk+eggs", with(Consistency::kAll, got->context)).is_ok());
+  EXPECT_EQ(value_at(0, "cart", Consistency::kAll), "milk+eggs");
+}
+
+TEST_F(DynamoTest, AcknowledgedWritesSurviveTheKillOfOneNodeAndServiceGoesOn) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client(0).put("t", "a" + std::to_string(i), "before", with(Consistency::kQuorum))
+                    .is_ok());
+  }
+  cluster_->kill_node(2);
+  clients_[2].reset();
+  // Two of three replicas are left: W = R = 2 still answers, at once or after the failure
+  // detector catches up.
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = "b" + std::to_string(i);
+    EXPECT_TRUE(eventually([&] {
+      return client(i % 2).put("t", key, "during", with(Consistency::kQuorum)).is_ok();
+    })) << key;
+  }
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(value_at(1, "a" + std::to_string(i), Consistency::kQuorum), "before");
+  }
+  // ALL cannot be had now, and the error says how many answered.
+  Result<GetReply> all = client(0).get("t", "a0", with(Consistency::kAll));
+  EXPECT_EQ(all.status().code(), StatusCode::kQuorumUnavailable) << all.status().to_string();
+
+  // The killed node comes back. Reads that include it see every write, and repair its copy
+  // of the ones it missed while it was down.
+  ASSERT_TRUE(cluster_->start_node(2).is_ok());
+  clients_[2] = connect_client(cluster_->address(2));
+  ASSERT_NE(clients_[2], nullptr);
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = "b" + std::to_string(i);
+    EXPECT_TRUE(eventually([&] { return value_at(2, key, Consistency::kAll) == "during"; }))
+        << key;
+  }
+  // With the other two gone, only its own copy can answer a read of ONE: the repairs are there.
+  cluster_->kill_node(0);
+  cluster_->kill_node(1);
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = "b" + std::to_string(i);
+    EXPECT_TRUE(eventually([&] { return value_at(2, key, Consistency::kOne) == "during"; }))
+        << key << " was not repaired on the node that missed it";
+  }
+  // One node of three: no quorum, and the error is typed.
+  Status lonely = client(2).put("t", "c", "x", with(Consistency::kQuorum)).status();
+  EXPECT_EQ(lonely.code(), StatusCode::kQuorumUnavailable) << lonely.to_string();
+}
+
+}  // namespace
+}  // namespace tessera::e2e
