@@ -169,5 +169,18 @@ TEST_F(DynamoTest, AcknowledgedWritesSurviveTheKillOfOneNodeAndServiceGoesOn) {
   EXPECT_EQ(lonely.code(), StatusCode::kQuorumUnavailable) << lonely.to_string();
 }
 
+TEST_F(DynamoTest, APausedReplicaDoesNotHoldUpTheQuorum) {
+  ASSERT_TRUE(cluster_->pause_node(2).is_ok());
+  // The paused node accepts connections but never answers: W = 2 comes from the other two.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(client(i % 2).put("t", "p" + std::to_string(i), "v", with(Consistency::kQuorum))
+                    .is_ok());
+  }
+  Result<GetReply> all = client(0).get("t", "p0", with(Consistency::kAll));
+  EXPECT_EQ(all.status().code(), StatusCode::kQuorumUnavailable) << all.status().to_string();
+  ASSERT_TRUE(cluster_->resume_node(2).is_ok());
+  EXPECT_TRUE(eventually([&] { return value_at(2, "p9", Consistency::kAll) == "v"; }));
+}
+
 }  // namespace
 }  // namespace tessera::e2e

@@ -147,6 +147,10 @@ void QuorumRouter::handle_effects(uint64_t id) {
   if (pending.coordinator.done()) pending_.erase(it);
 }
 
+kj::Duration QuorumRouter::send_timeout(const Pending& pending) const {
+  return pending.coordinator.request().deadline_ticks * options_.tick_ms * kj::MILLISECONDS;
+}
+
 // `id` 0: a repair, whose reply nobody waits for.
 void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_for,
                               const Pending& pending, std::vector<VersionedValue> versions) {
@@ -171,6 +175,9 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
           return false;
         });
   }
+  // A peer that accepted the connection but does not answer (paused, overloaded) must not keep
+  // the call, and what it holds, past the request's deadline.
+  acked = acked.exclusiveJoin(timer_.afterDelay(send_timeout(pending)).then([]() { return false; }));
   tasks_->add(acked.then([this, id, to](bool ok) {
     if (id == 0) return;
     auto it = pending_.find(id);
@@ -205,6 +212,9 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
           return quorum::ReadReply{to, false, {}};
         });
   }
+  replied = replied.exclusiveJoin(timer_.afterDelay(send_timeout(pending)).then([to]() {
+    return quorum::ReadReply{to, false, {}};
+  }));
   tasks_->add(replied.then([this, id](quorum::ReadReply reply) {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;

@@ -85,6 +85,8 @@ class QuorumRouter {
                                        const QuorumRequest& request) const;
 
   void handle_effects(uint64_t id);
+  // How long one send of `pending` may take: its request's deadline.
+  kj::Duration send_timeout(const Pending& pending) const;
   void send_write(uint64_t id, const NodeId& to, const NodeId& hint_for, const Pending& pending,
                   std::vector<VersionedValue> versions);
   void send_read(uint64_t id, const NodeId& to, const Pending& pending);
