@@ -343,6 +343,49 @@ TEST(LocalStoreSiblings, ReplicaMergesKeepWhatNoVersionSupersedesTombstonesToo) 
   EXPECT_EQ(s.read_versions("t", "absent")->size(), 0u);
 }
 
+TEST_F(LocalStoreTest, HintedWritesAreKeptForTheirOwnerUntilHandedOver) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  auto v1 = store_->new_version({});
+  ASSERT_TRUE(v1.is_ok());
+  ASSERT_TRUE(store_->merge_versions("t", "k", {{*v1, false, "one"}}, "n2").is_ok());
+  ASSERT_TRUE(store_->merge_versions("t", "other", {{*v1, false, "x"}}, "n3").is_ok());
+  ASSERT_TRUE(store_->merge_versions("t", "plain", {{*v1, false, "p"}}).is_ok());
+  EXPECT_EQ(value_of("t", "k"), "one") << "a hinted write lands in this node's copy too";
+  auto page = store_->hints({}, 10);
+  ASSERT_TRUE(page.is_ok()) << page.status().to_string();
+  ASSERT_EQ(page->hints.size(), 2u) << "only hinted writes leave hints";
+  const Hint& for_n2 = page->hints[0];
+  EXPECT_EQ(for_n2.owner, "n2");
+  EXPECT_EQ(for_n2.table, "t");
+  EXPECT_EQ(for_n2.key, "k");
+  ASSERT_EQ(for_n2.versions.size(), 1u);
+  EXPECT_EQ(for_n2.versions[0].value, "one");
+  // Pages resume where they stopped.
+  auto first = store_->hints({}, 1);
+  ASSERT_TRUE(first.is_ok());
+  ASSERT_EQ(first->hints.size(), 1u);
+  auto second = store_->hints(first->next_cursor, 1);
+  ASSERT_TRUE(second.is_ok());
+  ASSERT_EQ(second->hints.size(), 1u);
+  EXPECT_EQ(second->hints[0].owner, "n3");
+  EXPECT_TRUE(second->next_cursor.empty());
+  // A later hinted write to the same key keeps the hint alive past a handover of the older one.
+  auto v2 = store_->new_version({});
+  ASSERT_TRUE(store_->merge_versions("t", "k", {{*v2, false, "two"}}, "n2").is_ok());
+  ASSERT_TRUE(store_->drop_hint(for_n2).is_ok());
+  page = store_->hints({}, 10);
+  ASSERT_TRUE(page.is_ok());
+  ASSERT_EQ(page->hints.size(), 2u);
+  // Handed over as it stands now: gone. The table catalog is untouched by hints.
+  ASSERT_TRUE(store_->drop_hint(page->hints[0]).is_ok());
+  ASSERT_TRUE(store_->drop_hint(page->hints[1]).is_ok());
+  EXPECT_TRUE(store_->hints({}, 10)->hints.empty());
+  ASSERT_TRUE(store_->merge_versions("t", "again", {{*v2, false, "a"}}, "n4").is_ok());
+  reopen();
+  EXPECT_EQ(store_->list_tables(), std::vector<std::string>{"t"});
+  EXPECT_EQ(store_->hints({}, 10)->hints.size(), 1u) << "hints survive a reopen";
+}
+
 TEST(LocalStoreSiblings, BlindWritesStopAtTheVersionsLimitAndAContextWriteStillResolves) {
   std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
   PluginLoader loader({dir});

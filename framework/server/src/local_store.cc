@@ -13,6 +13,10 @@ constexpr uint32_t kCatalogTableId = 0;
 constexpr char kCatalogTable = 't';   // 't' name -> fixed32_be(id)
 constexpr char kCatalogNextId = 'n';  // 'n' -> fixed32_be(next id)
 constexpr char kCatalogDrop = 'd';    // 'd' fixed32_be(id) -> "": drop in progress
+// 'z' length_prefixed(owner) length_prefixed(table) key -> record: versions this node holds for
+// `owner` (a hinted write), to hand over. Last in the catalog, so reading the tables stops
+// before the hints.
+constexpr char kCatalogHint = 'z';
 constexpr size_t kTableNameBytesMax = 128;
 constexpr size_t kDropBatchKeys = 1000;
 constexpr size_t kTablePrefixBytes = 4;  // fixed32_be(table id) in front of every engine key
@@ -82,6 +86,7 @@ Status LocalStore::load_catalog() {
     if (key.empty()) return Status::corruption("catalog: empty key");
     char kind = key[0];
     key.remove_prefix(1);
+    if (kind == kCatalogHint) break;  // only hints follow
     if (kind == kCatalogTable) {
       if (!get_fixed32_be(&value, &id)) return Status::corruption("catalog: bad table id");
       tables_.emplace(std::string(key), id);
@@ -245,8 +250,20 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
   return version;
 }
 
+namespace {
+
+Bytes hint_key(ByteView owner, ByteView table, ByteView key) {
+  Bytes rest;
+  put_length_prefixed(&rest, owner);
+  put_length_prefixed(&rest, table);
+  rest.append(key);
+  return catalog_key(kCatalogHint, rest);
+}
+
+}  // namespace
+
 Status LocalStore::merge_versions(std::string_view table, ByteView key,
-                                  std::vector<VersionedValue> versions) {
+                                  std::vector<VersionedValue> versions, ByteView hint_for) {
   std::shared_lock lock(catalog_mutex_);
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
@@ -260,9 +277,58 @@ Status LocalStore::merge_versions(std::string_view table, ByteView key,
     if (!v.tombstone) TESSERA_RETURN_IF_ERROR(check_value(v.value.size()));
   }
   const Bytes engine_key_bytes = engine_key(id, key);
-  std::unique_lock held(stripe(engine_key_bytes));
   WriteBatch batch;
-  TESSERA_RETURN_IF_ERROR(merge_into(engine_key_bytes, std::move(versions), &batch));
+  if (hint_for.empty()) {
+    std::unique_lock held(stripe(engine_key_bytes));
+    TESSERA_RETURN_IF_ERROR(merge_into(engine_key_bytes, std::move(versions), &batch));
+    return engine_->write(write_options_, batch);
+  }
+  // A hinted write lands in this node's copy and, in the same atomic batch, in the hint for
+  // its owner. Both keys locked in address order, as apply() does.
+  const Bytes hint = hint_key(hint_for, table, key);
+  std::mutex* first = &stripe(engine_key_bytes);
+  std::mutex* second = &stripe(hint);
+  if (second < first) std::swap(first, second);
+  std::unique_lock held_first(*first);
+  std::unique_lock<std::mutex> held_second;
+  if (second != first) held_second = std::unique_lock(*second);
+  TESSERA_RETURN_IF_ERROR(merge_into(engine_key_bytes, versions, &batch));
+  TESSERA_RETURN_IF_ERROR(merge_into(hint, std::move(versions), &batch));
+  return engine_->write(write_options_, batch);
+}
+
+Result<HintPage> LocalStore::hints(ByteView cursor, size_t hints_max) const {
+  HintPage page;
+  const Bytes first = catalog_key(kCatalogHint, "");
+  auto it = engine_->new_iterator({.upper_bound = table_prefix(kCatalogTableId + 1)});
+  it->seek(cursor.empty() || cursor < ByteView(first) ? ByteView(first) : cursor);
+  for (; it->valid(); it->next()) {
+    if (page.hints.size() == hints_max) {
+      page.next_cursor = Bytes(it->key());
+      break;
+    }
+    ByteView rest = it->key().substr(first.size());
+    ByteView owner, table;
+    if (!get_length_prefixed(&rest, &owner) || !get_length_prefixed(&rest, &table)) {
+      return Status::corruption("hint key of " + std::to_string(it->key().size()) +
+                                " bytes does not parse");
+    }
+    TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> versions, decode_record(it->value()));
+    page.hints.push_back(Hint{NodeId(owner), std::string(table), Bytes(rest),
+                              std::move(versions), Bytes(it->value())});
+  }
+  TESSERA_RETURN_IF_ERROR(it->status());
+  return page;
+}
+
+Status LocalStore::drop_hint(const Hint& hint) {
+  const Bytes key = hint_key(hint.owner, hint.table, hint.key);
+  std::lock_guard lock(stripe(key));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored, engine_->get({}, key));
+  // A hinted write that arrived after `hint` was read is owed too: keep the hint then.
+  if (!stored || *stored != hint.record) return Status::ok();
+  WriteBatch batch;
+  batch.del(key);
   return engine_->write(write_options_, batch);
 }
 

@@ -70,9 +70,68 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Con
       network_(network),
       options_(options),
       tasks_(kj::heap<kj::TaskSet>(log_errors)),
-      ticking_(tick_loop().eagerlyEvaluate(nullptr)) {}
+      ticking_(tick_loop().eagerlyEvaluate(nullptr)),
+      handing_over_(hand_over_hints().eagerlyEvaluate([](kj::Exception&& e) {
+        spdlog::error("hinted handoff stopped: {}", e.getDescription().cStr());
+      })) {}
 
 QuorumRouter::~QuorumRouter() = default;
+
+kj::Promise<void> QuorumRouter::hand_over_hints() {
+  return timer_.afterDelay(kHintRoundIntervalMs * kj::MILLISECONDS)
+      .then([this]() {
+        return pool_->run([store = store_, cursor = hint_cursor_]() {
+          return store->hints(cursor, kHintsPerRound);
+        });
+      })
+      .then([this](Result<HintPage> page) -> kj::Promise<void> {
+        if (!page.is_ok()) {
+          spdlog::warn("hinted handoff: {}", page.status().to_string());
+          return kj::READY_NOW;
+        }
+        hint_cursor_ = page->next_cursor;
+        std::vector<NodeId> alive;
+        for (const NodeInfo& member : membership_->members()) {
+          if (member.state == NodeState::kAlive && member.id != self_) alive.push_back(member.id);
+        }
+        kj::Vector<kj::Promise<void>> handovers;
+        for (Hint& hint : page->hints) {
+          if (std::find(alive.begin(), alive.end(), hint.owner) == alive.end()) continue;
+          handovers.add(hand_over(std::move(hint)));
+        }
+        return kj::joinPromises(handovers.releaseAsArray());
+      })
+      .then([this]() { return hand_over_hints(); });
+}
+
+kj::Promise<void> QuorumRouter::hand_over(Hint hint) {
+  auto call = replica(hint.owner).writeRequest();
+  call.setTable(as_text(hint.table));
+  call.setKey(as_data(hint.key));
+  set_versions(call.initVersions(hint.versions.size()), hint.versions);
+  const NodeId owner = hint.owner;
+  kj::Promise<Status> delivered = call.send().then(
+      [](auto response) { return from_error(response.getError()); },
+      [this, owner](kj::Exception&& e) {
+        forget_peer(owner);
+        return Status::unavailable(e.getDescription().cStr());
+      });
+  return delivered
+      .exclusiveJoin(timer_.afterDelay(kHintRoundIntervalMs * kj::MILLISECONDS).then([]() {
+        return Status::timeout("hint handover");
+      }))
+      .then([this, hint = std::move(hint)](Status status) mutable -> kj::Promise<void> {
+        // The owner has the versions, or the table is gone: either way nothing is owed. Any
+        // other failure is tried again in a later round.
+        if (!status.is_ok() && status.code() != StatusCode::kNoSuchTable) return kj::READY_NOW;
+        return pool_->run([store = store_, hint = std::move(hint)]() {
+                      return store->drop_hint(hint);
+                    })
+            .then([](Status dropped) {
+              if (!dropped.is_ok()) spdlog::warn("hinted handoff: {}", dropped.to_string());
+            });
+      });
+}
 
 kj::Promise<void> QuorumRouter::tick_loop() {
   return timer_.afterDelay(options_.tick_ms * kj::MILLISECONDS).then([this]() {
@@ -158,8 +217,8 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
   if (to == self_) {
     acked = pool_
                 ->run([store = store_, table = pending.table, key = pending.key,
-                       versions = std::move(versions)]() {
-                  return store->merge_versions(table, key, versions);
+                       versions = std::move(versions), hint_for]() {
+                  return store->merge_versions(table, key, versions, hint_for);
                 })
                 .then([](Status status) { return status.is_ok(); });
   } else {

@@ -15,8 +15,9 @@ kj::Promise<void> ReplicaService::write(WriteContext context) {
     return kj::READY_NOW;
   }
   auto job = [store = store_, table = to_string(params.getTable()),
-              key = to_bytes(params.getKey()), versions = to_versions(params.getVersions())]() {
-    return store->merge_versions(table, key, versions);
+              key = to_bytes(params.getKey()), versions = to_versions(params.getVersions()),
+              hint_for = to_string(params.getHintFor())]() {
+    return store->merge_versions(table, key, versions, hint_for);
   };
   return pool_->run(std::move(job)).then([context](Status status) mutable {
     set_error(context.getResults().initError(), status);

@@ -12,6 +12,8 @@
 //    collect_tombstones() removes keys whose every version is a tombstone older than the grace
 //    period; the grace period must outlast every way a replica can still learn of an older write
 //    (hints, read repair, anti-entropy), or the deleted value comes back.
+//  - In the AP profile a node standing in for a down replica keeps the versions it took for it
+//    as a hint (catalog entries after the tables), until they are handed over (hints()).
 //  - Limits (key, value, batch and scan page sizes, and the bytes of all the versions one key
 //    keeps) are checked here, before anything is written, with TooLarge naming the limit.
 //
@@ -85,6 +87,20 @@ struct StoreScanPage {
   Bytes next_page_token;  // empty when the range is exhausted
 };
 
+// Versions this node holds for another (a hinted write of a sloppy quorum), to hand over.
+struct Hint {
+  NodeId owner;
+  std::string table;
+  Bytes key;
+  std::vector<VersionedValue> versions;
+  Bytes record;  // the stored bytes: drop_hint removes the hint only while they are unchanged
+};
+
+struct HintPage {
+  std::vector<Hint> hints;
+  Bytes next_cursor;  // empty when the last hint was read
+};
+
 struct StoreGetResult {
   std::vector<VersionedValue> values;  // live siblings; empty when absent or deleted
   Bytes context;                       // versions to pass back to supersede what was read
@@ -118,8 +134,15 @@ class LocalStore {
   // key holds and stores the survivors, durably when sync_writes is set. InvalidArgument for
   // bytes the conflict plugin does not take as versions, or more than kVersionsMerged of them;
   // TooLarge as put.
+  // `hint_for` names the home replica this node stands in for (sloppy quorum): then the
+  // versions are also kept, in the same atomic write, as a hint owed to that node.
   Status merge_versions(std::string_view table, ByteView key,
-                        std::vector<VersionedValue> versions);
+                        std::vector<VersionedValue> versions, ByteView hint_for = {});
+  // Up to `hints_max` hints from `cursor` (empty = the first); resumable with next_cursor.
+  // Corruption for a hint that does not parse.
+  Result<HintPage> hints(ByteView cursor, size_t hints_max) const;
+  // Forgets `hint` once its owner has it, unless a later hinted write changed it meanwhile.
+  Status drop_hint(const Hint& hint);
   // Every version `key` holds, tombstones included; empty when it holds none.
   Result<std::vector<VersionedValue>> read_versions(std::string_view table, ByteView key) const;
   // A new version for a write coordinated by this node that supersedes `context` (what a get

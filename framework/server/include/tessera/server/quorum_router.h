@@ -11,9 +11,13 @@
 // opened on first use and opened again after it fails. A peer that fails or does not answer
 // in time counts as a failed reply; the coordinator decides what that means for the quorum.
 //
-// Not built yet (see framework/coordinator/README.md): durable hints and their replay (a
-// fallback merges a hinted write into its own copy and no more), streaming moved ranges when
-// membership changes, anti-entropy, scans and batches across the ring.
+// Hinted handoff: a fallback keeps a hinted write as a durable hint beside its own copy
+// (LocalStore::merge_versions); every kHintRoundIntervalMs the router hands up to
+// kHintsPerRound hints, resuming where the last round stopped, to owners that are alive again
+// and forgets each once its owner acknowledged it.
+//
+// Not built yet: streaming moved ranges when membership changes, anti-entropy, scans and
+// batches across the ring, hints for owners that left the cluster (they are kept).
 //
 // Thread-safety: lives on the event loop thread; every method is called from it.
 // Ownership: borrows everything it is given; all of it outlives the router.
@@ -91,6 +95,12 @@ class QuorumRouter {
                   std::vector<VersionedValue> versions);
   void send_read(uint64_t id, const NodeId& to, const Pending& pending);
   kj::Promise<void> tick_loop();
+  kj::Promise<void> hand_over_hints();
+  // Sends `hint` to its owner and forgets it once the owner has it.
+  kj::Promise<void> hand_over(Hint hint);
+
+  static constexpr uint32_t kHintRoundIntervalMs = 1000;
+  static constexpr size_t kHintsPerRound = 256;
   // A table change here and on every other member believed up.
   kj::Promise<Status> on_every_member(std::string name, bool create);
 
@@ -111,7 +121,9 @@ class QuorumRouter {
   std::map<uint64_t, std::unique_ptr<Pending>> pending_;
   std::map<NodeId, Peer> peers_;
   kj::Own<kj::TaskSet> tasks_;  // sends and repairs in flight; cancelled with the router
+  Bytes hint_cursor_;  // where the next handoff round reads on
   kj::Promise<void> ticking_;
+  kj::Promise<void> handing_over_;
 };
 
 }  // namespace tessera::server
