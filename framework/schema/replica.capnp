@@ -21,6 +21,12 @@ struct StoredVersion {
   value @2 :Data;
 }
 
+# A key and every version a replica holds of it.
+struct KeyVersions {
+  key @0 :Data;
+  versions @1 :List(StoredVersion);
+}
+
 interface Replica {
   # Merges `versions` into this node's copy of `key`: what no version supersedes survives
   # (the conflict plugin decides). Used for a coordinator's write and for read repair.
@@ -31,6 +37,12 @@ interface Replica {
 
   # Every version this node holds of `key`, tombstones included (empty when none).
   read @1 (table :Text, key :Data) -> (error :Api.Error, versions :List(StoredVersion));
+
+  # This node's copies of the keys in [start, end) from `pageToken` on, in key order, with
+  # every version (tombstones too), at most `limit` keys (0 = the node's maximum); paged like
+  # Tessera.scan. A coordinator merges the pages of every replica.
+  scan @4 (table :Text, start :Data, end :Data, limit :UInt32, pageToken :Data)
+      -> (error :Api.Error, items :List(KeyVersions), nextPageToken :Data);
 
   # Table changes, from the node a client asked. Errors: as the client API's.
   createTable @2 (name :Text) -> (error :Api.Error);

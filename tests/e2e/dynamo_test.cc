@@ -3,6 +3,7 @@
 // with SIGKILL and restarted: acknowledged writes must survive the loss of a minority, and the
 // cluster must keep answering while one node is down.
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -116,7 +117,44 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   ASSERT_TRUE(gone.is_ok()) << gone.status().to_string();
   EXPECT_FALSE(gone->found);
   // What the profile does not offer says so.
-  EXPECT_EQ(client(0).scan("t", "", "", 10).status().code(), StatusCode::kNotSupported);
+  EXPECT_EQ(client(0).write("t", {{"x", Bytes("y")}}).code(), StatusCode::kNotSupported);
+}
+
+// The keys of [s, t) as `client` pages them, `page_keys` at a time.
+std::vector<std::string> scan_all(Client& client, size_t page_keys) {
+  std::vector<std::string> keys;
+  Bytes token;
+  for (int pages = 0; pages < 1000; ++pages) {
+    Result<ScanPage> page = client.scan("t", "s", "t", static_cast<uint32_t>(page_keys), token);
+    EXPECT_TRUE(page.is_ok()) << page.status().to_string();
+    if (!page.is_ok()) break;
+    for (const ScanItem& item : page->items) keys.push_back(item.key);
+    token = page->next_page_token;
+    if (token.empty()) break;
+  }
+  return keys;
+}
+
+TEST_F(DynamoTest, ScansMergeEveryReplicaInKeyOrderAndSkipDeletedKeys) {
+  std::vector<std::string> expected;
+  for (int i = 0; i < 40; ++i) {
+    char key[8];
+    std::snprintf(key, sizeof key, "s%02d", i);
+    expected.push_back(key);
+    ASSERT_TRUE(client(i % 3).put("t", key, "v", with(Consistency::kQuorum)).is_ok());
+  }
+  for (size_t node = 0; node < 3; ++node) {
+    EXPECT_EQ(scan_all(client(node), 7), expected) << "from node " << node;
+  }
+  Result<GetReply> read = client(0).get("t", "s05", with(Consistency::kQuorum));
+  ASSERT_TRUE(read.is_ok());
+  ASSERT_TRUE(client(0).remove("t", "s05", with(Consistency::kQuorum, read->context)).is_ok());
+  expected.erase(expected.begin() + 5);
+  EXPECT_EQ(scan_all(client(1), 0), expected) << "a deleted key stays deleted in a scan";
+  // With a node down every key still has two copies among the others.
+  cluster_->kill_node(2);
+  clients_[2].reset();
+  EXPECT_TRUE(eventually([&] { return scan_all(client(0), 9) == expected; }));
 }
 
 TEST_F(DynamoTest, ConcurrentBlindWritesBecomeSiblingsThatAContextWriteResolves) {

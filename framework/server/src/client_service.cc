@@ -171,12 +171,6 @@ kj::Promise<void> ClientService::remove(RemoveContext context) {
 }
 
 kj::Promise<void> ClientService::scan(ScanContext context) {
-  if (router_ != nullptr) {
-    set_error(context.getResults().initError(),
-              Status::not_supported("scan is not built for the AP profile yet: keys are spread "
-                                    "over the ring; get them one by one"));
-    return kj::READY_NOW;
-  }
   auto params = context.getParams();
   auto job = [store = store_, table = to_string(params.getTable()),
               start = to_bytes(params.getStart()), end = to_bytes(params.getEnd()),
@@ -184,8 +178,15 @@ kj::Promise<void> ClientService::scan(ScanContext context) {
               token = to_bytes(params.getPageToken())]() {
     return store->scan(table, start, end, limit, token);
   };
-  return run(params.getOptions(), std::move(job))
-      .then([context](Result<StoreScanPage> result) mutable {
+  kj::Promise<Result<StoreScanPage>> answer =
+      router_ == nullptr
+          ? run(params.getOptions(), std::move(job))
+          : within_deadline(params.getOptions(),
+                            router_->scan(to_string(params.getTable()),
+                                          to_bytes(params.getStart()), to_bytes(params.getEnd()),
+                                          params.getLimit(), to_bytes(params.getPageToken()),
+                                          quorum_request(params.getOptions())));
+  return answer.then([context](Result<StoreScanPage> result) mutable {
         auto results = context.getResults();
         set_error(results.initError(), result.status());
         if (!result.is_ok()) return;

@@ -415,8 +415,9 @@ Result<StoreGetResult> LocalStore::get(std::string_view table, ByteView key) con
   return result;
 }
 
-Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, ByteView end,
-                                       uint32_t limit, ByteView page_token) const {
+Result<Bytes> LocalStore::walk(std::string_view table, ByteView start, ByteView end,
+                              uint32_t limit, ByteView page_token,
+                              const RecordVisitor& visit) const {
   uint32_t id = 0;
   {
     std::shared_lock lock(catalog_mutex_);
@@ -434,8 +435,7 @@ Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, B
   }
   const uint32_t items_max = limit == 0 ? options_.limits.scan_items_max
                                         : std::min(limit, options_.limits.scan_items_max);
-
-  StoreScanPage page;
+  size_t items = 0;
   size_t bytes = 0;
   uint32_t examined = 0;
   IteratorOptions options;
@@ -443,21 +443,49 @@ Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, B
   auto it = engine_->new_iterator(options);
   for (it->seek(engine_key(id, from)); it->valid(); it->next()) {
     ByteView key = it->key().substr(kTablePrefixBytes);
-    bool page_full = page.items.size() >= items_max || bytes >= options_.limits.scan_bytes_max ||
+    bool page_full = items >= items_max || bytes >= options_.limits.scan_bytes_max ||
                      examined >= options_.limits.scan_entries_examined_max;
-    if (page_full) {
-      page.next_page_token = Bytes(key);
-      break;
-    }
+    if (page_full) return Bytes(key);
     ++examined;
-    TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> siblings, decode_record(it->value()));
-    for (VersionedValue& sibling : siblings) {
-      if (sibling.tombstone) continue;
-      bytes += key.size() + sibling.value.size() + sibling.version.size();
-      page.items.push_back({Bytes(key), std::move(sibling.value), std::move(sibling.version)});
-    }
+    TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> versions, decode_record(it->value()));
+    const VisitCost cost = visit(key, std::move(versions));
+    items += cost.items;
+    bytes += cost.bytes;
   }
   TESSERA_RETURN_IF_ERROR(it->status());
+  return Bytes();
+}
+
+Result<StoreScanPage> LocalStore::scan(std::string_view table, ByteView start, ByteView end,
+                                       uint32_t limit, ByteView page_token) const {
+  StoreScanPage page;
+  auto live_siblings = [&page](ByteView key, std::vector<VersionedValue> siblings) {
+    VisitCost cost;
+    for (VersionedValue& sibling : siblings) {
+      if (sibling.tombstone) continue;
+      cost.items += 1;
+      cost.bytes += key.size() + sibling.value.size() + sibling.version.size();
+      page.items.push_back({Bytes(key), std::move(sibling.value), std::move(sibling.version)});
+    }
+    return cost;
+  };
+  TESSERA_ASSIGN_OR_RETURN(page.next_page_token,
+                           walk(table, start, end, limit, page_token, live_siblings));
+  return page;
+}
+
+Result<StoreVersionsPage> LocalStore::scan_versions(std::string_view table, ByteView start,
+                                                    ByteView end, uint32_t limit,
+                                                    ByteView page_token) const {
+  StoreVersionsPage page;
+  auto every_version = [&page](ByteView key, std::vector<VersionedValue> versions) {
+    VisitCost cost{1, key.size()};
+    for (const VersionedValue& v : versions) cost.bytes += v.value.size() + v.version.size();
+    page.items.push_back({Bytes(key), std::move(versions)});
+    return cost;
+  };
+  TESSERA_ASSIGN_OR_RETURN(page.next_page_token,
+                           walk(table, start, end, limit, page_token, every_version));
   return page;
 }
 

@@ -36,6 +36,27 @@ kj::Promise<void> ReplicaService::read(ReadContext context) {
       });
 }
 
+kj::Promise<void> ReplicaService::scan(ScanContext context) {
+  auto params = context.getParams();
+  auto job = [store = store_, table = to_string(params.getTable()),
+              start = to_bytes(params.getStart()), end = to_bytes(params.getEnd()),
+              limit = params.getLimit(), token = to_bytes(params.getPageToken())]() {
+    return store->scan_versions(table, start, end, limit, token);
+  };
+  return pool_->run(std::move(job)).then([context](Result<StoreVersionsPage> page) mutable {
+    auto results = context.getResults();
+    set_error(results.initError(), page.status());
+    if (!page.is_ok()) return;
+    auto items = results.initItems(page->items.size());
+    for (size_t i = 0; i < page->items.size(); ++i) {
+      items[i].setKey(as_data(page->items[i].key));
+      set_versions(items[i].initVersions(page->items[i].versions.size()),
+                   page->items[i].versions);
+    }
+    results.setNextPageToken(as_data(page->next_page_token));
+  });
+}
+
 kj::Promise<void> ReplicaService::createTable(CreateTableContext context) {
   auto job = [store = store_, name = to_string(context.getParams().getName())]() {
     return store->create_table(name);

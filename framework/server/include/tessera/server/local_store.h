@@ -101,6 +101,17 @@ struct HintPage {
   Bytes next_cursor;  // empty when the last hint was read
 };
 
+// A page of keys with every version each holds, tombstones included (the replica side of a
+// scan across the ring).
+struct StoreVersionsPage {
+  struct Item {
+    Bytes key;
+    std::vector<VersionedValue> versions;
+  };
+  std::vector<Item> items;
+  Bytes next_page_token;  // empty when the range is exhausted
+};
+
 struct StoreGetResult {
   std::vector<VersionedValue> values;  // live siblings; empty when absent or deleted
   Bytes context;                       // versions to pass back to supersede what was read
@@ -126,6 +137,10 @@ class LocalStore {
   // Live keys in [start, end) (end empty = to the table's end), from `page_token` on if given.
   Result<StoreScanPage> scan(std::string_view table, ByteView start, ByteView end,
                              uint32_t limit, ByteView page_token) const;
+  // As scan(), one item per key with all its versions, tombstones included; `limit` counts
+  // keys.
+  Result<StoreVersionsPage> scan_versions(std::string_view table, ByteView start, ByteView end,
+                                          uint32_t limit, ByteView page_token) const;
   // All mutations get one version and land in one atomic engine batch.
   Status write(std::string_view table, std::span<const Mutation> mutations);
 
@@ -171,6 +186,18 @@ class LocalStore {
   LocalStore(Engine* engine, Conflict* conflict, StoreOptions options);
 
   Status load_catalog();
+  // What one key added to a page: items (scan_items_max counts them) and bytes
+  // (scan_bytes_max).
+  struct VisitCost {
+    size_t items = 0;
+    size_t bytes = 0;
+  };
+  using RecordVisitor =
+      std::function<VisitCost(ByteView key, std::vector<VersionedValue> versions)>;
+  // The walk both scans share: the checks, the bounds of one page, and the page token (the key
+  // the next page starts at; empty at the end). Calls `visit` for each key in order.
+  Result<Bytes> walk(std::string_view table, ByteView start, ByteView end, uint32_t limit,
+                     ByteView page_token, const RecordVisitor& visit) const;
   Status finish_drop(uint32_t table_id);
   Result<uint32_t> table_id(std::string_view table) const;
   // Reconciles the stored versions of `engine_key` with `incoming` and adds the survivors to

@@ -16,8 +16,8 @@
 // kHintsPerRound hints, resuming where the last round stopped, to owners that are alive again
 // and forgets each once its owner acknowledged it.
 //
-// Not built yet: streaming moved ranges when membership changes, anti-entropy, scans and
-// batches across the ring, hints for owners that left the cluster (they are kept).
+// Not built yet: streaming moved ranges when membership changes, anti-entropy, batches across
+// the ring, hints for owners that left the cluster (they are kept).
 //
 // Thread-safety: lives on the event loop thread; every method is called from it.
 // Ownership: borrows everything it is given; all of it outlives the router.
@@ -73,6 +73,14 @@ class QuorumRouter {
   // The reconciled live versions and their context, once R replicas answered.
   kj::Promise<Result<StoreGetResult>> get(std::string table, Bytes key, QuorumRequest request);
 
+  // Live keys of [start, end) in key order, paged as the client API's scan: every member's
+  // copies, each key's versions reconciled across them. Needs answers from all but N - 1
+  // members (then every key has a copy among them), else QuorumUnavailable. A value may be
+  // older than a quorum read would give where only a stale copy answered; nothing is repaired.
+  kj::Promise<Result<StoreScanPage>> scan(std::string table, Bytes start, Bytes end,
+                                          uint32_t limit, Bytes page_token,
+                                          QuorumRequest request);
+
   // On every member believed up, this node first. An error names the nodes that refused.
   kj::Promise<Status> create_table(std::string name);
   kj::Promise<Status> drop_table(std::string name);
@@ -88,6 +96,9 @@ class QuorumRouter {
   Result<quorum::Request> make_request(quorum::Operation operation, ByteView table, ByteView key,
                                        const QuorumRequest& request) const;
 
+  // One page out of every answering replica's page.
+  Result<StoreScanPage> merge_scan_pages(std::vector<StoreVersionsPage*> pages,
+                                         uint32_t limit) const;
   void handle_effects(uint64_t id);
   // How long one send of `pending` may take: its request's deadline.
   kj::Duration send_timeout(const Pending& pending) const;

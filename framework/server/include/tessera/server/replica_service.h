@@ -23,6 +23,7 @@ class ReplicaService final : public rpc::Replica::Server {
  protected:
   kj::Promise<void> write(WriteContext context) override;
   kj::Promise<void> read(ReadContext context) override;
+  kj::Promise<void> scan(ScanContext context) override;
   kj::Promise<void> createTable(CreateTableContext context) override;
   kj::Promise<void> dropTable(DropTableContext context) override;
 
