@@ -63,13 +63,18 @@ class DynamoTest : public ::testing::Test {
 
   Client& client(size_t i) { return *clients_[i]; }
 
-  // Creates the table once every node sees the others: a write with W = ALL then succeeds.
+  // Creates the table once every node sees the others: a write with W = ALL through each node
+  // then succeeds.
   bool create_table_everywhere(const std::string& table) {
     const auto deadline = std::chrono::steady_clock::now() + kSettle;
     while (std::chrono::steady_clock::now() < deadline) {
       Status created = client(0).create_table(table);
       if (created.is_ok() || created.code() == StatusCode::kTableExists) {
-        if (client(0).put(table, "probe", "p", with(Consistency::kAll)).is_ok()) return true;
+        bool everywhere = true;
+        for (size_t i = 0; i < 3 && everywhere; ++i) {
+          everywhere = client(i).put(table, "probe", "p", with(Consistency::kAll)).is_ok();
+        }
+        if (everywhere) return true;
       }
       std::this_thread::sleep_for(100ms);
     }
@@ -101,8 +106,9 @@ class DynamoTest : public ::testing::Test {
 TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   for (int i = 0; i < 30; ++i) {
     const std::string key = "k" + std::to_string(i);
-    ASSERT_TRUE(client(i % 3).put("t", key, "v" + std::to_string(i), with(Consistency::kQuorum))
-                    .is_ok());
+    Status put = client(i % 3).put("t", key, "v" + std::to_string(i), with(Consistency::kQuorum))
+                     .status();
+    ASSERT_TRUE(put.is_ok()) << put.to_string();
   }
   for (int i = 0; i < 30; ++i) {
     const std::string key = "k" + std::to_string(i);
@@ -116,6 +122,16 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   Result<GetReply> gone = client(2).get("t", "k0", with(Consistency::kQuorum));
   ASSERT_TRUE(gone.is_ok()) << gone.status().to_string();
   EXPECT_FALSE(gone->found);
+  // A table that does not exist is named as such, not taken for missing replicas.
+  EXPECT_EQ(client(2).put("nope", "k", "v").status().code(), StatusCode::kNoSuchTable);
+  // A table change through any node answers once every member has it.
+  ASSERT_TRUE(client(1).create_table("u").is_ok());
+  for (size_t i = 0; i < 3; ++i) {
+    Result<std::vector<std::string>> tables = client(i).list_tables();
+    ASSERT_TRUE(tables.is_ok()) << tables.status().to_string();
+    EXPECT_NE(std::find(tables->begin(), tables->end(), "u"), tables->end()) << "node " << i;
+  }
+  EXPECT_EQ(client(2).create_table("u").code(), StatusCode::kTableExists);
   // What the profile does not offer says so.
   EXPECT_EQ(client(0).write("t", {{"x", Bytes("y")}}).code(), StatusCode::kNotSupported);
 }

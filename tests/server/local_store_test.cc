@@ -381,9 +381,15 @@ TEST_F(LocalStoreTest, HintedWritesAreKeptForTheirOwnerUntilHandedOver) {
   ASSERT_TRUE(store_->drop_hint(page->hints[1]).is_ok());
   EXPECT_TRUE(store_->hints({}, 10)->hints.empty());
   ASSERT_TRUE(store_->merge_versions("t", "again", {{*v2, false, "a"}}, "n4").is_ok());
+  // A tombstone from a peer must carry its write time, or the sweep would take it at once.
+  EXPECT_EQ(store_->merge_versions("t", "k", {{*v2, true, ""}}).code(),
+            StatusCode::kInvalidArgument);
   reopen();
   EXPECT_EQ(store_->list_tables(), std::vector<std::string>{"t"});
   EXPECT_EQ(store_->hints({}, 10)->hints.size(), 1u) << "hints survive a reopen";
+  // Dropping the table forgets its hints: a table made later under the name owes nothing.
+  ASSERT_TRUE(store_->drop_table("t").is_ok());
+  EXPECT_TRUE(store_->hints({}, 10)->hints.empty());
 }
 
 TEST(LocalStoreSiblings, BlindWritesStopAtTheVersionsLimitAndAContextWriteStillResolves) {

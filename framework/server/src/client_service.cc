@@ -90,7 +90,8 @@ kj::Promise<void> ClientService::createTable(CreateTableContext context) {
   std::string name = to_string(context.getParams().getName());
   auto options = context.getParams().getOptions();
   if (router_ != nullptr) {
-    return within_deadline(options, router_->create_table(name)).then(answer_status(context));
+    return within_deadline(options, router_->create_table(name, quorum_request(options)))
+        .then(answer_status(context));
   }
   return run(options, [store = store_, name]() { return store->create_table(name); })
       .then(answer_status(context));
@@ -100,7 +101,8 @@ kj::Promise<void> ClientService::dropTable(DropTableContext context) {
   std::string name = to_string(context.getParams().getName());
   auto options = context.getParams().getOptions();
   if (router_ != nullptr) {
-    return within_deadline(options, router_->drop_table(name)).then(answer_status(context));
+    return within_deadline(options, router_->drop_table(name, quorum_request(options)))
+        .then(answer_status(context));
   }
   return run(options, [store = store_, name]() { return store->drop_table(name); })
       .then(answer_status(context));

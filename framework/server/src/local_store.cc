@@ -143,11 +143,34 @@ Status LocalStore::drop_table(std::string_view name) {
     WriteBatch batch;
     batch.del(catalog_key(kCatalogTable, name));
     batch.put(catalog_key(kCatalogDrop, fixed32(id)), "");
+    // Hints name tables by name: ones left for this table would land in a table created later
+    // under the same name. Still under the lock, so no such table exists yet.
+    TESSERA_RETURN_IF_ERROR(delete_hints_of(name, &batch));
     TESSERA_RETURN_IF_ERROR(engine_->write({.sync = true}, batch));
     tables_.erase(it);
   }
   // No writer can reach `id` any more: writers resolve the id under the catalog lock.
   return finish_drop(id);
+}
+
+Status LocalStore::delete_hints_of(std::string_view table, WriteBatch* batch) const {
+  const Bytes first = catalog_key(kCatalogHint, "");
+  auto it = engine_->new_iterator({.upper_bound = table_prefix(kCatalogTableId + 1)});
+  for (it->seek(first); it->valid(); it->next()) {
+    ByteView rest = it->key().substr(first.size());
+    ByteView owner, hinted_table;
+    if (get_length_prefixed(&rest, &owner) && get_length_prefixed(&rest, &hinted_table) &&
+        hinted_table == table) {
+      batch->del(it->key());
+    }
+  }
+  return it->status();
+}
+
+std::optional<bool> LocalStore::has_table_now(std::string_view table) const {
+  std::shared_lock lock(catalog_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;
+  return tables_.contains(table);
 }
 
 Status LocalStore::finish_drop(uint32_t id) {
@@ -274,7 +297,13 @@ Status LocalStore::merge_versions(std::string_view table, ByteView key,
                                     " one key may receive at once");
   }
   for (const VersionedValue& v : versions) {
-    if (!v.tombstone) TESSERA_RETURN_IF_ERROR(check_value(v.value.size()));
+    if (!v.tombstone) {
+      TESSERA_RETURN_IF_ERROR(check_value(v.value.size()));
+    } else if (v.value.size() != sizeof(uint64_t)) {
+      // Its value is when it was written; without it the sweep would collect it at once.
+      return Status::invalid_argument("a tombstone carries its 8-byte write time, not " +
+                                      std::to_string(v.value.size()) + " bytes");
+    }
   }
   const Bytes engine_key_bytes = engine_key(id, key);
   WriteBatch batch;

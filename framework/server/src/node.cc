@@ -218,11 +218,10 @@ Status Node::join_cluster(const std::string& address) {
                    owners.size(), moves->size());
     }
   };
+  // Views reach `place` only from the plugin, in order (join publishes the first one): a view
+  // read here could be older than one the plugin already delivered.
   state_->membership->subscribe(place);
-  TESSERA_RETURN_IF_ERROR(state_->membership->join(
-      NodeInfo{config_.node_id, address, "", NodeState::kAlive}));
-  place(state_->membership->members());
-  return Status::ok();
+  return state_->membership->join(NodeInfo{config_.node_id, address, "", NodeState::kAlive});
 }
 
 Status Node::serve(const std::function<void(const std::string&)>& on_listening) {
@@ -234,10 +233,12 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     kj::Own<QuorumRouter> router;
     kj::Maybe<rpc::Replica::Client> replica;
     if (state_->membership) {
+      QuorumOptions quorum = config_.quorum;
+      quorum.requests_in_flight_max = config_.requests_in_flight_max;
       router = kj::heap<QuorumRouter>(config_.node_id, state_->store.get(), state_->pool.get(),
                                       state_->conflict.get(), state_->placement.get(),
                                       state_->membership.get(), io.provider->getTimer(),
-                                      io.provider->getNetwork(), config_.quorum);
+                                      io.provider->getNetwork(), quorum);
       replica = rpc::Replica::Client(
           kj::heap<ReplicaService>(state_->store.get(), state_->pool.get()));
     }
@@ -267,10 +268,9 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     auto accept_failed = accepting.then([]() { return siginfo_t{}; });
     siginfo_t signal = accept_failed.exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
     spdlog::info("node {}: signal {}, shutting down", config_.node_id, signal.si_signo);
-    if (state_->membership) {
-      Status left = state_->membership->leave();
-      if (!left.is_ok()) spdlog::warn("leaving the cluster: {}", left.to_string());
-    }
+    // No leave(): a node that stops (a restart, an upgrade) keeps its place on the ring, and
+    // its peers take hints for it until it is back. Leaving would hand its ranges to others,
+    // and without range streaming they would start empty.
   } catch (const kj::Exception& e) {
     return Status::unavailable("cannot serve on " + config_.listen_host + ":" +
                                std::to_string(config_.listen_port) + ": " +

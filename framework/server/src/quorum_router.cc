@@ -21,6 +21,10 @@ class LogErrors final : public kj::TaskSet::ErrorHandler {
 };
 LogErrors log_errors;  // stateless
 
+// Whom requests are sent to. A suspect may well be alive (SWIM suspects before it convicts),
+// and a dead one fails fast: only dead and left members are passed over.
+bool is_up(NodeState state) { return state == NodeState::kAlive || state == NodeState::kSuspect; }
+
 // R or W for `request` on a key with `owners` home replicas.
 uint32_t quorum_size(const QuorumRequest& request, bool read, uint32_t configured,
                      size_t owners) {
@@ -46,7 +50,7 @@ struct QuorumRouter::Pending {
 
 // One connection to a peer: the stream and the RPC system over it, kept for as long as the
 // peer's Replica client is used (shared with the connect continuation).
-struct PeerLink {
+struct QuorumRouter::PeerLink {
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyClient> rpc;
 };
@@ -92,7 +96,7 @@ kj::Promise<void> QuorumRouter::hand_over_hints() {
         hint_cursor_ = page->next_cursor;
         std::vector<NodeId> alive;
         for (const NodeInfo& member : membership_->members()) {
-          if (member.state == NodeState::kAlive && member.id != self_) alive.push_back(member.id);
+          if (is_up(member.state) && member.id != self_) alive.push_back(member.id);
         }
         kj::Vector<kj::Promise<void>> handovers;
         for (Hint& hint : page->hints) {
@@ -101,35 +105,55 @@ kj::Promise<void> QuorumRouter::hand_over_hints() {
         }
         return kj::joinPromises(handovers.releaseAsArray());
       })
+      .catch_([](kj::Exception&& e) {
+        spdlog::warn("hinted handoff round failed: {}", e.getDescription().cStr());
+      })
       .then([this]() { return hand_over_hints(); });
 }
 
 kj::Promise<void> QuorumRouter::hand_over(Hint hint) {
-  auto call = replica(hint.owner).writeRequest();
-  call.setTable(as_text(hint.table));
-  call.setKey(as_data(hint.key));
-  set_versions(call.initVersions(hint.versions.size()), hint.versions);
+  auto send = [&](rpc::Replica::Client& replica) {
+    auto call = replica.writeRequest();
+    call.setTable(as_text(hint.table));
+    call.setKey(as_data(hint.key));
+    set_versions(call.initVersions(hint.versions.size()), hint.versions);
+    return call.send();
+  };
   const NodeId owner = hint.owner;
-  kj::Promise<Status> delivered = call.send().then(
+  kj::Promise<Status> delivered = call_peer<Status>(
+      owner, kHintRoundIntervalMs * kj::MILLISECONDS, send,
       [](auto response) { return from_error(response.getError()); },
-      [this, owner](kj::Exception&& e) {
-        forget_peer(owner);
-        return Status::unavailable(e.getDescription().cStr());
-      });
-  return delivered
-      .exclusiveJoin(timer_.afterDelay(kHintRoundIntervalMs * kj::MILLISECONDS).then([]() {
-        return Status::timeout("hint handover");
-      }))
-      .then([this, hint = std::move(hint)](Status status) mutable -> kj::Promise<void> {
-        // The owner has the versions, or the table is gone: either way nothing is owed. Any
-        // other failure is tried again in a later round.
-        if (!status.is_ok() && status.code() != StatusCode::kNoSuchTable) return kj::READY_NOW;
-        return pool_->run([store = store_, hint = std::move(hint)]() {
-                      return store->drop_hint(hint);
-                    })
-            .then([](Status dropped) {
-              if (!dropped.is_ok()) spdlog::warn("hinted handoff: {}", dropped.to_string());
-            });
+      [](Status failed) { return failed; });
+  return delivered.then([this, hint = std::move(hint)](Status status) mutable -> kj::Promise<void> {
+    if (status.code() == StatusCode::kNoSuchTable) return owner_lacks_table(std::move(hint));
+    if (!status.is_ok()) return kj::READY_NOW;  // tried again in a later round
+    return pool_->run([store = store_, hint = std::move(hint)]() { return store->drop_hint(hint); })
+        .then([](Status dropped) {
+          if (!dropped.is_ok()) spdlog::warn("hinted handoff: {}", dropped.to_string());
+        });
+  });
+}
+
+kj::Promise<void> QuorumRouter::owner_lacks_table(Hint hint) {
+  // Dropped here too: nothing is owed. Still here: the owner missed the table's creation
+  // (it was down); create it there and hand the hint over in a later round.
+  const std::optional<bool> here = store_->has_table_now(hint.table);
+  if (!here) return kj::READY_NOW;  // the catalog is changing: ask again next round
+  if (!*here) {
+    return pool_->run([store = store_, hint = std::move(hint)]() { return store->drop_hint(hint); })
+        .then([](Status) {});
+  }
+  auto send = [&](rpc::Replica::Client& replica) {
+    auto call = replica.createTableRequest();
+    call.setName(as_text(hint.table));
+    return call.send();
+  };
+  return call_peer<Status>(
+             hint.owner, kHintRoundIntervalMs * kj::MILLISECONDS, send,
+             [](auto response) { return from_error(response.getError()); },
+             [](Status failed) { return failed; })
+      .then([owner = hint.owner, table = hint.table](Status created) {
+        if (created.is_ok()) spdlog::info("created table {} on {}, which missed it", table, owner);
       });
 }
 
@@ -148,6 +172,14 @@ kj::Promise<void> QuorumRouter::tick_loop() {
 Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, ByteView table,
                                                    ByteView key,
                                                    const QuorumRequest& request) const {
+  if (pending_.size() >= options_.requests_in_flight_max) {
+    return Status::busy("over " + std::to_string(options_.requests_in_flight_max) +
+                        " requests in flight (requests_in_flight_max); retry later");
+  }
+  // Here rather than from every replica, which would only say that too few of them answered.
+  if (store_->has_table_now(std::string_view(table)) == false) {
+    return Status::no_such_table("table \"" + std::string(table) + "\" does not exist");
+  }
   TESSERA_ASSIGN_OR_RETURN(Location location, placement_->locate(table, key));
   const std::vector<NodeInfo> view = membership_->members();
   quorum::Request out;
@@ -156,8 +188,7 @@ Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, 
   for (const NodeId& node : location.replicas) {
     auto it = std::find_if(view.begin(), view.end(),
                            [&](const NodeInfo& info) { return info.id == node; });
-    out.up.push_back(node == self_ ||
-                     (it != view.end() && it->state == NodeState::kAlive));
+    out.up.push_back(node == self_ || (it != view.end() && is_up(it->state)));
   }
   out.replicas = std::move(location.replicas);
   const bool read = operation == quorum::Operation::kRead;
@@ -168,7 +199,10 @@ Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, 
                                     std::to_string(out.required) + " is more than the key's " +
                                     std::to_string(out.owners) + " replicas (N)");
   }
-  out.deadline_ticks = std::max<uint64_t>(1, request.timeout_ms / options_.tick_ms);
+  // A tick short of the client's deadline (the tick timer may fire up to a tick late), so that
+  // the coordinator's answer, which says how many replicas answered, comes before a bare
+  // Timeout from the service.
+  out.deadline_ticks = std::max<uint64_t>(1, request.timeout_ms / options_.tick_ms - 1);
   TESSERA_RETURN_IF_ERROR(quorum::check_request(out));
   return out;
 }
@@ -210,6 +244,13 @@ kj::Duration QuorumRouter::send_timeout(const Pending& pending) const {
   return pending.coordinator.request().deadline_ticks * options_.tick_ms * kj::MILLISECONDS;
 }
 
+kj::Duration QuorumRouter::send_timeout(const QuorumRequest& request) const {
+  // As a coordinator's deadline: a tick short of the service's.
+  const uint64_t ms = request.timeout_ms > 2 * options_.tick_ms ? request.timeout_ms - options_.tick_ms
+                                                                : request.timeout_ms / 2 + 1;
+  return ms * kj::MILLISECONDS;
+}
+
 // `id` 0: a repair, whose reply nobody waits for.
 void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_for,
                               const Pending& pending, std::vector<VersionedValue> versions) {
@@ -222,21 +263,19 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
                 })
                 .then([](Status status) { return status.is_ok(); });
   } else {
-    auto call = replica(to).writeRequest();
-    call.setTable(as_text(pending.table));
-    call.setKey(as_data(pending.key));
-    call.setHintFor(as_text(hint_for));
-    set_versions(call.initVersions(versions.size()), versions);
-    acked = call.send().then(
+    auto send = [&](rpc::Replica::Client& replica) {
+      auto call = replica.writeRequest();
+      call.setTable(as_text(pending.table));
+      call.setKey(as_data(pending.key));
+      call.setHintFor(as_text(hint_for));
+      set_versions(call.initVersions(versions.size()), versions);
+      return call.send();
+    };
+    acked = call_peer<bool>(
+        to, send_timeout(pending), send,
         [](auto response) { return from_error(response.getError()).is_ok(); },
-        [this, to](kj::Exception&&) {
-          forget_peer(to);
-          return false;
-        });
+        [](Status) { return false; });
   }
-  // A peer that accepted the connection but does not answer (paused, overloaded) must not keep
-  // the call, and what it holds, past the request's deadline.
-  acked = acked.exclusiveJoin(timer_.afterDelay(send_timeout(pending)).then([]() { return false; }));
   tasks_->add(acked.then([this, id, to](bool ok) {
     if (id == 0) return;
     auto it = pending_.find(id);
@@ -258,22 +297,20 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
                     return quorum::ReadReply{to, true, std::move(versions).value()};
                   });
   } else {
-    auto call = replica(to).readRequest();
-    call.setTable(as_text(pending.table));
-    call.setKey(as_data(pending.key));
-    replied = call.send().then(
+    auto send = [&](rpc::Replica::Client& replica) {
+      auto call = replica.readRequest();
+      call.setTable(as_text(pending.table));
+      call.setKey(as_data(pending.key));
+      return call.send();
+    };
+    replied = call_peer<quorum::ReadReply>(
+        to, send_timeout(pending), send,
         [to](auto response) {
           if (!from_error(response.getError()).is_ok()) return quorum::ReadReply{to, false, {}};
           return quorum::ReadReply{to, true, to_versions(response.getVersions())};
         },
-        [this, to](kj::Exception&&) {
-          forget_peer(to);
-          return quorum::ReadReply{to, false, {}};
-        });
+        [to](Status) { return quorum::ReadReply{to, false, {}}; });
   }
-  replied = replied.exclusiveJoin(timer_.afterDelay(send_timeout(pending)).then([to]() {
-    return quorum::ReadReply{to, false, {}};
-  }));
   tasks_->add(replied.then([this, id](quorum::ReadReply reply) {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
@@ -282,33 +319,59 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
   }));
 }
 
-rpc::Replica::Client QuorumRouter::replica(const NodeId& node) {
+QuorumRouter::Peer QuorumRouter::peer(const NodeId& node) {
   std::string address;
   for (const NodeInfo& info : membership_->members()) {
     if (info.id == node) address = info.address;
   }
   auto it = peers_.find(node);
-  if (it != peers_.end() && it->second.address == address) return it->second.client;
+  if (it != peers_.end() && it->second.address == address) return it->second;
   if (address.empty()) {
-    return rpc::Replica::Client(
-        KJ_EXCEPTION(DISCONNECTED, "no address is known for node", node.c_str()));
+    return Peer{"", nullptr,
+                rpc::Replica::Client(
+                    KJ_EXCEPTION(DISCONNECTED, "no address is known for node", node.c_str()))};
   }
   auto link = std::make_shared<PeerLink>();
   kj::Promise<rpc::Replica::Client> connected =
       network_.parseAddress(address)
           .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
           .then([link](kj::Own<kj::AsyncIoStream> stream) {
+            // After this the Peer and the calls on it (call_peer attaches it) keep `link`.
             link->stream = kj::mv(stream);
             link->rpc = kj::heap<capnp::TwoPartyClient>(*link->stream);
-            rpc::Tessera::Client peer = link->rpc->bootstrap().castAs<rpc::Tessera>();
-            return peer.replicaRequest().send().getReplica().castAs<rpc::Replica>();
+            rpc::Tessera::Client tessera = link->rpc->bootstrap().castAs<rpc::Tessera>();
+            return tessera.replicaRequest().send().getReplica().castAs<rpc::Replica>();
           });
-  rpc::Replica::Client client(kj::mv(connected));
-  peers_.insert_or_assign(node, Peer{address, link, client});
-  return client;
+  Peer made{address, link, rpc::Replica::Client(kj::mv(connected))};
+  peers_.insert_or_assign(node, made);
+  return made;
 }
 
-void QuorumRouter::forget_peer(const NodeId& node) { peers_.erase(node); }
+void QuorumRouter::forget_peer(const NodeId& node, const PeerLink* link) {
+  auto it = peers_.find(node);
+  // Only the connection the failed call used: a newer one may be up already.
+  if (it != peers_.end() && it->second.link.get() == link) peers_.erase(it);
+}
+
+template <typename T, typename Send, typename Reply, typename Failed>
+kj::Promise<T> QuorumRouter::call_peer(const NodeId& node, kj::Duration timeout, Send send,
+                                       Reply reply, Failed failed) {
+  Peer to = peer(node);
+  std::shared_ptr<PeerLink> link = to.link;
+  kj::Promise<T> answered =
+      send(to.client).then(kj::mv(reply)).catch_([this, node, link, failed](kj::Exception&& e) {
+        forget_peer(node, link.get());
+        return failed(Status::unavailable("node " + node + ": " + e.getDescription().cStr()));
+      });
+  return answered
+      .exclusiveJoin(timer_.afterDelay(timeout).then([this, node, link, failed]() {
+        // A connect that never completes (a partition that drops packets) is given up on, so
+        // that the next call tries afresh; a connected peer that is slow keeps its connection.
+        if (link == nullptr || link->rpc.get() == nullptr) forget_peer(node, link.get());
+        return failed(Status::timeout("node " + node + " did not answer in time"));
+      }))
+      .attach(kj::mv(link));
+}
 
 kj::Promise<Result<Bytes>> QuorumRouter::put(std::string table, Bytes key, Bytes value,
                                              QuorumRequest request) {
@@ -367,7 +430,7 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
   size_t missing = 0;
   for (const NodeInfo& member : membership_->members()) {
     if (member.state == NodeState::kLeft) continue;
-    if (member.id == self_ || member.state == NodeState::kAlive) {
+    if (member.id == self_ || is_up(member.state)) {
       asked.push_back(member.id);
     } else {
       ++missing;
@@ -382,7 +445,7 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
   const size_t members = asked.size() + missing;
   if (missing > missing_max) return R(unavailable(asked.size(), members));
 
-  const kj::Duration timeout = request.timeout_ms * kj::MILLISECONDS;
+  const kj::Duration timeout = send_timeout(request);
   kj::Vector<kj::Promise<Result<StoreVersionsPage>>> parts;
   for (const NodeId& node : asked) {
     kj::Promise<Result<StoreVersionsPage>> part = nullptr;
@@ -391,13 +454,17 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
         return store->scan_versions(table, start, end, limit, page_token);
       });
     } else {
-      auto call = replica(node).scanRequest();
-      call.setTable(as_text(table));
-      call.setStart(as_data(start));
-      call.setEnd(as_data(end));
-      call.setLimit(limit);
-      call.setPageToken(as_data(page_token));
-      part = call.send().then(
+      auto send = [&](rpc::Replica::Client& replica) {
+        auto call = replica.scanRequest();
+        call.setTable(as_text(table));
+        call.setStart(as_data(start));
+        call.setEnd(as_data(end));
+        call.setLimit(limit);
+        call.setPageToken(as_data(page_token));
+        return call.send();
+      };
+      part = call_peer<Result<StoreVersionsPage>>(
+          node, timeout, send,
           [](auto response) -> Result<StoreVersionsPage> {
             TESSERA_RETURN_IF_ERROR(from_error(response.getError()));
             StoreVersionsPage page;
@@ -407,14 +474,9 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
             page.next_page_token = to_bytes(response.getNextPageToken());
             return page;
           },
-          [this, node](kj::Exception&& e) -> Result<StoreVersionsPage> {
-            forget_peer(node);
-            return Status::unavailable(e.getDescription().cStr());
-          });
+          [](Status failed) { return Result<StoreVersionsPage>(failed); });
     }
-    parts.add(part.exclusiveJoin(timer_.afterDelay(timeout).then([]() {
-      return Result<StoreVersionsPage>(Status::timeout("scan page"));
-    })));
+    parts.add(kj::mv(part));
   }
   return kj::joinPromises(parts.releaseAsArray())
       .then([this, missing, missing_max, members, limit, unavailable](
@@ -481,15 +543,16 @@ Result<StoreScanPage> QuorumRouter::merge_scan_pages(std::vector<StoreVersionsPa
   return out;
 }
 
-kj::Promise<Status> QuorumRouter::create_table(std::string name) {
-  return on_every_member(std::move(name), true);
+kj::Promise<Status> QuorumRouter::create_table(std::string name, QuorumRequest request) {
+  return on_every_member(std::move(name), true, request);
 }
 
-kj::Promise<Status> QuorumRouter::drop_table(std::string name) {
-  return on_every_member(std::move(name), false);
+kj::Promise<Status> QuorumRouter::drop_table(std::string name, QuorumRequest request) {
+  return on_every_member(std::move(name), false, request);
 }
 
-kj::Promise<Status> QuorumRouter::on_every_member(std::string name, bool create) {
+kj::Promise<Status> QuorumRouter::on_every_member(std::string name, bool create,
+                                                  const QuorumRequest& request) {
   struct Outcome {
     NodeId node;
     Status status;
@@ -501,23 +564,21 @@ kj::Promise<Status> QuorumRouter::on_every_member(std::string name, bool create)
                 })
                 .then([self = self_](Status status) { return Outcome{self, status}; }));
   for (const NodeInfo& member : membership_->members()) {
-    if (member.id == self_ || member.state != NodeState::kAlive) continue;
-    auto reached = [node = member.id](auto response) {
-      return Outcome{node, from_error(response.getError())};
-    };
-    auto failed = [this, node = member.id](kj::Exception&& e) {
-      forget_peer(node);
-      return Outcome{node, Status::unavailable(e.getDescription().cStr())};
-    };
-    if (create) {
-      auto call = replica(member.id).createTableRequest();
+    if (member.id == self_ || !is_up(member.state)) continue;
+    auto send = [&](rpc::Replica::Client& replica) {
+      if (create) {
+        auto call = replica.createTableRequest();
+        call.setName(as_text(name));
+        return call.send().then([](auto r) { return from_error(r.getError()); });
+      }
+      auto call = replica.dropTableRequest();
       call.setName(as_text(name));
-      calls.add(call.send().then(reached, failed));
-    } else {
-      auto call = replica(member.id).dropTableRequest();
-      call.setName(as_text(name));
-      calls.add(call.send().then(reached, failed));
-    }
+      return call.send().then([](auto r) { return from_error(r.getError()); });
+    };
+    calls.add(call_peer<Status>(member.id, send_timeout(request), send,
+                                [](Status status) { return status; },
+                                [](Status failed) { return failed; })
+                  .then([node = member.id](Status status) { return Outcome{node, status}; }));
   }
   return kj::joinPromises(calls.releaseAsArray())
       .then([create](kj::Array<Outcome> outcomes) -> Status {

@@ -32,6 +32,13 @@ class RingPlacement : public Placement {
       ring = ring_;
     }
     if (!ring || ring->empty()) return Status::unavailable("the ring has no members");
+    // Fewer members than N would quietly make every quorum smaller (ALL of one node is no
+    // replication at all), as on a node that has not heard from its peers yet.
+    if (ring->node_count() < replicas_) {
+      return Status::unavailable("the ring has " + std::to_string(ring->node_count()) +
+                                 " members, fewer than replicas = " + std::to_string(replicas_) +
+                                 " (N)");
+    }
     uint64_t token = key_token(key);
     HashRing::Arc arc = ring->arc_of(token);
     Location location;

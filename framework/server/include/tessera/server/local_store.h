@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -125,6 +126,9 @@ class LocalStore {
                                                   StoreOptions options);
 
   std::vector<std::string> list_tables() const;
+  // Whether `table` exists, or nullopt when the catalog is being changed: never waits, so an
+  // event loop may ask.
+  std::optional<bool> has_table_now(std::string_view table) const;
   // InvalidArgument for a bad name, TableExists when taken.
   Status create_table(std::string_view name);
   // NoSuchTable when absent. Deletes the data in bounded batches.
@@ -199,6 +203,9 @@ class LocalStore {
   Result<Bytes> walk(std::string_view table, ByteView start, ByteView end, uint32_t limit,
                      ByteView page_token, const RecordVisitor& visit) const;
   Status finish_drop(uint32_t table_id);
+  // Adds to `batch` the deletion of every hint for `table`. REQUIRES: the catalog lock, held
+  // exclusively.
+  Status delete_hints_of(std::string_view table, WriteBatch* batch) const;
   Result<uint32_t> table_id(std::string_view table) const;
   // Reconciles the stored versions of `engine_key` with `incoming` and adds the survivors to
   // `batch`. REQUIRES: the key's stripe is locked.

@@ -48,6 +48,9 @@ struct QuorumOptions {
   uint32_t read_quorum = 2;   // R for a request with the default consistency
   uint32_t write_quorum = 2;  // W likewise
   uint32_t tick_ms = 10;      // the coordinators' unit of time
+  // Requests coordinated at once; past it a request gets Busy (the node's
+  // requests_in_flight_max).
+  size_t requests_in_flight_max = 4096;
 };
 
 // What the router takes from a request's options (rpc::RequestOptions).
@@ -82,12 +85,13 @@ class QuorumRouter {
                                           QuorumRequest request);
 
   // On every member believed up, this node first. An error names the nodes that refused.
-  kj::Promise<Status> create_table(std::string name);
-  kj::Promise<Status> drop_table(std::string name);
+  kj::Promise<Status> create_table(std::string name, QuorumRequest request);
+  kj::Promise<Status> drop_table(std::string name, QuorumRequest request);
 
  private:
   struct Pending;
   struct Peer;
+  struct PeerLink;
 
   // Runs one coordinator for (table, key); `payload` is what a write sends (empty for a read).
   kj::Promise<quorum::Answer> coordinate(quorum::Request request, std::string table, Bytes key,
@@ -102,6 +106,8 @@ class QuorumRouter {
   void handle_effects(uint64_t id);
   // How long one send of `pending` may take: its request's deadline.
   kj::Duration send_timeout(const Pending& pending) const;
+  // Likewise for the calls of a scan or a table change.
+  kj::Duration send_timeout(const QuorumRequest& request) const;
   void send_write(uint64_t id, const NodeId& to, const NodeId& hint_for, const Pending& pending,
                   std::vector<VersionedValue> versions);
   void send_read(uint64_t id, const NodeId& to, const Pending& pending);
@@ -109,14 +115,24 @@ class QuorumRouter {
   kj::Promise<void> hand_over_hints();
   // Sends `hint` to its owner and forgets it once the owner has it.
   kj::Promise<void> hand_over(Hint hint);
+  // The owner answered NoSuchTable for a hint's table.
+  kj::Promise<void> owner_lacks_table(Hint hint);
 
   static constexpr uint32_t kHintRoundIntervalMs = 1000;
   static constexpr size_t kHintsPerRound = 256;
   // A table change here and on every other member believed up.
-  kj::Promise<Status> on_every_member(std::string name, bool create);
+  kj::Promise<Status> on_every_member(std::string name, bool create,
+                                      const QuorumRequest& request);
 
-  rpc::Replica::Client replica(const NodeId& node);
-  void forget_peer(const NodeId& node);
+  // The connection to `node` (opened now if there is none for its current address).
+  Peer peer(const NodeId& node);
+  // Drops `node`'s connection if it is still `link`, so that the next call reconnects.
+  void forget_peer(const NodeId& node, const PeerLink* link);
+  // One call on `node`'s Replica: `send(client)` makes it and `reply(response)` reads the
+  // answer; a failed call or no answer within `timeout` is `failed(status)` instead.
+  template <typename T, typename Send, typename Reply, typename Failed>
+  kj::Promise<T> call_peer(const NodeId& node, kj::Duration timeout, Send send, Reply reply,
+                           Failed failed);
 
   const NodeId self_;
   LocalStore* const store_;
