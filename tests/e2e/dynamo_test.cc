@@ -2,13 +2,13 @@
 // gossip and vector clocks, N = 3, R = W = 2, driven through the client API. Nodes are killed
 // with SIGKILL and restarted: acknowledged writes must survive the loss of a minority, and the
 // cluster must keep answering while one node is down.
+#include <capnp/ez-rpc.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
-
-#include <capnp/ez-rpc.h>
 
 #include "e2e_env.h"
 #include "hash_ring.h"
@@ -106,8 +106,8 @@ class DynamoTest : public ::testing::Test {
 TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   for (int i = 0; i < 30; ++i) {
     const std::string key = "k" + std::to_string(i);
-    Status put = client(i % 3).put("t", key, "v" + std::to_string(i), with(Consistency::kQuorum))
-                     .status();
+    Status put =
+        client(i % 3).put("t", key, "v" + std::to_string(i), with(Consistency::kQuorum)).status();
     ASSERT_TRUE(put.is_ok()) << put.to_string();
   }
   for (int i = 0; i < 30; ++i) {
@@ -186,8 +186,8 @@ TEST_F(DynamoTest, ConcurrentBlindWritesBecomeSiblingsThatAContextWriteResolves)
 
 TEST_F(DynamoTest, AcknowledgedWritesSurviveTheKillOfOneNodeAndServiceGoesOn) {
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(client(0).put("t", "a" + std::to_string(i), "before", with(Consistency::kQuorum))
-                    .is_ok());
+    ASSERT_TRUE(
+        client(0).put("t", "a" + std::to_string(i), "before", with(Consistency::kQuorum)).is_ok());
   }
   cluster_->kill_node(2);
   clients_[2].reset();
@@ -213,8 +213,7 @@ TEST_F(DynamoTest, AcknowledgedWritesSurviveTheKillOfOneNodeAndServiceGoesOn) {
   ASSERT_NE(clients_[2], nullptr);
   for (int i = 0; i < 20; ++i) {
     const std::string key = "b" + std::to_string(i);
-    EXPECT_TRUE(eventually([&] { return value_at(2, key, Consistency::kAll) == "during"; }))
-        << key;
+    EXPECT_TRUE(eventually([&] { return value_at(2, key, Consistency::kAll) == "during"; })) << key;
   }
   // With the other two gone, only its own copy can answer a read of ONE: the repairs are there.
   cluster_->kill_node(0);
@@ -233,8 +232,8 @@ TEST_F(DynamoTest, APausedReplicaDoesNotHoldUpTheQuorum) {
   ASSERT_TRUE(cluster_->pause_node(2).is_ok());
   // The paused node accepts connections but never answers: W = 2 comes from the other two.
   for (int i = 0; i < 10; ++i) {
-    EXPECT_TRUE(client(i % 2).put("t", "p" + std::to_string(i), "v", with(Consistency::kQuorum))
-                    .is_ok());
+    EXPECT_TRUE(
+        client(i % 2).put("t", "p" + std::to_string(i), "v", with(Consistency::kQuorum)).is_ok());
   }
   Result<GetReply> all = client(0).get("t", "p0", with(Consistency::kAll));
   EXPECT_EQ(all.status().code(), StatusCode::kQuorumUnavailable) << all.status().to_string();
@@ -273,7 +272,8 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
 
   // The keys n4 owns, from the same ring the nodes compute.
   std::vector<NodeInfo> members;
-  for (size_t i = 0; i < 4; ++i) members.push_back({cluster.node_id(i), cluster.address(i), "", NodeState::kAlive});
+  for (size_t i = 0; i < 4; ++i)
+    members.push_back({cluster.node_id(i), cluster.address(i), "", NodeState::kAlive});
   const ring::HashRing ring(members, 64);
   std::vector<std::string> owned;
   for (int i = 0; owned.size() < 10 && i < 1000; ++i) {

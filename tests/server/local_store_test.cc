@@ -269,17 +269,31 @@ namespace tessera::server {
 namespace {
 
 // The same store with the vector-clock plugin: concurrent writes become siblings.
-TEST(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) {
-  std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
-  PluginLoader loader({dir});
-  auto engine = loader.make_engine("memory", {"n1", {}}, {});
-  auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
-  ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
-  auto store = LocalStore::open(engine->get(), conflict->get(),
-                                {"n1", {}, false, [] { return uint64_t{1}; }});
-  ASSERT_TRUE(store.is_ok());
-  LocalStore& s = **store;
-  ASSERT_TRUE(s.create_table("t").is_ok());
+class LocalStoreSiblings : public ::testing::Test {
+ protected:
+  // A store on the memory engine with vclock and `limits`, holding an empty table "t".
+  LocalStore& open_store(StoreLimits limits = {}) {
+    PluginLoader loader({std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path()});
+    auto engine = loader.make_engine("memory", {"n1", {}}, {});
+    auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
+    EXPECT_TRUE(engine.is_ok() && conflict.is_ok());
+    engine_ = std::move(engine).value();
+    conflict_ = std::move(conflict).value();
+    auto store = LocalStore::open(engine_.get(), conflict_.get(),
+                                  {"n1", limits, false, [] { return uint64_t{1}; }});
+    EXPECT_TRUE(store.is_ok()) << store.status().to_string();
+    store_ = std::move(store).value();
+    EXPECT_TRUE(store_->create_table("t").is_ok());
+    return *store_;
+  }
+
+  PluginPtr<Engine> engine_;
+  PluginPtr<Conflict> conflict_;
+  std::unique_ptr<LocalStore> store_;
+};
+
+TEST_F(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) {
+  LocalStore& s = open_store();
   ASSERT_TRUE(s.put("t", "k", "left", {}).is_ok());
   ASSERT_TRUE(s.put("t", "k", "right", {}).is_ok());
   auto got = s.get("t", "k");
@@ -297,17 +311,8 @@ TEST(LocalStoreSiblings, BlindWritesBecomeSiblingsAndAContextWriteResolvesThem) 
   EXPECT_TRUE(got->values.empty());
 }
 
-TEST(LocalStoreSiblings, ReplicaMergesKeepWhatNoVersionSupersedesTombstonesToo) {
-  std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
-  PluginLoader loader({dir});
-  auto engine = loader.make_engine("memory", {"n1", {}}, {});
-  auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
-  ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
-  auto store = LocalStore::open(engine->get(), conflict->get(),
-                                {"n1", {}, false, [] { return uint64_t{5}; }});
-  ASSERT_TRUE(store.is_ok());
-  LocalStore& s = **store;
-  ASSERT_TRUE(s.create_table("t").is_ok());
+TEST_F(LocalStoreSiblings, ReplicaMergesKeepWhatNoVersionSupersedesTombstonesToo) {
+  LocalStore& s = open_store();
   // Two coordinators' concurrent writes arrive; both are kept.
   auto first = s.new_version({});
   auto second = s.new_version({});
@@ -392,19 +397,10 @@ TEST_F(LocalStoreTest, HintedWritesAreKeptForTheirOwnerUntilHandedOver) {
   EXPECT_TRUE(store_->hints({}, 10)->hints.empty());
 }
 
-TEST(LocalStoreSiblings, BlindWritesStopAtTheVersionsLimitAndAContextWriteStillResolves) {
-  std::filesystem::path dir = std::filesystem::path(TESSERA_MEMORY_ENGINE).parent_path();
-  PluginLoader loader({dir});
-  auto engine = loader.make_engine("memory", {"n1", {}}, {});
-  auto conflict = loader.make_conflict("vclock", {"n1", {}}, {});
-  ASSERT_TRUE(engine.is_ok() && conflict.is_ok());
+TEST_F(LocalStoreSiblings, BlindWritesStopAtTheVersionsLimitAndAContextWriteStillResolves) {
   StoreLimits limits;
   limits.versions_bytes_max = 10 * 1024;
-  auto store = LocalStore::open(engine->get(), conflict->get(),
-                                {"n1", limits, false, [] { return uint64_t{1}; }});
-  ASSERT_TRUE(store.is_ok());
-  LocalStore& s = **store;
-  ASSERT_TRUE(s.create_table("t").is_ok());
+  LocalStore& s = open_store(limits);
   int stored = 0;
   Status refused;
   for (int i = 0; i < 20 && refused.is_ok(); ++i) {

@@ -110,18 +110,18 @@ kj::Promise<void> ClientService::dropTable(DropTableContext context) {
 
 kj::Promise<void> ClientService::put(PutContext context) {
   auto params = context.getParams();
-  auto job = [store = store_, table = to_string(params.getTable()),
-              key = to_bytes(params.getKey()), value = to_bytes(params.getValue()),
+  auto job = [store = store_, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
+              value = to_bytes(params.getValue()),
               causal = to_bytes(params.getOptions().getContext())]() {
     return store->put(table, key, value, causal);
   };
   kj::Promise<Result<Bytes>> answer =
       router_ == nullptr
           ? run(params.getOptions(), std::move(job))
-          : within_deadline(params.getOptions(),
-                            router_->put(to_string(params.getTable()), to_bytes(params.getKey()),
-                                         to_bytes(params.getValue()),
-                                         quorum_request(params.getOptions())));
+          : within_deadline(
+                params.getOptions(),
+                router_->put(to_string(params.getTable()), to_bytes(params.getKey()),
+                             to_bytes(params.getValue()), quorum_request(params.getOptions())));
   return answer.then([context](Result<Bytes> result) mutable {
     auto results = context.getResults();
     set_error(results.initError(), result.status());
@@ -132,9 +132,7 @@ kj::Promise<void> ClientService::put(PutContext context) {
 kj::Promise<void> ClientService::get(GetContext context) {
   auto params = context.getParams();
   auto job = [store = store_, table = to_string(params.getTable()),
-              key = to_bytes(params.getKey())]() {
-    return store->get(table, key);
-  };
+              key = to_bytes(params.getKey())]() { return store->get(table, key); };
   kj::Promise<Result<StoreGetResult>> answer =
       router_ == nullptr
           ? run(params.getOptions(), std::move(job))
@@ -142,30 +140,28 @@ kj::Promise<void> ClientService::get(GetContext context) {
                             router_->get(to_string(params.getTable()), to_bytes(params.getKey()),
                                          quorum_request(params.getOptions())));
   return answer.then([context](Result<StoreGetResult> result) mutable {
-        auto results = context.getResults();
-        set_error(results.initError(), result.status());
-        if (!result.is_ok()) return;
-        results.setFound(!result->values.empty());
-        results.setContext(as_data(result->context));
-        auto values = results.initValues(result->values.size());
-        for (size_t i = 0; i < result->values.size(); ++i) {
-          values[i].setData(as_data(result->values[i].value));
-          values[i].setVersion(as_data(result->values[i].version));
-        }
-      });
+    auto results = context.getResults();
+    set_error(results.initError(), result.status());
+    if (!result.is_ok()) return;
+    results.setFound(!result->values.empty());
+    results.setContext(as_data(result->context));
+    auto values = results.initValues(result->values.size());
+    for (size_t i = 0; i < result->values.size(); ++i) {
+      values[i].setData(as_data(result->values[i].value));
+      values[i].setVersion(as_data(result->values[i].version));
+    }
+  });
 }
 
 kj::Promise<void> ClientService::remove(RemoveContext context) {
   auto params = context.getParams();
-  auto job = [store = store_, table = to_string(params.getTable()),
-              key = to_bytes(params.getKey()),
+  auto job = [store = store_, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
               causal = to_bytes(params.getOptions().getContext())]() {
     return store->remove(table, key, causal);
   };
   if (router_ != nullptr) {
     return within_deadline(params.getOptions(),
-                           router_->remove(to_string(params.getTable()),
-                                           to_bytes(params.getKey()),
+                           router_->remove(to_string(params.getTable()), to_bytes(params.getKey()),
                                            quorum_request(params.getOptions())))
         .then(answer_status(context));
   }
@@ -176,30 +172,29 @@ kj::Promise<void> ClientService::scan(ScanContext context) {
   auto params = context.getParams();
   auto job = [store = store_, table = to_string(params.getTable()),
               start = to_bytes(params.getStart()), end = to_bytes(params.getEnd()),
-              limit = params.getLimit(),
-              token = to_bytes(params.getPageToken())]() {
+              limit = params.getLimit(), token = to_bytes(params.getPageToken())]() {
     return store->scan(table, start, end, limit, token);
   };
   kj::Promise<Result<StoreScanPage>> answer =
       router_ == nullptr
           ? run(params.getOptions(), std::move(job))
           : within_deadline(params.getOptions(),
-                            router_->scan(to_string(params.getTable()),
-                                          to_bytes(params.getStart()), to_bytes(params.getEnd()),
-                                          params.getLimit(), to_bytes(params.getPageToken()),
+                            router_->scan(to_string(params.getTable()), to_bytes(params.getStart()),
+                                          to_bytes(params.getEnd()), params.getLimit(),
+                                          to_bytes(params.getPageToken()),
                                           quorum_request(params.getOptions())));
   return answer.then([context](Result<StoreScanPage> result) mutable {
-        auto results = context.getResults();
-        set_error(results.initError(), result.status());
-        if (!result.is_ok()) return;
-        auto items = results.initItems(result->items.size());
-        for (size_t i = 0; i < result->items.size(); ++i) {
-          items[i].setKey(as_data(result->items[i].key));
-          items[i].setValue(as_data(result->items[i].value));
-          items[i].setVersion(as_data(result->items[i].version));
-        }
-        results.setNextPageToken(as_data(result->next_page_token));
-      });
+    auto results = context.getResults();
+    set_error(results.initError(), result.status());
+    if (!result.is_ok()) return;
+    auto items = results.initItems(result->items.size());
+    for (size_t i = 0; i < result->items.size(); ++i) {
+      items[i].setKey(as_data(result->items[i].key));
+      items[i].setValue(as_data(result->items[i].value));
+      items[i].setVersion(as_data(result->items[i].version));
+    }
+    results.setNextPageToken(as_data(result->next_page_token));
+  });
 }
 
 kj::Promise<void> ClientService::write(WriteContext context) {
@@ -222,8 +217,11 @@ kj::Promise<void> ClientService::write(WriteContext context) {
   for (uint32_t i = 0; i < ops.size(); ++i) {
     Mutation m{to_bytes(ops[i].getKey()), std::nullopt};
     switch (ops[i].which()) {
-      case rpc::BatchOp::PUT: m.value = to_bytes(ops[i].getPut()); break;
-      case rpc::BatchOp::REMOVE: break;
+      case rpc::BatchOp::PUT:
+        m.value = to_bytes(ops[i].getPut());
+        break;
+      case rpc::BatchOp::REMOVE:
+        break;
       default:
         // A kind from a later schema: taking it for either kind would change data unasked.
         set_error(context.getResults().initError(),
@@ -235,9 +233,7 @@ kj::Promise<void> ClientService::write(WriteContext context) {
     mutations.push_back(std::move(m));
   }
   auto job = [store = store_, table = to_string(params.getTable()),
-              mutations = std::move(mutations)]() {
-    return store->write(table, mutations);
-  };
+              mutations = std::move(mutations)]() { return store->write(table, mutations); };
   return run(params.getOptions(), std::move(job)).then(answer_status(context));
 }
 

@@ -1,10 +1,10 @@
 #include "tessera/server/quorum_router.h"
 
-#include <algorithm>
-#include <variant>
-
 #include <capnp/rpc-twoparty.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <variant>
 
 #include "rpc_values.h"
 #include "tessera/server/stored_value.h"
@@ -26,15 +26,18 @@ LogErrors log_errors;  // stateless
 bool is_up(NodeState state) { return state == NodeState::kAlive || state == NodeState::kSuspect; }
 
 // R or W for `request` on a key with `owners` home replicas.
-uint32_t quorum_size(const QuorumRequest& request, bool read, uint32_t configured,
-                     size_t owners) {
+uint32_t quorum_size(const QuorumRequest& request, bool read, uint32_t configured, size_t owners) {
   const uint32_t explicit_size = read ? request.read_quorum : request.write_quorum;
   if (explicit_size != 0) return explicit_size;
   switch (request.consistency) {
-    case rpc::Consistency::ONE: return 1;
-    case rpc::Consistency::QUORUM: return static_cast<uint32_t>(owners / 2 + 1);
-    case rpc::Consistency::ALL: return static_cast<uint32_t>(owners);
-    default: return std::min<uint32_t>(configured, static_cast<uint32_t>(owners));
+    case rpc::Consistency::ONE:
+      return 1;
+    case rpc::Consistency::QUORUM:
+      return static_cast<uint32_t>(owners / 2 + 1);
+    case rpc::Consistency::ALL:
+      return static_cast<uint32_t>(owners);
+    default:
+      return std::min<uint32_t>(configured, static_cast<uint32_t>(owners));
   }
 }
 
@@ -192,8 +195,8 @@ Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, 
   }
   out.replicas = std::move(location.replicas);
   const bool read = operation == quorum::Operation::kRead;
-  out.required = quorum_size(request, read, read ? options_.read_quorum : options_.write_quorum,
-                             out.owners);
+  out.required =
+      quorum_size(request, read, read ? options_.read_quorum : options_.write_quorum, out.owners);
   if (out.required > out.owners) {
     return Status::invalid_argument(std::string(read ? "R" : "W") + " = " +
                                     std::to_string(out.required) + " is more than the key's " +
@@ -246,8 +249,9 @@ kj::Duration QuorumRouter::send_timeout(const Pending& pending) const {
 
 kj::Duration QuorumRouter::send_timeout(const QuorumRequest& request) const {
   // As a coordinator's deadline: a tick short of the service's.
-  const uint64_t ms = request.timeout_ms > 2 * options_.tick_ms ? request.timeout_ms - options_.tick_ms
-                                                                : request.timeout_ms / 2 + 1;
+  const uint64_t ms = request.timeout_ms > 2 * options_.tick_ms
+                          ? request.timeout_ms - options_.tick_ms
+                          : request.timeout_ms / 2 + 1;
   return ms * kj::MILLISECONDS;
 }
 
@@ -309,7 +313,9 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
           if (!from_error(response.getError()).is_ok()) return quorum::ReadReply{to, false, {}};
           return quorum::ReadReply{to, true, to_versions(response.getVersions())};
         },
-        [to](Status) { return quorum::ReadReply{to, false, {}}; });
+        [to](Status) {
+          return quorum::ReadReply{to, false, {}};
+        });
   }
   tasks_->add(replied.then([this, id](quorum::ReadReply reply) {
     auto it = pending_.find(id);
@@ -437,10 +443,10 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
     }
   }
   auto unavailable = [owners = any->owners](size_t answered, size_t members) {
-    return Status(StatusCode::kQuorumUnavailable,
-                  "a scan needs all but " + std::to_string(owners - 1) + " of the " +
-                      std::to_string(members) + " members; " + std::to_string(answered) +
-                      " answered");
+    return Status(StatusCode::kQuorumUnavailable, "a scan needs all but " +
+                                                      std::to_string(owners - 1) + " of the " +
+                                                      std::to_string(members) + " members; " +
+                                                      std::to_string(answered) + " answered");
   };
   const size_t members = asked.size() + missing;
   if (missing > missing_max) return R(unavailable(asked.size(), members));
@@ -479,8 +485,8 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
     parts.add(kj::mv(part));
   }
   return kj::joinPromises(parts.releaseAsArray())
-      .then([this, missing, missing_max, members, limit, unavailable](
-                kj::Array<Result<StoreVersionsPage>> pages) -> R {
+      .then([this, missing, missing_max, members, limit,
+             unavailable](kj::Array<Result<StoreVersionsPage>> pages) -> R {
         std::vector<StoreVersionsPage*> answered;
         for (Result<StoreVersionsPage>& page : pages) {
           if (page.is_ok()) {
@@ -518,8 +524,8 @@ Result<StoreScanPage> QuorumRouter::merge_scan_pages(std::vector<StoreVersionsPa
   StoreScanPage out;
   // The replicas' pages each keep to the node's limits; their union must too.
   const StoreLimits& limits = store_->limits();
-  const uint32_t keys_max = limit == 0 ? limits.scan_items_max
-                                       : std::min(limit, limits.scan_items_max);
+  const uint32_t keys_max =
+      limit == 0 ? limits.scan_items_max : std::min(limit, limits.scan_items_max);
   uint32_t live_keys = 0;
   size_t bytes = 0;
   for (auto& [key, versions] : keys) {
@@ -562,7 +568,9 @@ kj::Promise<Status> QuorumRouter::on_every_member(std::string name, bool create,
                 ->run([store = store_, name, create]() {
                   return create ? store->create_table(name) : store->drop_table(name);
                 })
-                .then([self = self_](Status status) { return Outcome{self, status}; }));
+                .then([self = self_](Status status) {
+                  return Outcome{self, status};
+                }));
   for (const NodeInfo& member : membership_->members()) {
     if (member.id == self_ || !is_up(member.state)) continue;
     auto send = [&](rpc::Replica::Client& replica) {
@@ -575,10 +583,12 @@ kj::Promise<Status> QuorumRouter::on_every_member(std::string name, bool create,
       call.setName(as_text(name));
       return call.send().then([](auto r) { return from_error(r.getError()); });
     };
-    calls.add(call_peer<Status>(member.id, send_timeout(request), send,
-                                [](Status status) { return status; },
-                                [](Status failed) { return failed; })
-                  .then([node = member.id](Status status) { return Outcome{node, status}; }));
+    calls.add(call_peer<Status>(
+                  member.id, send_timeout(request), send, [](Status status) { return status; },
+                  [](Status failed) { return failed; })
+                  .then([node = member.id](Status status) {
+                    return Outcome{node, status};
+                  }));
   }
   return kj::joinPromises(calls.releaseAsArray())
       .then([create](kj::Array<Outcome> outcomes) -> Status {

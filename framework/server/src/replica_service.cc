@@ -8,14 +8,13 @@ kj::Promise<void> ReplicaService::write(WriteContext context) {
   auto params = context.getParams();
   if (params.getVersions().size() > LocalStore::kVersionsMerged) {
     set_error(context.getResults().initError(),
-              Status::invalid_argument("a replica write of " +
-                                       std::to_string(params.getVersions().size()) +
-                                       " versions is over the limit of " +
-                                       std::to_string(LocalStore::kVersionsMerged)));
+              Status::invalid_argument(
+                  "a replica write of " + std::to_string(params.getVersions().size()) +
+                  " versions is over the limit of " + std::to_string(LocalStore::kVersionsMerged)));
     return kj::READY_NOW;
   }
-  auto job = [store = store_, table = to_string(params.getTable()),
-              key = to_bytes(params.getKey()), versions = to_versions(params.getVersions()),
+  auto job = [store = store_, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
+              versions = to_versions(params.getVersions()),
               hint_for = to_string(params.getHintFor())]() {
     return store->merge_versions(table, key, versions, hint_for);
   };
@@ -50,8 +49,7 @@ kj::Promise<void> ReplicaService::scan(ScanContext context) {
     auto items = results.initItems(page->items.size());
     for (size_t i = 0; i < page->items.size(); ++i) {
       items[i].setKey(as_data(page->items[i].key));
-      set_versions(items[i].initVersions(page->items[i].versions.size()),
-                   page->items[i].versions);
+      set_versions(items[i].initVersions(page->items[i].versions.size()), page->items[i].versions);
     }
     results.setNextPageToken(as_data(page->next_page_token));
   });

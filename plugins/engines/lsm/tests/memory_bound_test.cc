@@ -5,9 +5,9 @@
 // The test is its own executable so that the peak (VmHWM) is this test's alone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <algorithm>
 #include <random>
 #include <string>
 

@@ -23,15 +23,15 @@
 // Ownership: borrows everything it is given; all of it outlives the router.
 #pragma once
 
+#include <kj/async-io.h>
+#include <kj/timer.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <kj/async-io.h>
-#include <kj/timer.h>
 
 #include "tessera/conflict.h"
 #include "tessera/membership.h"
@@ -65,8 +65,8 @@ struct QuorumRequest {
 class QuorumRouter {
  public:
   QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Conflict* conflict,
-               Placement* placement, Membership* membership, kj::Timer& timer,
-               kj::Network& network, QuorumOptions options);
+               Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
+               QuorumOptions options);
   ~QuorumRouter();
 
   // QuorumUnavailable (with how many answered) when fewer than W replicas acked in time;
@@ -80,9 +80,8 @@ class QuorumRouter {
   // copies, each key's versions reconciled across them. Needs answers from all but N - 1
   // members (then every key has a copy among them), else QuorumUnavailable. A value may be
   // older than a quorum read would give where only a stale copy answered; nothing is repaired.
-  kj::Promise<Result<StoreScanPage>> scan(std::string table, Bytes start, Bytes end,
-                                          uint32_t limit, Bytes page_token,
-                                          QuorumRequest request);
+  kj::Promise<Result<StoreScanPage>> scan(std::string table, Bytes start, Bytes end, uint32_t limit,
+                                          Bytes page_token, QuorumRequest request);
 
   // On every member believed up, this node first. An error names the nodes that refused.
   kj::Promise<Status> create_table(std::string name, QuorumRequest request);
@@ -121,8 +120,7 @@ class QuorumRouter {
   static constexpr uint32_t kHintRoundIntervalMs = 1000;
   static constexpr size_t kHintsPerRound = 256;
   // A table change here and on every other member believed up.
-  kj::Promise<Status> on_every_member(std::string name, bool create,
-                                      const QuorumRequest& request);
+  kj::Promise<Status> on_every_member(std::string name, bool create, const QuorumRequest& request);
 
   // The connection to `node` (opened now if there is none for its current address).
   Peer peer(const NodeId& node);
@@ -148,7 +146,7 @@ class QuorumRouter {
   std::map<uint64_t, std::unique_ptr<Pending>> pending_;
   std::map<NodeId, Peer> peers_;
   kj::Own<kj::TaskSet> tasks_;  // sends and repairs in flight; cancelled with the router
-  Bytes hint_cursor_;  // where the next handoff round reads on
+  Bytes hint_cursor_;           // where the next handoff round reads on
   kj::Promise<void> ticking_;
   kj::Promise<void> handing_over_;
 };

@@ -21,8 +21,8 @@ class WriterPreferringMutex {
   WriterPreferringMutex() {
     pthread_rwlockattr_t attr;
     TESSERA_ASSERT(pthread_rwlockattr_init(&attr) == 0);
-    TESSERA_ASSERT(pthread_rwlockattr_setkind_np(
-                       &attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) == 0);
+    TESSERA_ASSERT(
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) == 0);
     TESSERA_ASSERT(pthread_rwlock_init(&lock_, &attr) == 0);
     pthread_rwlockattr_destroy(&attr);
   }
