@@ -164,6 +164,9 @@ TEST_F(CliTest, ErrorExitCodes) {
   EXPECT_EXIT_CODE(cli({"frobnicate"}), kUsage);
   EXPECT_EXIT_CODE(cli({"get", "t"}), kUsage);
   EXPECT_EXIT_CODE(cli({"scan", "t", "--limit", "many"}), kUsage);
+  EXPECT_EXIT_CODE(cli({"--consistency", "most", "tables"}), kUsage);
+  // A single node takes any consistency and ignores it.
+  EXPECT_EXIT_CODE(cli({"--consistency", "all", "put", "t", "k", "v"}), kOk);
   test::CommandResult help = cli({"--help"});
   EXPECT_EXIT_CODE(help, kOk);
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos) << help.out;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,15 @@ constexpr size_t kStdinBytesMax = size_t{1} << 31;
 struct GlobalOptions {
   std::string address = kDefaultAddress;
   uint32_t timeout_ms = 0;  // 0: the node's default per request, kConnectTimeoutMsDefault
+  std::string consistency_name = "default";
+
+  Consistency consistency() const {
+    static const std::map<std::string, Consistency> kByName = {
+        {"default", Consistency::kDefault}, {"one", Consistency::kOne},
+        {"quorum", Consistency::kQuorum},   {"all", Consistency::kAll},
+        {"linearizable", Consistency::kLinearizable}, {"stale", Consistency::kStale}};
+    return kByName.at(consistency_name);  // checked by the command line parser
+  }
 };
 
 void print_error(std::string_view what) {
@@ -71,6 +81,7 @@ class Session {
  public:
   explicit Session(GlobalOptions options) : options_(std::move(options)) {
     request_options_.timeout_ms = options_.timeout_ms;
+    request_options_.consistency = options_.consistency();
   }
 
   // Connects; on failure prints why and returns false.
@@ -236,6 +247,10 @@ int run(int argc, char** argv) {
   app.add_option("--timeout-ms", global.timeout_ms,
                  "Per-request deadline and connect timeout in ms (0: defaults)")
       ->capture_default_str();
+  app.add_option("--consistency", global.consistency_name,
+                 "AP: one, quorum or all replicas; CP: linearizable or stale (default: the "
+                 "node's)")
+      ->check(CLI::IsMember({"default", "one", "quorum", "all", "linearizable", "stale"}));
 
   std::string table;
   std::string key;
