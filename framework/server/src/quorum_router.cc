@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "quorum_router_internal.h"
 #include "rpc_values.h"
 #include "tessera/server/stored_value.h"
 
@@ -20,10 +21,6 @@ class LogErrors final : public kj::TaskSet::ErrorHandler {
   }
 };
 LogErrors log_errors;  // stateless
-
-// Whom requests are sent to. A suspect may well be alive (SWIM suspects before it convicts),
-// and a dead one fails fast: only dead and left members are passed over.
-bool is_up(NodeState state) { return state == NodeState::kAlive || state == NodeState::kSuspect; }
 
 // R or W for `request` on a key with `owners` home replicas.
 uint32_t quorum_size(const QuorumRequest& request, bool read, uint32_t configured, size_t owners) {
@@ -42,27 +39,6 @@ uint32_t quorum_size(const QuorumRequest& request, bool read, uint32_t configure
 }
 
 }  // namespace
-
-struct QuorumRouter::Pending {
-  quorum::Coordinator coordinator;
-  std::string table;
-  Bytes key;
-  std::vector<VersionedValue> payload;  // a write's versions
-  kj::Own<kj::PromiseFulfiller<quorum::Answer>> fulfiller;
-};
-
-// One connection to a peer: the stream and the RPC system over it, kept for as long as the
-// peer's Replica client is used (shared with the connect continuation).
-struct QuorumRouter::PeerLink {
-  kj::Own<kj::AsyncIoStream> stream;
-  kj::Own<capnp::TwoPartyClient> rpc;
-};
-
-struct QuorumRouter::Peer {
-  std::string address;
-  std::shared_ptr<PeerLink> link;
-  rpc::Replica::Client client;
-};
 
 QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Conflict* conflict,
                            Placement* placement, Membership* membership, kj::Timer& timer,
@@ -83,82 +59,6 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Con
       })) {}
 
 QuorumRouter::~QuorumRouter() = default;
-
-kj::Promise<void> QuorumRouter::hand_over_hints() {
-  return timer_.afterDelay(kHintRoundIntervalMs * kj::MILLISECONDS)
-      .then([this]() {
-        return pool_->run([store = store_, cursor = hint_cursor_]() {
-          return store->hints(cursor, kHintsPerRound);
-        });
-      })
-      .then([this](Result<HintPage> page) -> kj::Promise<void> {
-        if (!page.is_ok()) {
-          spdlog::warn("hinted handoff: {}", page.status().to_string());
-          return kj::READY_NOW;
-        }
-        hint_cursor_ = page->next_cursor;
-        std::vector<NodeId> alive;
-        for (const NodeInfo& member : membership_->members()) {
-          if (is_up(member.state) && member.id != self_) alive.push_back(member.id);
-        }
-        kj::Vector<kj::Promise<void>> handovers;
-        for (Hint& hint : page->hints) {
-          if (std::find(alive.begin(), alive.end(), hint.owner) == alive.end()) continue;
-          handovers.add(hand_over(std::move(hint)));
-        }
-        return kj::joinPromises(handovers.releaseAsArray());
-      })
-      .catch_([](kj::Exception&& e) {
-        spdlog::warn("hinted handoff round failed: {}", e.getDescription().cStr());
-      })
-      .then([this]() { return hand_over_hints(); });
-}
-
-kj::Promise<void> QuorumRouter::hand_over(Hint hint) {
-  auto send = [&](rpc::Replica::Client& replica) {
-    auto call = replica.writeRequest();
-    call.setTable(as_text(hint.table));
-    call.setKey(as_data(hint.key));
-    set_versions(call.initVersions(hint.versions.size()), hint.versions);
-    return call.send();
-  };
-  const NodeId owner = hint.owner;
-  kj::Promise<Status> delivered = call_peer<Status>(
-      owner, kHintRoundIntervalMs * kj::MILLISECONDS, send,
-      [](auto response) { return from_error(response.getError()); },
-      [](Status failed) { return failed; });
-  return delivered.then([this, hint = std::move(hint)](Status status) mutable -> kj::Promise<void> {
-    if (status.code() == StatusCode::kNoSuchTable) return owner_lacks_table(std::move(hint));
-    if (!status.is_ok()) return kj::READY_NOW;  // tried again in a later round
-    return pool_->run([store = store_, hint = std::move(hint)]() { return store->drop_hint(hint); })
-        .then([](Status dropped) {
-          if (!dropped.is_ok()) spdlog::warn("hinted handoff: {}", dropped.to_string());
-        });
-  });
-}
-
-kj::Promise<void> QuorumRouter::owner_lacks_table(Hint hint) {
-  // Dropped here too: nothing is owed. Still here: the owner missed the table's creation
-  // (it was down); create it there and hand the hint over in a later round.
-  const std::optional<bool> here = store_->has_table_now(hint.table);
-  if (!here) return kj::READY_NOW;  // the catalog is changing: ask again next round
-  if (!*here) {
-    return pool_->run([store = store_, hint = std::move(hint)]() { return store->drop_hint(hint); })
-        .then([](Status) {});
-  }
-  auto send = [&](rpc::Replica::Client& replica) {
-    auto call = replica.createTableRequest();
-    call.setName(as_text(hint.table));
-    return call.send();
-  };
-  return call_peer<Status>(
-             hint.owner, kHintRoundIntervalMs * kj::MILLISECONDS, send,
-             [](auto response) { return from_error(response.getError()); },
-             [](Status failed) { return failed; })
-      .then([owner = hint.owner, table = hint.table](Status created) {
-        if (created.is_ok()) spdlog::info("created table {} on {}, which missed it", table, owner);
-      });
-}
 
 kj::Promise<void> QuorumRouter::tick_loop() {
   return timer_.afterDelay(options_.tick_ms * kj::MILLISECONDS).then([this]() {
@@ -359,26 +259,6 @@ void QuorumRouter::forget_peer(const NodeId& node, const PeerLink* link) {
   if (it != peers_.end() && it->second.link.get() == link) peers_.erase(it);
 }
 
-template <typename T, typename Send, typename Reply, typename Failed>
-kj::Promise<T> QuorumRouter::call_peer(const NodeId& node, kj::Duration timeout, Send send,
-                                       Reply reply, Failed failed) {
-  Peer to = peer(node);
-  std::shared_ptr<PeerLink> link = to.link;
-  kj::Promise<T> answered =
-      send(to.client).then(kj::mv(reply)).catch_([this, node, link, failed](kj::Exception&& e) {
-        forget_peer(node, link.get());
-        return failed(Status::unavailable("node " + node + ": " + e.getDescription().cStr()));
-      });
-  return answered
-      .exclusiveJoin(timer_.afterDelay(timeout).then([this, node, link, failed]() {
-        // A connect that never completes (a partition that drops packets) is given up on, so
-        // that the next call tries afresh; a connected peer that is slow keeps its connection.
-        if (link == nullptr || link->rpc.get() == nullptr) forget_peer(node, link.get());
-        return failed(Status::timeout("node " + node + " did not answer in time"));
-      }))
-      .attach(kj::mv(link));
-}
-
 kj::Promise<Result<Bytes>> QuorumRouter::put(std::string table, Bytes key, Bytes value,
                                              QuorumRequest request) {
   Status fits = store_->check_key(key);
@@ -420,192 +300,6 @@ kj::Promise<Result<StoreGetResult>> QuorumRouter::get(std::string table, Bytes k
         result.values = std::move(read.values);
         result.context = encode_context(std::span<const Bytes>(read.context));
         return result;
-      });
-}
-
-kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes start, Bytes end,
-                                                      uint32_t limit, Bytes page_token,
-                                                      QuorumRequest request) {
-  using R = Result<StoreScanPage>;
-  Result<Location> any = placement_->locate(table, start);
-  if (!any.is_ok()) return R(any.status());
-  // Every key has `owners` replicas: with at most owners - 1 members missing, each key still
-  // has a copy among those that answer.
-  const size_t missing_max = any->owners - 1;
-  std::vector<NodeId> asked;
-  size_t missing = 0;
-  for (const NodeInfo& member : membership_->members()) {
-    if (member.state == NodeState::kLeft) continue;
-    if (member.id == self_ || is_up(member.state)) {
-      asked.push_back(member.id);
-    } else {
-      ++missing;
-    }
-  }
-  auto unavailable = [owners = any->owners](size_t answered, size_t members) {
-    return Status(StatusCode::kQuorumUnavailable, "a scan needs all but " +
-                                                      std::to_string(owners - 1) + " of the " +
-                                                      std::to_string(members) + " members; " +
-                                                      std::to_string(answered) + " answered");
-  };
-  const size_t members = asked.size() + missing;
-  if (missing > missing_max) return R(unavailable(asked.size(), members));
-
-  const kj::Duration timeout = send_timeout(request);
-  kj::Vector<kj::Promise<Result<StoreVersionsPage>>> parts;
-  for (const NodeId& node : asked) {
-    kj::Promise<Result<StoreVersionsPage>> part = nullptr;
-    if (node == self_) {
-      part = pool_->run([store = store_, table, start, end, limit, page_token]() {
-        return store->scan_versions(table, start, end, limit, page_token);
-      });
-    } else {
-      auto send = [&](rpc::Replica::Client& replica) {
-        auto call = replica.scanRequest();
-        call.setTable(as_text(table));
-        call.setStart(as_data(start));
-        call.setEnd(as_data(end));
-        call.setLimit(limit);
-        call.setPageToken(as_data(page_token));
-        return call.send();
-      };
-      part = call_peer<Result<StoreVersionsPage>>(
-          node, timeout, send,
-          [](auto response) -> Result<StoreVersionsPage> {
-            TESSERA_RETURN_IF_ERROR(from_error(response.getError()));
-            StoreVersionsPage page;
-            for (auto item : response.getItems()) {
-              page.items.push_back({to_bytes(item.getKey()), to_versions(item.getVersions())});
-            }
-            page.next_page_token = to_bytes(response.getNextPageToken());
-            return page;
-          },
-          [](Status failed) { return Result<StoreVersionsPage>(failed); });
-    }
-    parts.add(kj::mv(part));
-  }
-  return kj::joinPromises(parts.releaseAsArray())
-      .then([this, missing, missing_max, members, limit,
-             unavailable](kj::Array<Result<StoreVersionsPage>> pages) -> R {
-        std::vector<StoreVersionsPage*> answered;
-        for (Result<StoreVersionsPage>& page : pages) {
-          if (page.is_ok()) {
-            answered.push_back(&page.value());
-          } else if (page.status().code() == StatusCode::kNoSuchTable ||
-                     page.status().code() == StatusCode::kInvalidArgument) {
-            return page.status();  // the request's fault, not the replica's
-          }
-        }
-        if (missing + (pages.size() - answered.size()) > missing_max) {
-          return unavailable(answered.size(), members);
-        }
-        return merge_scan_pages(answered, limit);
-      });
-}
-
-Result<StoreScanPage> QuorumRouter::merge_scan_pages(std::vector<StoreVersionsPage*> pages,
-                                                     uint32_t limit) const {
-  // A replica with more to come has shown every key it holds below its next page token, so the
-  // merged page is complete below the smallest of those tokens.
-  std::optional<Bytes> cut;
-  for (const StoreVersionsPage* page : pages) {
-    if (!page->next_page_token.empty() && (!cut || page->next_page_token < *cut)) {
-      cut = page->next_page_token;
-    }
-  }
-  std::map<Bytes, std::vector<VersionedValue>> keys;
-  for (StoreVersionsPage* page : pages) {
-    for (auto& item : page->items) {
-      if (cut && item.key >= *cut) break;
-      auto& versions = keys[item.key];
-      for (VersionedValue& v : item.versions) versions.push_back(std::move(v));
-    }
-  }
-  StoreScanPage out;
-  // The replicas' pages each keep to the node's limits; their union must too.
-  const StoreLimits& limits = store_->limits();
-  const uint32_t keys_max =
-      limit == 0 ? limits.scan_items_max : std::min(limit, limits.scan_items_max);
-  uint32_t live_keys = 0;
-  size_t bytes = 0;
-  for (auto& [key, versions] : keys) {
-    TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> survivors,
-                             conflict_->reconcile(std::move(versions)));
-    bool live = false;
-    for (const VersionedValue& v : survivors) live = live || !v.tombstone;
-    if (!live) continue;
-    if (live_keys == keys_max || bytes >= limits.scan_bytes_max) {
-      out.next_page_token = key;
-      return out;
-    }
-    ++live_keys;
-    for (VersionedValue& v : survivors) {
-      if (v.tombstone) continue;
-      bytes += key.size() + v.value.size() + v.version.size();
-      out.items.push_back({key, std::move(v.value), std::move(v.version)});
-    }
-  }
-  if (cut) out.next_page_token = *cut;
-  return out;
-}
-
-kj::Promise<Status> QuorumRouter::create_table(std::string name, QuorumRequest request) {
-  return on_every_member(std::move(name), true, request);
-}
-
-kj::Promise<Status> QuorumRouter::drop_table(std::string name, QuorumRequest request) {
-  return on_every_member(std::move(name), false, request);
-}
-
-kj::Promise<Status> QuorumRouter::on_every_member(std::string name, bool create,
-                                                  const QuorumRequest& request) {
-  struct Outcome {
-    NodeId node;
-    Status status;
-  };
-  kj::Vector<kj::Promise<Outcome>> calls;
-  calls.add(pool_
-                ->run([store = store_, name, create]() {
-                  return create ? store->create_table(name) : store->drop_table(name);
-                })
-                .then([self = self_](Status status) {
-                  return Outcome{self, status};
-                }));
-  for (const NodeInfo& member : membership_->members()) {
-    if (member.id == self_ || !is_up(member.state)) continue;
-    auto send = [&](rpc::Replica::Client& replica) {
-      if (create) {
-        auto call = replica.createTableRequest();
-        call.setName(as_text(name));
-        return call.send().then([](auto r) { return from_error(r.getError()); });
-      }
-      auto call = replica.dropTableRequest();
-      call.setName(as_text(name));
-      return call.send().then([](auto r) { return from_error(r.getError()); });
-    };
-    calls.add(call_peer<Status>(
-                  member.id, send_timeout(request), send, [](Status status) { return status; },
-                  [](Status failed) { return failed; })
-                  .then([node = member.id](Status status) {
-                    return Outcome{node, status};
-                  }));
-  }
-  return kj::joinPromises(calls.releaseAsArray())
-      .then([create](kj::Array<Outcome> outcomes) -> Status {
-        // The asked node's own answer decides the code (TableExists, NoSuchTable); a peer that
-        // already had the change is fine; any other refusal is named.
-        const Status& own = outcomes[0].status;
-        if (!own.is_ok()) return own;
-        std::string refused;
-        for (size_t i = 1; i < outcomes.size(); ++i) {
-          const Status& s = outcomes[i].status;
-          const StatusCode done = create ? StatusCode::kTableExists : StatusCode::kNoSuchTable;
-          if (s.is_ok() || s.code() == done) continue;
-          refused += (refused.empty() ? "" : "; ") + outcomes[i].node + ": " + s.to_string();
-        }
-        if (refused.empty()) return Status::ok();
-        return Status::unavailable(std::string(create ? "created" : "dropped") +
-                                   " here, but not on every member: " + refused);
       });
 }
 
