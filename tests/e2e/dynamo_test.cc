@@ -241,6 +241,53 @@ TEST_F(DynamoTest, APausedReplicaDoesNotHoldUpTheQuorum) {
   EXPECT_TRUE(eventually([&] { return value_at(2, "p9", Consistency::kAll) == "v"; }));
 }
 
+// Whether node `address`'s own copy of each of `keys` in table "t" holds `value`, read through
+// its Replica (no coordinator, so no read repair).
+bool own_copies_hold(const std::string& address, const std::vector<std::string>& keys,
+                     const std::string& value) {
+  capnp::EzRpcClient connection(address);
+  auto replica = connection.getMain<rpc::Tessera>()
+                     .replicaRequest()
+                     .send()
+                     .wait(connection.getWaitScope())
+                     .getReplica()
+                     .castAs<rpc::Replica>();
+  for (const std::string& key : keys) {
+    auto read = replica.readRequest();
+    read.setTable("t");
+    read.setKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
+    auto response = read.send().wait(connection.getWaitScope());
+    if (response.getError().getCode() != rpc::ErrorCode::OK) return false;
+    bool found = false;
+    for (auto version : response.getVersions()) {
+      auto data = version.getValue();
+      found = found || (!version.getTombstone() &&
+                        std::string(data.asChars().begin(), data.size()) == value);
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+// Up to `owned_max` of the keys "<prefix>0" ... "<prefix><candidates - 1>" that `node` owns on a
+// ring of `cluster`'s nodes.
+std::vector<std::string> keys_owned_by(const test::TestCluster& cluster, const std::string& node,
+                                       const std::string& prefix, size_t candidates,
+                                       size_t owned_max) {
+  std::vector<NodeInfo> members;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    members.push_back({cluster.node_id(i), cluster.address(i), "", NodeState::kAlive});
+  }
+  const ring::HashRing ring(members, 64);
+  std::vector<std::string> owned;
+  for (size_t i = 0; owned.size() < owned_max && i < candidates; ++i) {
+    const std::string key = prefix + std::to_string(i);
+    std::vector<NodeId> list = ring.preference_list(ring::key_token(key), 3);
+    if (std::find(list.begin(), list.begin() + 3, node) != list.begin() + 3) owned.push_back(key);
+  }
+  return owned;
+}
+
 // Four nodes, N = 3: a key has a fallback. With an owner down, its writes go to the fallback as
 // hints, and reach the owner once it is back.
 TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
@@ -271,16 +318,7 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
   }));
 
   // The keys n4 owns, from the same ring the nodes compute.
-  std::vector<NodeInfo> members;
-  for (size_t i = 0; i < 4; ++i)
-    members.push_back({cluster.node_id(i), cluster.address(i), "", NodeState::kAlive});
-  const ring::HashRing ring(members, 64);
-  std::vector<std::string> owned;
-  for (int i = 0; owned.size() < 10 && i < 1000; ++i) {
-    const std::string key = "h" + std::to_string(i);
-    std::vector<NodeId> list = ring.preference_list(ring::key_token(key), 3);
-    if (std::find(list.begin(), list.begin() + 3, "n4") != list.begin() + 3) owned.push_back(key);
-  }
+  const std::vector<std::string> owned = keys_owned_by(cluster, "n4", "h", 1000, 10);
   ASSERT_EQ(owned.size(), 10u);
 
   cluster.kill_node(3);
@@ -292,33 +330,42 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
   }
 
   ASSERT_TRUE(cluster.start_node(3).is_ok());
-  // Read n4's own copy through its Replica (no coordinator, so no read repair), until the
-  // handoff (a round a second) has brought every key.
-  capnp::EzRpcClient connection(cluster.address(3));
-  auto replica = connection.getMain<rpc::Tessera>()
-                     .replicaRequest()
-                     .send()
-                     .wait(connection.getWaitScope())
-                     .getReplica()
-                     .castAs<rpc::Replica>();
-  bool delivered = settle([&] {
-    for (const std::string& key : owned) {
-      auto read = replica.readRequest();
-      read.setTable("t");
-      read.setKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
-      auto response = read.send().wait(connection.getWaitScope());
-      if (response.getError().getCode() != rpc::ErrorCode::OK) return false;
-      bool found = false;
-      for (auto version : response.getVersions()) {
-        auto value = version.getValue();
-        found = found || (!version.getTombstone() &&
-                          std::string(value.asChars().begin(), value.size()) == "while-away");
-      }
-      if (!found) return false;
-    }
-    return true;
-  });
+  // Read n4's own copy, until the handoff (a round a second) has brought every key.
+  const bool delivered =
+      settle([&] { return own_copies_hold(cluster.address(3), owned, "while-away"); });
   EXPECT_TRUE(delivered) << "the hinted writes never reached their owner";
+}
+
+// A node that joins a cluster with data gets the keys it now owns from the nodes that held them.
+TEST(DynamoJoin, ANewNodeIsStreamedTheKeysItNowOwns) {
+  test::TestCluster cluster(cluster_options(kDynamoConfig));
+  for (int i = 0; i < 3; ++i) cluster.add_node();
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(cluster.start_node(i).is_ok());
+  std::unique_ptr<Client> client = connect_client(cluster.address(0));
+  ASSERT_NE(client, nullptr);
+  const auto settle = [](auto op) {
+    const auto deadline = std::chrono::steady_clock::now() + kSettle;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (op()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(settle([&] {
+    Status created = client->create_table("t");
+    return (created.is_ok() || created.code() == StatusCode::kTableExists) &&
+           client->put("t", "probe", "p", with(Consistency::kAll)).is_ok();
+  }));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(
+        client->put("t", "j" + std::to_string(i), "before-join", with(Consistency::kAll)).is_ok());
+  }
+  cluster.add_node();
+  ASSERT_TRUE(cluster.start_node(3).is_ok());
+  const std::vector<std::string> owned = keys_owned_by(cluster, "n4", "j", 200, 200);
+  ASSERT_GT(owned.size(), 50u) << "n4 should own a good share of the keys";
+  EXPECT_TRUE(settle([&] { return own_copies_hold(cluster.address(3), owned, "before-join"); }))
+      << "the new node was not given the keys it owns";
 }
 
 }  // namespace

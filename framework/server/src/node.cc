@@ -201,21 +201,26 @@ Status Node::start() {
   return Status::ok();
 }
 
-Status Node::join_cluster(const std::string& address) {
+Status Node::join_cluster(const std::string& address, std::shared_ptr<RangeMoveQueue> moves) {
   // Ownership follows membership (join, leave), not liveness: every member but those that
   // left keeps its place on the ring, and a down one is stood in for with hints.
   Placement* placement = state_->placement.get();
-  auto place = [placement, self = config_.node_id](const std::vector<NodeInfo>& members) {
+  auto place = [placement, moves, self = config_.node_id](const std::vector<NodeInfo>& members) {
     std::vector<NodeInfo> owners;
     for (const NodeInfo& member : members) {
       if (member.state != NodeState::kLeft) owners.push_back(member);
     }
-    Result<std::vector<RangeMove>> moves = placement->set_members(owners);
-    if (!moves.is_ok()) {
-      spdlog::error("node {}: placement refused the view: {}", self, moves.status().to_string());
-    } else if (!moves->empty()) {
-      spdlog::info("node {}: {} members; {} ranges change owner (not streamed yet)", self,
-                   owners.size(), moves->size());
+    // Only a ring that served requests placed data: the moves from a view this node had while
+    // it was still learning its peers (below N members) would send everything it holds to
+    // owners that have it already.
+    const bool was_serving = placement->locate("", "").is_ok();
+    Result<std::vector<RangeMove>> changes = placement->set_members(owners);
+    if (!changes.is_ok()) {
+      spdlog::error("node {}: placement refused the view: {}", self, changes.status().to_string());
+    } else if (!changes->empty()) {
+      spdlog::info("node {}: {} members; {} ranges change owner", self, owners.size(),
+                   changes->size());
+      if (was_serving) moves->add(*changes);
     }
   };
   // Views reach `place` only from the plugin, in order (join publishes the first one): a view
@@ -231,14 +236,16 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     // The AP profile: requests go through the quorum router, and peers reach this node's
     // copies through its Replica.
     kj::Own<QuorumRouter> router;
+    std::shared_ptr<RangeMoveQueue> moves;
     kj::Maybe<rpc::Replica::Client> replica;
     if (state_->membership) {
+      moves = std::make_shared<RangeMoveQueue>(config_.node_id);
       QuorumOptions quorum = config_.quorum;
       quorum.requests_in_flight_max = config_.requests_in_flight_max;
       router = kj::heap<QuorumRouter>(config_.node_id, state_->store.get(), state_->pool.get(),
                                       state_->conflict.get(), state_->placement.get(),
                                       state_->membership.get(), io.provider->getTimer(),
-                                      io.provider->getNetwork(), quorum);
+                                      io.provider->getNetwork(), quorum, moves);
       replica = rpc::Replica::Client(
           kj::heap<ReplicaService>(state_->store.get(), state_->pool.get()));
     }
@@ -258,7 +265,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
           spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr());
         });
     spdlog::info("node {} listening on {}", config_.node_id, bound);
-    if (state_->membership) TESSERA_RETURN_IF_ERROR(join_cluster(bound));
+    if (state_->membership) TESSERA_RETURN_IF_ERROR(join_cluster(bound, moves));
     on_listening(bound);
 
     auto stop = io.unixEventPort.onSignal(SIGINT).exclusiveJoin(

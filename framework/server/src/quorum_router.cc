@@ -42,7 +42,8 @@ uint32_t quorum_size(const QuorumRequest& request, bool read, uint32_t configure
 
 QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Conflict* conflict,
                            Placement* placement, Membership* membership, kj::Timer& timer,
-                           kj::Network& network, QuorumOptions options)
+                           kj::Network& network, QuorumOptions options,
+                           std::shared_ptr<RangeMoveQueue> moves)
     : self_(std::move(self)),
       store_(store),
       pool_(pool),
@@ -53,6 +54,7 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Con
       network_(network),
       options_(options),
       tasks_(kj::heap<kj::TaskSet>(log_errors)),
+      moves_(std::move(moves)),
       ticking_(tick_loop().eagerlyEvaluate(nullptr)),
       handing_over_(hand_over_hints().eagerlyEvaluate([](kj::Exception&& e) {
         spdlog::error("hinted handoff stopped: {}", e.getDescription().cStr());
@@ -68,6 +70,13 @@ kj::Promise<void> QuorumRouter::tick_loop() {
       ids.push_back(id);
     }
     for (uint64_t id : ids) handle_effects(id);
+    if (!streaming_) {
+      std::set<NodeId> targets = moves_->take();
+      if (!targets.empty()) {
+        streaming_ = true;
+        tasks_->add(stream_to(std::move(targets)).then([this](size_t) { streaming_ = false; }));
+      }
+    }
     return tick_loop();
   });
 }

@@ -19,6 +19,7 @@
 
 #include "tessera/status.h"
 #include "tessera/server/node_config.h"
+#include "tessera/server/quorum_router.h"
 
 namespace tessera::server {
 
@@ -43,7 +44,8 @@ class Node {
   struct State;
   // AP profile: places keys by the membership view from now on and joins the cluster as this
   // node at `address` (its client API; gossip uses the same host and port).
-  Status join_cluster(const std::string& address);
+  // Ranges this node gives away on a change go to `moves`, for the router to stream.
+  Status join_cluster(const std::string& address, std::shared_ptr<RangeMoveQueue> moves);
   // Finishes the worker pool and syncs the engine, once; later calls return OK.
   Status shut_down();
   // Every tombstone_sweep_interval_ms, one bounded pass of LocalStore::collect_tombstones on the

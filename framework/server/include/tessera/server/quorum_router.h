@@ -16,8 +16,12 @@
 // kHintsPerRound hints, resuming where the last round stopped, to owners that are alive again
 // and forgets each once its owner acknowledged it.
 //
-// Not built yet: streaming moved ranges when membership changes, anti-entropy, batches across
-// the ring, hints for owners that left the cluster (they are kept).
+// Range streaming: when a membership change makes other nodes owners of keys this node holds,
+// the tick loop starts copying those keys to them (range_streaming.cc). Ownership switches at
+// once; until the copy is done, reads still find the keys on the other owners.
+//
+// Not built yet: anti-entropy, batches across the ring, hints for owners that left the
+// cluster (they are kept).
 //
 // Thread-safety: lives on the event loop thread; every method is called from it.
 // Ownership: borrows everything it is given; all of it outlives the router.
@@ -29,7 +33,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,11 +68,27 @@ struct QuorumRequest {
   Bytes context;              // a get's context, for a write that supersedes what it read
 };
 
+// The nodes this node owes data to after a membership change: the new owners of ranges it held
+// (Placement::set_members' moves from this node). Filled on the membership listener's thread,
+// emptied by the router on the event loop; shared, so that a listener that outlives the router
+// is harmless.
+class RangeMoveQueue {
+ public:
+  explicit RangeMoveQueue(NodeId self) : self_(std::move(self)) {}
+  void add(const std::vector<RangeMove>& moves);
+  std::set<NodeId> take();
+
+ private:
+  const NodeId self_;
+  std::mutex mutex_;
+  std::set<NodeId> targets_;  // (mutex_)
+};
+
 class QuorumRouter {
  public:
   QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
-               QuorumOptions options);
+               QuorumOptions options, std::shared_ptr<RangeMoveQueue> moves);
   ~QuorumRouter();
 
   // QuorumUnavailable (with how many answered) when fewer than W replicas acked in time;
@@ -111,6 +133,13 @@ class QuorumRouter {
                   std::vector<VersionedValue> versions);
   void send_read(uint64_t id, const NodeId& to, const Pending& pending);
   kj::Promise<void> tick_loop();
+  // Copies every key this node holds that one of `targets` now owns to it, table by table and
+  // page by page (range_streaming.cc). Resolves to the number of keys sent.
+  kj::Promise<size_t> stream_to(std::set<NodeId> targets);
+  kj::Promise<size_t> stream_tables(std::vector<std::string> tables, size_t index,
+                                    std::set<NodeId> targets, size_t sent);
+  kj::Promise<size_t> stream_page(std::string table, Bytes token, std::set<NodeId> targets,
+                                  size_t sent);
   kj::Promise<void> hand_over_hints();
   // Sends `hint` to its owner and forgets it once the owner has it.
   kj::Promise<void> hand_over(Hint hint);
@@ -147,6 +176,8 @@ class QuorumRouter {
   std::map<NodeId, Peer> peers_;
   kj::Own<kj::TaskSet> tasks_;  // sends and repairs in flight; cancelled with the router
   Bytes hint_cursor_;           // where the next handoff round reads on
+  std::shared_ptr<RangeMoveQueue> moves_;
+  bool streaming_ = false;  // a stream_to() runs
   kj::Promise<void> ticking_;
   kj::Promise<void> handing_over_;
 };
