@@ -48,6 +48,42 @@ RequestOptions with(Consistency consistency, Bytes context = {}) {
   return options;
 }
 
+// Retries `op` every 100 ms, for at most kSettle, until it returns true.
+template <typename Op>
+bool eventually(Op op) {
+  const auto deadline = std::chrono::steady_clock::now() + kSettle;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (op()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+// Starts `nodes` nodes of `cluster` and connects a client to the first.
+std::unique_ptr<Client> start_nodes(test::TestCluster& cluster, size_t nodes) {
+  for (size_t i = 0; i < nodes; ++i) cluster.add_node();
+  for (size_t i = 0; i < nodes; ++i) {
+    Status started = cluster.start_node(i);
+    EXPECT_TRUE(started.is_ok()) << started.to_string();
+  }
+  return connect_client(cluster.address(0));
+}
+
+// Creates table "t" through `client` once the cluster has converged: writes of ALL to `probes`
+// keys (spread over the ring) then succeed, so every owner of them has the table.
+bool create_table_when_ready(Client& client, int probes) {
+  return eventually([&] {
+    Status created = client.create_table("t");
+    if (!created.is_ok() && created.code() != StatusCode::kTableExists) return false;
+    for (int i = 0; i < probes; ++i) {
+      if (!client.put("t", "probe" + std::to_string(i), "p", with(Consistency::kAll)).is_ok()) {
+        return false;
+      }
+    }
+    return true;
+  });
+}
+
 class DynamoTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,17 +115,6 @@ class DynamoTest : public ::testing::Test {
       std::this_thread::sleep_for(100ms);
     }
     ADD_FAILURE() << "the cluster never accepted a write on all three nodes";
-    return false;
-  }
-
-  // Retries `op` (a bounded number of times, up to kSettle) until it returns true.
-  template <typename Op>
-  bool eventually(Op op) {
-    const auto deadline = std::chrono::steady_clock::now() + kSettle;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (op()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
     return false;
   }
 
@@ -292,30 +317,10 @@ std::vector<std::string> keys_owned_by(const test::TestCluster& cluster, const s
 // hints, and reach the owner once it is back.
 TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
   test::TestCluster cluster(cluster_options(kDynamoConfig));
-  for (int i = 0; i < 4; ++i) cluster.add_node();
-  for (size_t i = 0; i < 4; ++i) ASSERT_TRUE(cluster.start_node(i).is_ok());
-  std::unique_ptr<Client> coordinator = connect_client(cluster.address(0));
+  std::unique_ptr<Client> coordinator = start_nodes(cluster, 4);
   ASSERT_NE(coordinator, nullptr);
-  const auto settle = [](auto op) {
-    const auto deadline = std::chrono::steady_clock::now() + kSettle;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (op()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  };
-  ASSERT_TRUE(settle([&] {
-    Status created = coordinator->create_table("t");
-    if (!created.is_ok() && created.code() != StatusCode::kTableExists) return false;
-    // Every node must have the table before one goes down: a write of ALL to a key each holds.
-    for (int i = 0; i < 8; ++i) {
-      if (!coordinator->put("t", "probe" + std::to_string(i), "p", with(Consistency::kAll))
-               .is_ok()) {
-        return false;
-      }
-    }
-    return true;
-  }));
+  // Every node must have the table before one goes down.
+  ASSERT_TRUE(create_table_when_ready(*coordinator, 8));
 
   // The keys n4 owns, from the same ring the nodes compute.
   const std::vector<std::string> owned = keys_owned_by(cluster, "n4", "h", 1000, 10);
@@ -324,7 +329,7 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
   cluster.kill_node(3);
   // W = ALL needs three acks: once the coordinator sees n4 down, a fallback stands in for it.
   for (const std::string& key : owned) {
-    EXPECT_TRUE(settle([&] {
+    EXPECT_TRUE(eventually([&] {
       return coordinator->put("t", key, "while-away", with(Consistency::kAll)).is_ok();
     })) << key;
   }
@@ -332,30 +337,16 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
   ASSERT_TRUE(cluster.start_node(3).is_ok());
   // Read n4's own copy, until the handoff (a round a second) has brought every key.
   const bool delivered =
-      settle([&] { return own_copies_hold(cluster.address(3), owned, "while-away"); });
+      eventually([&] { return own_copies_hold(cluster.address(3), owned, "while-away"); });
   EXPECT_TRUE(delivered) << "the hinted writes never reached their owner";
 }
 
 // A node that joins a cluster with data gets the keys it now owns from the nodes that held them.
 TEST(DynamoJoin, ANewNodeIsStreamedTheKeysItNowOwns) {
   test::TestCluster cluster(cluster_options(kDynamoConfig));
-  for (int i = 0; i < 3; ++i) cluster.add_node();
-  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(cluster.start_node(i).is_ok());
-  std::unique_ptr<Client> client = connect_client(cluster.address(0));
+  std::unique_ptr<Client> client = start_nodes(cluster, 3);
   ASSERT_NE(client, nullptr);
-  const auto settle = [](auto op) {
-    const auto deadline = std::chrono::steady_clock::now() + kSettle;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (op()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  };
-  ASSERT_TRUE(settle([&] {
-    Status created = client->create_table("t");
-    return (created.is_ok() || created.code() == StatusCode::kTableExists) &&
-           client->put("t", "probe", "p", with(Consistency::kAll)).is_ok();
-  }));
+  ASSERT_TRUE(create_table_when_ready(*client, 1));
   for (int i = 0; i < 200; ++i) {
     ASSERT_TRUE(
         client->put("t", "j" + std::to_string(i), "before-join", with(Consistency::kAll)).is_ok());
@@ -364,7 +355,7 @@ TEST(DynamoJoin, ANewNodeIsStreamedTheKeysItNowOwns) {
   ASSERT_TRUE(cluster.start_node(3).is_ok());
   const std::vector<std::string> owned = keys_owned_by(cluster, "n4", "j", 200, 200);
   ASSERT_GT(owned.size(), 50u) << "n4 should own a good share of the keys";
-  EXPECT_TRUE(settle([&] { return own_copies_hold(cluster.address(3), owned, "before-join"); }))
+  EXPECT_TRUE(eventually([&] { return own_copies_hold(cluster.address(3), owned, "before-join"); }))
       << "the new node was not given the keys it owns";
 }
 
