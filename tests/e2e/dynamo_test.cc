@@ -157,6 +157,23 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
     EXPECT_NE(std::find(tables->begin(), tables->end(), "u"), tables->end()) << "node " << i;
   }
   EXPECT_EQ(client(2).create_table("u").code(), StatusCode::kTableExists);
+  // A table only the coordinator has: the replicas' refusal is what the client hears, not that
+  // too few replicas answered.
+  {
+    capnp::EzRpcClient connection(cluster_->address(0));
+    auto replica = connection.getMain<rpc::Tessera>()
+                       .replicaRequest()
+                       .send()
+                       .wait(connection.getWaitScope())
+                       .getReplica()
+                       .castAs<rpc::Replica>();
+    auto create = replica.createTableRequest();
+    create.setName("lonely");
+    ASSERT_EQ(create.send().wait(connection.getWaitScope()).getError().getCode(),
+              rpc::ErrorCode::OK);
+  }
+  Status lonely = client(0).put("lonely", "k", "v", with(Consistency::kQuorum)).status();
+  EXPECT_EQ(lonely.code(), StatusCode::kNoSuchTable) << lonely.to_string();
   // What the profile does not offer says so.
   EXPECT_EQ(client(0).write("t", {{"x", Bytes("y")}}).code(), StatusCode::kNotSupported);
 }

@@ -119,17 +119,18 @@ Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, 
   return out;
 }
 
-kj::Promise<quorum::Answer> QuorumRouter::coordinate(quorum::Request request, std::string table,
-                                                     Bytes key,
-                                                     std::vector<VersionedValue> payload) {
+kj::Promise<Result<quorum::Answer>> QuorumRouter::coordinate(quorum::Request request,
+                                                             std::string table, Bytes key,
+                                                             std::vector<VersionedValue> payload) {
   auto reconcile = [conflict = conflict_](std::vector<VersionedValue> versions) {
     return conflict->reconcile(std::move(versions));
   };
-  auto paf = kj::newPromiseAndFulfiller<quorum::Answer>();
+  auto paf = kj::newPromiseAndFulfiller<Result<quorum::Answer>>();
   const uint64_t id = next_id_++;
-  pending_.emplace(id, std::make_unique<Pending>(Pending{
-                           quorum::Coordinator(std::move(request), reconcile), std::move(table),
-                           std::move(key), std::move(payload), kj::mv(paf.fulfiller)}));
+  pending_.emplace(
+      id, std::make_unique<Pending>(Pending{quorum::Coordinator(std::move(request), reconcile),
+                                            std::move(table), std::move(key), std::move(payload),
+                                            kj::mv(paf.fulfiller), Status::ok()}));
   handle_effects(id);
   return kj::mv(paf.promise);
 }
@@ -144,7 +145,10 @@ void QuorumRouter::handle_effects(uint64_t id) {
     } else if (auto* read = std::get_if<quorum::SendRead>(&effect)) {
       send_read(id, read->to, pending);
     } else if (auto* answer = std::get_if<quorum::Answer>(&effect)) {
-      pending.fulfiller->fulfill(std::move(*answer));
+      const bool refused =
+          std::holds_alternative<quorum::QuorumUnavailable>(*answer) && !pending.refusal.is_ok();
+      pending.fulfiller->fulfill(refused ? Result<quorum::Answer>(pending.refusal)
+                                         : Result<quorum::Answer>(std::move(*answer)));
     } else if (auto* repair = std::get_if<quorum::ReadRepair>(&effect)) {
       send_write(0, repair->to, repair->hint_for, pending, std::move(repair->versions));
     }
@@ -167,14 +171,11 @@ kj::Duration QuorumRouter::send_timeout(const QuorumRequest& request) const {
 // `id` 0: a repair, whose reply nobody waits for.
 void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_for,
                               const Pending& pending, std::vector<VersionedValue> versions) {
-  kj::Promise<bool> acked = nullptr;
+  kj::Promise<Status> acked = nullptr;
   if (to == self_) {
-    acked = pool_
-                ->run([store = store_, table = pending.table, key = pending.key,
-                       versions = std::move(versions), hint_for]() {
-                  return store->merge_versions(table, key, versions, hint_for);
-                })
-                .then([](Status status) { return status.is_ok(); });
+    acked = pool_->run(
+        [store = store_, table = pending.table, key = pending.key, versions = std::move(versions),
+         hint_for]() { return store->merge_versions(table, key, versions, hint_for); });
   } else {
     auto send = [&](rpc::Replica::Client& replica) {
       auto call = replica.writeRequest();
@@ -184,31 +185,28 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
       set_versions(call.initVersions(versions.size()), versions);
       return call.send();
     };
-    acked = call_peer<bool>(
+    acked = call_peer<Status>(
         to, send_timeout(pending), send,
-        [](auto response) { return from_error(response.getError()).is_ok(); },
-        [](Status) { return false; });
+        [](auto response) { return from_error(response.getError()); },
+        [](Status failed) { return failed; });
   }
-  tasks_->add(acked.then([this, id, to](bool ok) {
+  tasks_->add(acked.then([this, id, to](Status status) {
     if (id == 0) return;
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
-    it->second->coordinator.step(quorum::WriteReply{to, ok});
+    if (is_refusal(status) && it->second->refusal.is_ok()) it->second->refusal = status;
+    it->second->coordinator.step(quorum::WriteReply{to, status.is_ok()});
     handle_effects(id);
   }));
 }
 
 void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pending) {
-  kj::Promise<quorum::ReadReply> replied = nullptr;
+  using Versions = Result<std::vector<VersionedValue>>;
+  kj::Promise<Versions> replied = nullptr;
   if (to == self_) {
-    replied = pool_
-                  ->run([store = store_, table = pending.table, key = pending.key]() {
-                    return store->read_versions(table, key);
-                  })
-                  .then([to](Result<std::vector<VersionedValue>> versions) {
-                    if (!versions.is_ok()) return quorum::ReadReply{to, false, {}};
-                    return quorum::ReadReply{to, true, std::move(versions).value()};
-                  });
+    replied = pool_->run([store = store_, table = pending.table, key = pending.key]() {
+      return store->read_versions(table, key);
+    });
   } else {
     auto send = [&](rpc::Replica::Client& replica) {
       auto call = replica.readRequest();
@@ -216,20 +214,26 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
       call.setKey(as_data(pending.key));
       return call.send();
     };
-    replied = call_peer<quorum::ReadReply>(
+    replied = call_peer<Versions>(
         to, send_timeout(pending), send,
-        [to](auto response) {
-          if (!from_error(response.getError()).is_ok()) return quorum::ReadReply{to, false, {}};
-          return quorum::ReadReply{to, true, to_versions(response.getVersions())};
+        [](auto response) -> Versions {
+          TESSERA_RETURN_IF_ERROR(from_error(response.getError()));
+          return to_versions(response.getVersions());
         },
-        [to](Status) {
-          return quorum::ReadReply{to, false, {}};
-        });
+        [](Status failed) { return Versions(failed); });
   }
-  tasks_->add(replied.then([this, id](quorum::ReadReply reply) {
+  tasks_->add(replied.then([this, id, to](Versions versions) {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
-    it->second->coordinator.step(reply);
+    Pending& pending = *it->second;
+    if (!versions.is_ok()) {
+      if (is_refusal(versions.status()) && pending.refusal.is_ok()) {
+        pending.refusal = versions.status();
+      }
+      pending.coordinator.step(quorum::ReadReply{to, false, {}});
+    } else {
+      pending.coordinator.step(quorum::ReadReply{to, true, std::move(versions).value()});
+    }
     handle_effects(id);
   }));
 }
@@ -279,8 +283,9 @@ kj::Promise<Result<Bytes>> QuorumRouter::put(std::string table, Bytes key, Bytes
   Result<quorum::Request> made = make_request(quorum::Operation::kWrite, table, key, request);
   if (!made.is_ok()) return Result<Bytes>(made.status());
   return coordinate(std::move(made).value(), std::move(table), std::move(key), std::move(payload))
-      .then([version = *version](quorum::Answer answer) -> Result<Bytes> {
-        TESSERA_RETURN_IF_ERROR(quorum::to_status(answer));
+      .then([version = *version](Result<quorum::Answer> answer) -> Result<Bytes> {
+        TESSERA_RETURN_IF_ERROR(answer.status());
+        TESSERA_RETURN_IF_ERROR(quorum::to_status(*answer));
         return version;
       });
 }
@@ -293,7 +298,9 @@ kj::Promise<Status> QuorumRouter::remove(std::string table, Bytes key, QuorumReq
   Result<quorum::Request> made = make_request(quorum::Operation::kWrite, table, key, request);
   if (!made.is_ok()) return made.status();
   return coordinate(std::move(made).value(), std::move(table), std::move(key), std::move(payload))
-      .then([](quorum::Answer answer) { return quorum::to_status(answer); });
+      .then([](Result<quorum::Answer> answer) {
+        return answer.is_ok() ? quorum::to_status(*answer) : answer.status();
+      });
 }
 
 kj::Promise<Result<StoreGetResult>> QuorumRouter::get(std::string table, Bytes key,
@@ -302,9 +309,10 @@ kj::Promise<Result<StoreGetResult>> QuorumRouter::get(std::string table, Bytes k
   Result<quorum::Request> made = make_request(quorum::Operation::kRead, table, key, request);
   if (!made.is_ok()) return Result<StoreGetResult>(made.status());
   return coordinate(std::move(made).value(), std::move(table), std::move(key), {})
-      .then([](quorum::Answer answer) -> Result<StoreGetResult> {
-        TESSERA_RETURN_IF_ERROR(quorum::to_status(answer));
-        auto& read = std::get<quorum::ReadAnswer>(answer);
+      .then([](Result<quorum::Answer> answer) -> Result<StoreGetResult> {
+        TESSERA_RETURN_IF_ERROR(answer.status());
+        TESSERA_RETURN_IF_ERROR(quorum::to_status(*answer));
+        auto& read = std::get<quorum::ReadAnswer>(*answer);
         StoreGetResult result;
         result.values = std::move(read.values);
         result.context = encode_context(std::span<const Bytes>(read.context));

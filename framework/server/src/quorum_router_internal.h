@@ -24,8 +24,17 @@ struct QuorumRouter::Pending {
   std::string table;
   Bytes key;
   std::vector<VersionedValue> payload;  // a write's versions
-  kj::Own<kj::PromiseFulfiller<quorum::Answer>> fulfiller;
+  kj::Own<kj::PromiseFulfiller<Result<quorum::Answer>>> fulfiller;
+  // The first refusal a replica gave that is the request's fault (TooLarge, InvalidArgument,
+  // NoSuchTable): the client gets it instead of a bare "too few answered".
+  Status refusal;
 };
+
+// A replica's answer that says the request, not the replica, is at fault.
+inline bool is_refusal(const Status& status) {
+  return status.code() == StatusCode::kTooLarge || status.code() == StatusCode::kInvalidArgument ||
+         status.code() == StatusCode::kNoSuchTable;
+}
 
 // One connection to a peer: the stream and the RPC system over it, kept for as long as the
 // peer's Replica client is used (shared with the connect continuation).

@@ -115,7 +115,8 @@ class QuorumRouter {
   struct PeerLink;
 
   // Runs one coordinator for (table, key); `payload` is what a write sends (empty for a read).
-  kj::Promise<quorum::Answer> coordinate(quorum::Request request, std::string table, Bytes key,
+  // The answer, or the refusal a replica gave when too few could take the request.
+  kj::Promise<Result<quorum::Answer>> coordinate(quorum::Request request, std::string table, Bytes key,
                                          std::vector<VersionedValue> payload);
   // The coordinator's request for `key`: its preference list, who is up, R or W, deadline.
   Result<quorum::Request> make_request(quorum::Operation operation, ByteView table, ByteView key,
