@@ -13,15 +13,6 @@
 namespace tessera::server {
 namespace {
 
-// Sends that fail are counted by the coordinator; nothing else should reach the task set.
-class LogErrors final : public kj::TaskSet::ErrorHandler {
- public:
-  void taskFailed(kj::Exception&& e) override {
-    spdlog::warn("quorum router: {}", e.getDescription().cStr());
-  }
-};
-LogErrors log_errors;  // stateless
-
 // R or W for `request` on a key with `owners` home replicas.
 uint32_t quorum_size(const QuorumRequest& request, bool read, uint32_t configured, size_t owners) {
   const uint32_t explicit_size = read ? request.read_quorum : request.write_quorum;
@@ -53,7 +44,7 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Con
       timer_(timer),
       network_(network),
       options_(options),
-      tasks_(kj::heap<kj::TaskSet>(log_errors)),
+      tasks_(kj::heap<kj::TaskSet>(static_cast<kj::TaskSet::ErrorHandler&>(*this))),
       moves_(std::move(moves)),
       ticking_(tick_loop().eagerlyEvaluate(nullptr)),
       handing_over_(hand_over_hints().eagerlyEvaluate([](kj::Exception&& e) {
@@ -61,6 +52,11 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Con
       })) {}
 
 QuorumRouter::~QuorumRouter() = default;
+
+void QuorumRouter::taskFailed(kj::Exception&& e) {
+  // Sends that fail are counted by the coordinator; nothing else should end up here.
+  spdlog::warn("quorum router: {}", e.getDescription().cStr());
+}
 
 kj::Promise<void> QuorumRouter::tick_loop() {
   return timer_.afterDelay(options_.tick_ms * kj::MILLISECONDS).then([this]() {
@@ -74,7 +70,12 @@ kj::Promise<void> QuorumRouter::tick_loop() {
       std::set<NodeId> targets = moves_->take();
       if (!targets.empty()) {
         streaming_ = true;
-        tasks_->add(stream_to(std::move(targets)).then([this](size_t) { streaming_ = false; }));
+        tasks_->add(stream_to(std::move(targets))
+                        .then([this](size_t) { streaming_ = false; },
+                              [this](kj::Exception&& e) {
+                                streaming_ = false;
+                                spdlog::warn("range streaming: {}", e.getDescription().cStr());
+                              }));
       }
     }
     return tick_loop();
@@ -114,7 +115,8 @@ Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, 
   // A tick short of the client's deadline (the tick timer may fire up to a tick late), so that
   // the coordinator's answer, which says how many replicas answered, comes before a bare
   // Timeout from the service.
-  out.deadline_ticks = std::max<uint64_t>(1, request.timeout_ms / options_.tick_ms - 1);
+  const uint64_t ticks = request.timeout_ms / options_.tick_ms;
+  out.deadline_ticks = ticks > 1 ? ticks - 1 : 1;
   TESSERA_RETURN_IF_ERROR(quorum::check_request(out));
   return out;
 }

@@ -84,7 +84,7 @@ class RangeMoveQueue {
   std::set<NodeId> targets_;  // (mutex_)
 };
 
-class QuorumRouter {
+class QuorumRouter final : private kj::TaskSet::ErrorHandler {
  public:
   QuorumRouter(NodeId self, LocalStore* store, WorkerPool* pool, Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
@@ -110,14 +110,18 @@ class QuorumRouter {
   kj::Promise<Status> drop_table(std::string name, QuorumRequest request);
 
  private:
+  // Sends and repairs that fail are counted where they are awaited; a task that throws anyway
+  // is logged.
+  void taskFailed(kj::Exception&& e) override;
+
   struct Pending;
   struct Peer;
   struct PeerLink;
 
   // Runs one coordinator for (table, key); `payload` is what a write sends (empty for a read).
   // The answer, or the refusal a replica gave when too few could take the request.
-  kj::Promise<Result<quorum::Answer>> coordinate(quorum::Request request, std::string table, Bytes key,
-                                         std::vector<VersionedValue> payload);
+  kj::Promise<Result<quorum::Answer>> coordinate(quorum::Request request, std::string table,
+                                                 Bytes key, std::vector<VersionedValue> payload);
   // The coordinator's request for `key`: its preference list, who is up, R or W, deadline.
   Result<quorum::Request> make_request(quorum::Operation operation, ByteView table, ByteView key,
                                        const QuorumRequest& request) const;
