@@ -392,6 +392,14 @@ TEST_F(LocalStoreTest, HintedWritesAreKeptForTheirOwnerUntilHandedOver) {
   reopen();
   EXPECT_EQ(store_->list_tables(), std::vector<std::string>{"t"});
   EXPECT_EQ(store_->hints({}, 10)->hints.size(), 1u) << "hints survive a reopen";
+  // A hint that does not parse is counted and passed over; the others still come.
+  WriteBatch bad;
+  bad.put(Bytes("\0\0\0\0zz", 6), "not a record");
+  ASSERT_TRUE(engine_->write({}, bad).is_ok());
+  auto with_bad = store_->hints({}, 10);
+  ASSERT_TRUE(with_bad.is_ok()) << with_bad.status().to_string();
+  EXPECT_EQ(with_bad->unreadable, 1u);
+  EXPECT_EQ(with_bad->hints.size(), 1u);
   // Dropping the table forgets its hints: a table made later under the name owes nothing.
   ASSERT_TRUE(store_->drop_table("t").is_ok());
   EXPECT_TRUE(store_->hints({}, 10)->hints.empty());

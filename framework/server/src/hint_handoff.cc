@@ -21,6 +21,10 @@ kj::Promise<void> QuorumRouter::hand_over_hints() {
           return kj::READY_NOW;
         }
         hint_cursor_ = page->next_cursor;
+        if (page->unreadable > 0) {
+          spdlog::warn("hinted handoff: {} stored hints do not decode (Corruption); skipped",
+                       page->unreadable);
+        }
         std::vector<NodeId> alive;
         for (const NodeInfo& member : membership_->members()) {
           if (is_up(member.state) && member.id != self_) alive.push_back(member.id);

@@ -338,13 +338,16 @@ Result<HintPage> LocalStore::hints(ByteView cursor, size_t hints_max) const {
     }
     ByteView rest = it->key().substr(first.size());
     ByteView owner, table;
-    if (!get_length_prefixed(&rest, &owner) || !get_length_prefixed(&rest, &table)) {
-      return Status::corruption("hint key of " + std::to_string(it->key().size()) +
-                                " bytes does not parse");
+    Result<std::vector<VersionedValue>> versions = decode_record(it->value());
+    if (!get_length_prefixed(&rest, &owner) || !get_length_prefixed(&rest, &table) ||
+        !versions.is_ok()) {
+      // Counted and passed over, as the tombstone sweep does: failing here would stop every
+      // later round at this hint.
+      ++page.unreadable;
+      continue;
     }
-    TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> versions, decode_record(it->value()));
     page.hints.push_back(Hint{NodeId(owner), std::string(table), Bytes(rest),
-                              std::move(versions), Bytes(it->value())});
+                              std::move(versions).value(), Bytes(it->value())});
   }
   TESSERA_RETURN_IF_ERROR(it->status());
   return page;

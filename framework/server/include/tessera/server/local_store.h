@@ -99,7 +99,8 @@ struct Hint {
 
 struct HintPage {
   std::vector<Hint> hints;
-  Bytes next_cursor;  // empty when the last hint was read
+  size_t unreadable = 0;  // hints that do not parse (Corruption); passed over and left alone
+  Bytes next_cursor;      // empty when the last hint was read
 };
 
 // A page of keys with every version each holds, tombstones included (the replica side of a
@@ -157,8 +158,8 @@ class LocalStore {
   // versions are also kept, in the same atomic write, as a hint owed to that node.
   Status merge_versions(std::string_view table, ByteView key,
                         std::vector<VersionedValue> versions, ByteView hint_for = {});
-  // Up to `hints_max` hints from `cursor` (empty = the first); resumable with next_cursor.
-  // Corruption for a hint that does not parse.
+  // Up to `hints_max` hints from `cursor` (empty = the first); resumable with next_cursor. A
+  // hint that does not parse is counted in `unreadable` and skipped, not an error.
   Result<HintPage> hints(ByteView cursor, size_t hints_max) const;
   // Forgets `hint` once its owner has it, unless a later hinted write changed it meanwhile.
   Status drop_hint(const Hint& hint);
