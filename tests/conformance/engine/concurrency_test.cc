@@ -18,6 +18,7 @@ constexpr int kWriters = 3;
 constexpr int kReaders = 2;
 constexpr int kKeysPerWriter = 40;
 constexpr int kOpsPerWriter = 1500;
+constexpr int kOpsPerWriterMax = 1'000'000;
 constexpr int kReaderRoundsMax = 20000;  // bounds a reader if the writers stall
 
 Bytes writer_key(int writer, int k) {
@@ -36,10 +37,13 @@ bool value_belongs_to(ByteView key, ByteView value) {
 
 class Concurrency : public EngineTest {
  protected:
-  // One writer: puts, deletes and two-key batches over its own keys, `kOpsPerWriter` in all.
-  void run_writer(int writer, uint64_t seed, Model* last) {
+  // One writer: puts, deletes and two-key batches over its own keys, `kOpsPerWriter` in all,
+  // and on (up to kOpsPerWriterMax) until the readers have checked a view each: a fast engine
+  // on a busy machine could otherwise finish before any reader ran, testing nothing.
+  void run_writer(int writer, uint64_t seed, Model* last, const std::atomic<int>& views) {
     RandomOps random(seed + writer, 1);
-    for (int op = 0; op < kOpsPerWriter; ++op) {
+    for (int op = 0; op < kOpsPerWriter || (views.load() < kReaders && op < kOpsPerWriterMax);
+         ++op) {
       Bytes key = writer_key(writer, static_cast<int>(random.below(kKeysPerWriter)));
       size_t dice = random.below(10);
       if (dice < 6) {
@@ -96,7 +100,7 @@ TEST_F(Concurrency, ReadersSeeConsistentViewsAndLastWritesWin) {
   for (int r = 0; r < kReaders; ++r) readers.emplace_back([&] { run_reader(done, &views); });
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back([&, w] { run_writer(w, seed, &last[w]); });
+    writers.emplace_back([&, w] { run_writer(w, seed, &last[w], views); });
   }
   for (std::thread& t : writers) t.join();
   done.store(true);
