@@ -48,6 +48,17 @@ RequestOptions with(Consistency consistency, Bytes context = {}) {
   return options;
 }
 
+// The node-to-node Replica of the node `connection` reaches: what a peer uses, for tests that
+// must see one node's own copies or act on it alone.
+rpc::Replica::Client replica_of(capnp::EzRpcClient& connection) {
+  return connection.getMain<rpc::Tessera>()
+      .replicaRequest()
+      .send()
+      .wait(connection.getWaitScope())
+      .getReplica()
+      .castAs<rpc::Replica>();
+}
+
 // Retries `op` every 100 ms, for at most kSettle, until it returns true.
 template <typename Op>
 bool eventually(Op op) {
@@ -161,12 +172,7 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   // too few replicas answered.
   {
     capnp::EzRpcClient connection(cluster_->address(0));
-    auto replica = connection.getMain<rpc::Tessera>()
-                       .replicaRequest()
-                       .send()
-                       .wait(connection.getWaitScope())
-                       .getReplica()
-                       .castAs<rpc::Replica>();
+    rpc::Replica::Client replica = replica_of(connection);
     auto create = replica.createTableRequest();
     create.setName("lonely");
     ASSERT_EQ(create.send().wait(connection.getWaitScope()).getError().getCode(),
@@ -288,12 +294,7 @@ TEST_F(DynamoTest, APausedReplicaDoesNotHoldUpTheQuorum) {
 bool own_copies_hold(const std::string& address, const std::vector<std::string>& keys,
                      const std::string& value) {
   capnp::EzRpcClient connection(address);
-  auto replica = connection.getMain<rpc::Tessera>()
-                     .replicaRequest()
-                     .send()
-                     .wait(connection.getWaitScope())
-                     .getReplica()
-                     .castAs<rpc::Replica>();
+  rpc::Replica::Client replica = replica_of(connection);
   for (const std::string& key : keys) {
     auto read = replica.readRequest();
     read.setTable("t");
