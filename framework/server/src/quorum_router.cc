@@ -241,16 +241,17 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
 }
 
 QuorumRouter::Peer QuorumRouter::peer(const NodeId& node) {
+  // An open connection is used as it is: a node's address changes only when it restarts, and
+  // then the old connection fails and is forgotten (call_peer), so the next call looks again.
+  // This keeps the copy of the membership view off the path of every send.
+  if (auto it = peers_.find(node); it != peers_.end()) return it->second;
   std::string address;
   for (const NodeInfo& info : membership_->members()) {
     if (info.id == node) address = info.address;
   }
-  auto it = peers_.find(node);
-  if (it != peers_.end() && it->second.address == address) return it->second;
   if (address.empty()) {
-    return Peer{"", nullptr,
-                rpc::Replica::Client(
-                    KJ_EXCEPTION(DISCONNECTED, "no address is known for node", node.c_str()))};
+    return Peer{nullptr, rpc::Replica::Client(KJ_EXCEPTION(
+                             DISCONNECTED, "no address is known for node", node.c_str()))};
   }
   auto link = std::make_shared<PeerLink>();
   kj::Promise<rpc::Replica::Client> connected =
@@ -263,7 +264,7 @@ QuorumRouter::Peer QuorumRouter::peer(const NodeId& node) {
             rpc::Tessera::Client tessera = link->rpc->bootstrap().castAs<rpc::Tessera>();
             return tessera.replicaRequest().send().getReplica().castAs<rpc::Replica>();
           });
-  Peer made{address, link, rpc::Replica::Client(kj::mv(connected))};
+  Peer made{link, rpc::Replica::Client(kj::mv(connected))};
   peers_.insert_or_assign(node, made);
   return made;
 }

@@ -44,7 +44,6 @@ struct QuorumRouter::PeerLink {
 };
 
 struct QuorumRouter::Peer {
-  std::string address;
   std::shared_ptr<PeerLink> link;
   rpc::Replica::Client client;
 };

@@ -156,7 +156,8 @@ class QuorumRouter final : private kj::TaskSet::ErrorHandler {
   // A table change here and on every other member believed up.
   kj::Promise<Status> on_every_member(std::string name, bool create, const QuorumRequest& request);
 
-  // The connection to `node` (opened now if there is none for its current address).
+  // The connection to `node`, opened now (at its address in the membership view) if there is
+  // none.
   Peer peer(const NodeId& node);
   // Drops `node`'s connection if it is still `link`, so that the next call reconnects.
   void forget_peer(const NodeId& node, const PeerLink* link);
