@@ -1,7 +1,7 @@
 // Replication groups: the part of the membership contract that the CP profile adds.
 //
-// A replication group is a set of nodes (3 or 5 voters, plus learners catching up) that agree
-// on one log of commands; each node applies the committed commands, in log order, to its own
+// A replication group is a set of replicas (3 or 5 voters, plus learners catching up) that agree
+// on one log of commands; each replica applies the committed commands, in log order, to its own
 // copy of the group's state (a key range, or the metadata tables). The Raft membership plugin
 // implements it; gossip membership does not (Membership::replication_groups() is null there).
 //
@@ -9,13 +9,20 @@
 // the group with it; the plugin owns the log, elections, replication and snapshots, and calls the
 // state machine back. A command is opaque bytes to the plugin.
 //
+// Replicas, not nodes, are members. A replica is one incarnation of a node in a group: a node
+// that joins a group gets a ReplicaId that was never used before, so a node whose disk was wiped
+// and that joins again is a new member, never mistaken for the one that lost its log (which
+// could otherwise vote twice or count toward a commit it no longer holds). The host tells the
+// plugin where each replica lives (`ReplicaResolver`), typically from the metadata service.
+//
 // Completion: calls that wait for the group (propose, read_barrier, change_voters) take a
 // `Completion` that the plugin calls exactly once, on its own thread, with the result; it must
 // not block. The host turns it into a promise on its event loop. Destroying the plugin completes
 // every pending call with Unavailable.
 //
-// Thread-safety: all methods may be called concurrently. State-machine callbacks for one group
-// are made one at a time, in log order, from the plugin's thread.
+// Thread-safety: all methods of ReplicationGroups may be called concurrently. State-machine
+// callbacks for one group are made one at a time, in log order, from one of the plugin's apply
+// threads (never the thread that calls ReplicationGroups).
 #pragma once
 
 #include <cstdint>
@@ -34,52 +41,90 @@ namespace tessera {
 
 using GroupId = std::string;
 using LogIndex = uint64_t;
+// One incarnation of one node in one group; never 0, never reused.
+using ReplicaId = uint64_t;
 
 template <typename T>
 using Completion = std::function<void(Result<T>)>;
 
+// A member of a group and the node it runs on.
+struct Replica {
+  ReplicaId id = 0;
+  NodeId node;
+
+  bool operator==(const Replica&) const = default;
+};
+
+// Where a replica lives: the node that runs it and that node's address, or nullopt when the
+// host does not know (yet). Called from the plugin's threads; must be thread-safe and fast.
+using ReplicaResolver = std::function<std::optional<NodeInfo>(const GroupId&, ReplicaId)>;
+
 // A snapshot's bytes, read in order one chunk at a time, so that a large range never has to be
-// in memory at once. next() returns the next chunk, std::nullopt at the end, or the error that
-// stopped it (the reader then stops too).
+// in memory at once. next() returns the next chunk (at most a few MiB), std::nullopt at the end,
+// or the error that stopped it (the reader then stops too).
 class SnapshotChunks {
  public:
   virtual ~SnapshotChunks() = default;
   virtual Result<std::optional<Bytes>> next() = 0;
 };
 
-// The host's side of one group on one node.
+// One committed command, as handed to GroupStateMachine::apply.
+struct Command {
+  LogIndex index = 0;
+  ByteView data;  // valid for the duration of the apply() call
+};
+
+// The host's side of one group on one replica.
 class GroupStateMachine {
  public:
   virtual ~GroupStateMachine() = default;
 
-  // Applies the committed command at `index`. Called for every index in order, exactly once per
-  // index after the last restore. A command the state machine refuses (its own validation)
-  // must still count as applied: return OK and report the refusal through the result that the
-  // proposer gets (`apply` returns the bytes handed to propose's completion). A non-OK status
-  // means the local copy cannot go on (disk failure); the plugin stops the group on this node.
-  virtual Result<Bytes> apply(LogIndex index, ByteView command) = 0;
+  // Applies the committed commands, in log order, as one batch: every index exactly once after
+  // the last restore (or after durable_index() at open), with no gaps. On OK, `results` holds
+  // one entry per command: the bytes handed to the proposer's completion (on the replica that
+  // proposed it). A command the state machine refuses (its own validation) still counts as
+  // applied: report the refusal in its result. A non-OK status means the local copy cannot go
+  // on (disk failure); the plugin stops the group on this node.
+  // Durability: the state machine need not sync; the plugin's log keeps every command until
+  // durable_index() passes it, and replays from there after a crash.
+  virtual Status apply(std::span<const Command> commands, std::vector<Bytes>& results) = 0;
 
   // The highest index whose effects are durable in the state machine's own storage; after a
-  // restart the plugin replays the log from the next index.
+  // restart the plugin replays the log from the next index, and it truncates its log only up to
+  // here. Called from the apply thread; should be cheap.
   virtual LogIndex durable_index() const = 0;
 
-  // A consistent image of the state as of `durable_index()` for a follower that is too far
-  // behind (or to compact the log).
-  virtual Result<std::unique_ptr<SnapshotChunks>> snapshot() = 0;
+  // A consistent image of the state as of the last applied index (`index`), for a follower that
+  // is too far behind. Called on the apply thread between two apply() calls; the chunks may be
+  // read later from another thread, while apply() goes on (an engine snapshot, not a copy).
+  struct Image {
+    LogIndex index = 0;
+    std::unique_ptr<SnapshotChunks> chunks;
+  };
+  virtual Result<Image> snapshot() = 0;
 
-  // Replaces the whole state by a snapshot taken at `index` by another replica. On OK,
-  // durable_index() is `index`.
+  // Replaces the whole state by an image taken at `index` by another replica, durably: on OK,
+  // durable_index() is `index`. A restore interrupted by a crash is started again from the
+  // beginning with the same image, so it must tolerate a half-restored state.
   virtual Status restore(LogIndex index, SnapshotChunks& chunks) = 0;
 };
 
 struct GroupStatus {
   GroupId group;
-  std::optional<NodeId> leader;  // as this node knows it; none during an election
+  ReplicaId self = 0;
+  std::optional<Replica> leader;  // as this replica knows it; none during an election
   uint64_t term = 0;
   LogIndex commit_index = 0;
   LogIndex applied_index = 0;
-  std::vector<NodeId> voters;
-  std::vector<NodeId> learners;
+  std::vector<Replica> voters;
+  std::vector<Replica> learners;
+};
+
+// A leadership change seen by this node: `leader` is none while the group elects.
+struct LeaderChange {
+  GroupId group;
+  uint64_t term = 0;
+  std::optional<Replica> leader;
 };
 
 enum class VoterChange : uint8_t {
@@ -92,35 +137,64 @@ class ReplicationGroups {
  public:
   virtual ~ReplicationGroups() = default;
 
-  // Starts this node's replica of `group`. A new group is founded with `voters` (all nodes
-  // must found it with the same list); an existing one reopens from what this node made durable
-  // and ignores `voters`. `state` must outlive the group (until close_group returns).
-  // InvalidArgument for an empty or duplicate voter list, or when the group is open already.
-  virtual Status open_group(const GroupId& group, std::span<const NodeId> voters,
-                            GroupStateMachine* state) = 0;
-  // Stops this node's replica; pending calls complete with Unavailable. NotFound when not open.
+  // The host's map from replicas to nodes and addresses. Set once, before opening a group.
+  virtual void set_resolver(ReplicaResolver resolver) = 0;
+
+  // Groups this node has a replica of on disk (founded or joined, not removed), with the
+  // replica id it has in each. The host reopens each with open_group.
+  virtual std::vector<std::pair<GroupId, ReplicaId>> groups_on_disk() const = 0;
+
+  // Founds a new group on this node as `self`, one of `voters` (every founder is given the same
+  // list), with the state machine already holding the group's state at `start` (0 for an empty
+  // group; a split founds its new group at the parent's split index from data already on disk).
+  // AlreadyExists when this node has ever had a replica of `group`: founding is done once, from
+  // a decision the host took (static config on first start, the metadata service), and a node
+  // whose disk was wiped must join, never found. InvalidArgument for an empty or duplicate voter
+  // list, or `self` not among the voters. `state` must outlive the group (until close_group).
+  virtual Status found_group(const GroupId& group, const Replica& self,
+                             std::span<const Replica> voters, LogIndex start,
+                             GroupStateMachine* state) = 0;
+
+  // Starts an empty replica of an existing group; it learns the group from the leader once a
+  // member adds it (change_voters kAddLearner with the returned id). Returns the new replica's
+  // id, never used before. AlreadyExists when a replica of `group` is open or on disk here.
+  virtual Result<ReplicaId> join_group(const GroupId& group, GroupStateMachine* state) = 0;
+
+  // Reopens the replica this node has on disk (groups_on_disk()), resuming from its log and
+  // from `state->durable_index()`. NotFound when there is none; InvalidArgument when open.
+  virtual Status open_group(const GroupId& group, GroupStateMachine* state) = 0;
+
+  // Stops this node's replica; pending calls complete with Unavailable. Its log stays on disk
+  // (open_group resumes it) unless the replica was removed from the group, in which case the
+  // plugin deletes it. NotFound when not open.
   virtual Status close_group(const GroupId& group) = 0;
 
   // Appends `command` to the log through the leader; completes with what the leader's
   // state machine's apply() returned once the command is committed and applied. NotLeader
   // (with the leader's id in the message when known) on a follower; Timeout when it did not
-  // commit in time (it may still commit later).
+  // commit in time (it may still commit later); Busy when the group's queue is full.
   virtual void propose(const GroupId& group, Bytes command, Completion<Bytes> done) = 0;
 
   // A linearizable read point: completes with the index that this node's state machine has
-  // applied once every write committed before the call is applied here (ReadIndex, or a lease
-  // on the leader). NotLeader on a follower.
+  // applied once every write committed before the call is applied here (ReadIndex: one
+  // heartbeat round, shared by the reads that arrive together). NotLeader on a follower.
   virtual void read_barrier(const GroupId& group, Completion<LogIndex> done) = 0;
 
   // One change of the group's members at a time; completes when the change is committed.
-  virtual void change_voters(const GroupId& group, VoterChange change, const NodeId& node,
+  virtual void change_voters(const GroupId& group, VoterChange change, const Replica& replica,
                              Completion<LogIndex> done) = 0;
 
-  // Asks the leader to hand leadership to `node` (a caught-up voter).
-  virtual Status transfer_leadership(const GroupId& group, const NodeId& node) = 0;
+  // Asks the leader to hand leadership to `replica` (a caught-up voter).
+  virtual Status transfer_leadership(const GroupId& group, ReplicaId replica) = 0;
 
   // This node's view of the group. NotFound when not open here.
   virtual Result<GroupStatus> status(const GroupId& group) const = 0;
+
+  // Calls `listener` after every leadership change this node sees, in the order seen, until
+  // the plugin is destroyed, so that routers need not poll. Called on the plugin's thread;
+  // must not block.
+  using LeaderListener = std::function<void(const LeaderChange&)>;
+  virtual void subscribe_leaders(LeaderListener listener) = 0;
 };
 
 }  // namespace tessera
