@@ -147,17 +147,17 @@ class ReplicationGroups {
   // Founds a new group on this node as `self`, one of `voters` (every founder is given the same
   // list), with the state machine already holding the group's state at `start` (0 for an empty
   // group; a split founds its new group at the parent's split index from data already on disk).
-  // AlreadyExists when this node has ever had a replica of `group`: founding is done once, from
-  // a decision the host took (static config on first start, the metadata service), and a node
-  // whose disk was wiped must join, never found. InvalidArgument for an empty or duplicate voter
-  // list, or `self` not among the voters. `state` must outlive the group (until close_group).
+  // InvalidArgument when this node has ever had a replica of `group` (founding is done once,
+  // from a decision the host took: static config on first start, the metadata service; a node
+  // whose disk was wiped must join, never found), for an empty or duplicate voter list, or when
+  // `self` is not among the voters; the message says which. `state` must outlive the group (until close_group).
   virtual Status found_group(const GroupId& group, const Replica& self,
                              std::span<const Replica> voters, LogIndex start,
                              GroupStateMachine* state) = 0;
 
   // Starts an empty replica of an existing group; it learns the group from the leader once a
   // member adds it (change_voters kAddLearner with the returned id). Returns the new replica's
-  // id, never used before. AlreadyExists when a replica of `group` is open or on disk here.
+  // id, never used before. InvalidArgument when a replica of `group` is open or on disk here.
   virtual Result<ReplicaId> join_group(const GroupId& group, GroupStateMachine* state) = 0;
 
   // Reopens the replica this node has on disk (groups_on_disk()), resuming from its log and
