@@ -68,7 +68,9 @@ class SnapshotChunks {
   virtual Result<std::optional<Bytes>> next() = 0;
 };
 
-// One committed command, as handed to GroupStateMachine::apply.
+// One committed command, as handed to GroupStateMachine::apply. Empty `data` is an entry the
+// plugin wrote itself (a new leader's no-op, a change of the group's members): nothing to apply,
+// but its index counts like any other.
 struct Command {
   LogIndex index = 0;
   ByteView data;  // valid for the duration of the apply() call
@@ -172,7 +174,8 @@ class ReplicationGroups {
   // Appends `command` to the log through the leader; completes with what the leader's
   // state machine's apply() returned once the command is committed and applied. NotLeader
   // (with the leader's id in the message when known) on a follower; Timeout when it did not
-  // commit in time (it may still commit later); Busy when the group's queue is full.
+  // commit in time (it may still commit later); Busy when the group's queue is full;
+  // InvalidArgument for an empty command (empty commands are the plugin's own, see Command).
   virtual void propose(const GroupId& group, Bytes command, Completion<Bytes> done) = 0;
 
   // A linearizable read point: completes with the index that this node's state machine has
