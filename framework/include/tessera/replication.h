@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -192,6 +193,10 @@ class ReplicationGroups {
 
   // This node's view of the group. NotFound when not open here.
   virtual Result<GroupStatus> status(const GroupId& group) const = 0;
+
+  // Counters of the node's groups together, by name (e.g. "log_fsyncs", "entries_persisted",
+  // "proposals_applied"), for metrics and benchmarks; each plugin documents its names.
+  virtual std::map<std::string, double> stats() const = 0;
 
   // Calls `listener` after every leadership change this node sees, in the order seen, until
   // the plugin is destroyed, so that routers need not poll. Called on the plugin's thread;
