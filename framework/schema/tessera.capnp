@@ -133,4 +133,13 @@ interface Tessera {
   # of the AP profile write and read this node's copies. Fails (notSupported) on a node that
   # runs no distributed profile.
   replica @9 () -> (error :Error, replica :Capability);
+
+  # Node-to-node, not for clients: the service named `name` that a plugin of this node offers
+  # to its counterparts on other nodes (e.g. "raft": the Raft membership plugin's RaftPeer, with
+  # raft messages and snapshot chunks). The service's schema belongs to the plugin; cast
+  # `service` to it. Errors: notSupported when this node runs no plugin that offers peer
+  # services (a single node); notFound when none offers `name`.
+  # Not authenticated yet, like `replica`: any client that reaches the port gets the service
+  # (issue 12 hands node links out only after the peer proves a cluster secret).
+  peer @10 (name :Text) -> (error :Error, service :Capability);
 }

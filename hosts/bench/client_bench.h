@@ -1,10 +1,11 @@
-// `tessera-bench client`: load on a node through the client API.
+// `tessera-bench client`: load on running nodes through the client API.
 //
-// C connections (one thread and one tessera::Client each) issue gets and puts on a key space of
-// N keys with weighted mixes of key sizes (--key-sizes, or one --key-bytes) and value sizes
-// (--value-sizes), for a duration or an operation count, and the command prints throughput and
-// p50/p99/p999 latency (all, reads, writes). A key's size is a fixed function of its index and
-// the seed, so preload and every connection agree on each key's bytes.
+// A few event-loop threads (--threads) hold C connections (--connections) between them, each
+// keeping P requests in flight (--pipeline), on a key space of N keys with weighted mixes of key
+// and value sizes, for a duration (--seconds) and/or a request count (--requests). The command
+// prints throughput, p50/p99/p999 latency (all, gets, puts), errors by code, its own CPU time
+// and heap allocations per request, and the CPU per request of every --node-pid. See
+// load_driver.h for how the load runs and tessera_target.h for the requests it sends.
 //
 // Thread-safety: add_client_bench_command() is called once from main() while the App is built.
 #pragma once
@@ -14,7 +15,8 @@
 namespace tessera::bench {
 
 // Registers the `client` subcommand on `app`. Its callback runs the benchmark; a setup failure
-// (node unreachable, bad option) ends it with CLI::RuntimeError carrying a non-zero exit code.
+// (node unreachable, bad option) or any failed request ends it with CLI::RuntimeError carrying
+// a non-zero exit code.
 void add_client_bench_command(CLI::App& app);
 
 }  // namespace tessera::bench

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "tessera/cluster.h"
@@ -16,6 +17,8 @@
 #include "tessera/status.h"
 
 namespace tessera {
+
+class PeerService;  // tessera/peer_service.h
 
 class Membership {
  public:
@@ -37,6 +40,12 @@ class Membership {
   // The replication groups this membership runs (the CP profile: Raft), owned by the plugin
   // object and valid while it lives; nullptr when it runs none (gossip).
   virtual ReplicationGroups* replication_groups() { return nullptr; }
+
+  // The node-to-node service named `name` that this plugin offers on the node's RPC port
+  // (`Tessera.peer`), owned by the plugin object and valid while it lives; nullptr when it
+  // offers none of that name (gossip offers none). Called on the node's event-loop thread; must
+  // not block.
+  virtual PeerService* peer_service(std::string_view name) { return nullptr; }
 };
 
 }  // namespace tessera

@@ -35,7 +35,8 @@ class Conflict;
 class Membership;
 
 // Bumped whenever PluginDescriptor or any plugin interface changes incompatibly.
-inline constexpr uint32_t kPluginAbiVersion = 2;
+// 3 (issue 9): Membership::peer_service, and the CP changes to ReplicationGroups.
+inline constexpr uint32_t kPluginAbiVersion = 3;
 
 inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
 

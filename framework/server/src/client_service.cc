@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "rpc_values.h"
+#include "tessera/peer_service.h"
 
 namespace tessera::server {
 namespace {
@@ -17,14 +18,15 @@ auto answer_status(Context context) {
 
 ClientService::ClientService(std::string node_id, LocalStore* store, WorkerPool* pool,
                              kj::Timer* timer, uint32_t default_timeout_ms, QuorumRouter* router,
-                             kj::Maybe<rpc::Replica::Client> replica)
+                             kj::Maybe<rpc::Replica::Client> replica, Membership* membership)
     : node_id_(std::move(node_id)),
       store_(store),
       pool_(pool),
       timer_(timer),
       default_timeout_ms_(default_timeout_ms),
       router_(router),
-      replica_(kj::mv(replica)) {}
+      replica_(kj::mv(replica)),
+      membership_(membership) {}
 
 uint32_t ClientService::timeout_ms(rpc::RequestOptions::Reader options) const {
   return options.getTimeoutMs() != 0 ? options.getTimeoutMs() : default_timeout_ms_;
@@ -62,6 +64,26 @@ kj::Promise<void> ClientService::replica(ReplicaContext context) {
     set_error(results.initError(),
               Status::not_supported("node " + node_id_ + " runs no distributed profile"));
   }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> ClientService::peer(PeerContext context) {
+  auto results = context.getResults();
+  const std::string name = to_string(context.getParams().getName());
+  if (membership_ == nullptr) {
+    set_error(results.initError(),
+              Status::not_supported("node " + node_id_ + " runs no plugin that offers peer "
+                                    "services (asked for \"" + name + "\")"));
+    return kj::READY_NOW;
+  }
+  PeerService* service = membership_->peer_service(name);
+  if (service == nullptr) {
+    set_error(results.initError(),
+              Status::not_found("node " + node_id_ + " offers no peer service \"" + name + "\""));
+    return kj::READY_NOW;
+  }
+  results.setService(service->capability());
+  set_error(results.initError(), Status::ok());
   return kj::READY_NOW;
 }
 

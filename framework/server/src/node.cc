@@ -249,10 +249,12 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
       replica = rpc::Replica::Client(
           kj::heap<ReplicaService>(state_->store.get(), state_->pool.get()));
     }
+    // Plugins' node-to-node services (Tessera.peer) come from the membership plugin, which
+    // outlives `server` and with it every capability a peer was handed.
     auto service = kj::heap<ClientService>(config_.node_id, state_->store.get(),
                                            state_->pool.get(), &io.provider->getTimer(),
                                            config_.request_timeout_ms, router.get(),
-                                           kj::mv(replica));
+                                           kj::mv(replica), state_->membership.get());
     capnp::TwoPartyServer server(kj::mv(service));
     auto address = io.provider->getNetwork()
                        .parseAddress(config_.listen_host, config_.listen_port)

@@ -13,6 +13,7 @@
 #include <capnp/capability.h>
 #include <kj/timer.h>
 
+#include "tessera/membership.h"
 #include "tessera/rpc/tessera.capnp.h"
 #include "tessera/server/local_store.h"
 #include "tessera/server/quorum_router.h"
@@ -23,11 +24,14 @@ namespace tessera::server {
 // In the AP profile (`router` set) puts, gets, removes and table changes go through the quorum
 // router; scans and batches answer notSupported there; `replica` is what peers get from
 // Tessera.replica. A single node serves everything from its store and has no replica.
+// `membership`, when set, offers the plugins' node-to-node services (Tessera.peer); it is
+// borrowed and outlives the service. Tessera.peer touches neither the store nor the pool.
 class ClientService final : public rpc::Tessera::Server {
  public:
   ClientService(std::string node_id, LocalStore* store, WorkerPool* pool, kj::Timer* timer,
                 uint32_t default_timeout_ms, QuorumRouter* router = nullptr,
-                kj::Maybe<rpc::Replica::Client> replica = nullptr);
+                kj::Maybe<rpc::Replica::Client> replica = nullptr,
+                Membership* membership = nullptr);
 
  protected:
   kj::Promise<void> hello(HelloContext context) override;
@@ -40,6 +44,7 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> scan(ScanContext context) override;
   kj::Promise<void> write(WriteContext context) override;
   kj::Promise<void> replica(ReplicaContext context) override;
+  kj::Promise<void> peer(PeerContext context) override;
 
  private:
   // Runs `job` on the pool, bounded by the request's deadline.
@@ -58,6 +63,7 @@ class ClientService final : public rpc::Tessera::Server {
   const uint32_t default_timeout_ms_;
   QuorumRouter* const router_;
   kj::Maybe<rpc::Replica::Client> replica_;
+  Membership* const membership_;
 };
 
 }  // namespace tessera::server

@@ -1,0 +1,144 @@
+#include "tessera_target.h"
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+
+#include "tessera/rpc/tessera.capnp.h"
+
+namespace tessera::bench {
+namespace {
+
+constexpr uint64_t kPreloadBatchOpsMax = 100;
+
+capnp::Data::Reader as_data(ByteView bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+StatusCode code_of(rpc::Error::Reader error) {
+  auto code = static_cast<uint16_t>(error.getCode());
+  if (code > static_cast<uint16_t>(StatusCode::kInternal)) code = uint16_t(StatusCode::kInternal);
+  return static_cast<StatusCode>(code);
+}
+
+// Words of a message holding `bytes` of text and data in `pointers` pointer fields, with room
+// for the options struct and each blob's padding.
+capnp::MessageSize message_size(size_t bytes, size_t pointers) {
+  return capnp::MessageSize{16 + pointers * 2 + bytes / 8, 0};
+}
+
+class TesseraTarget final : public LoadTarget {
+ public:
+  TesseraTarget(kj::AsyncIoContext& io, const std::string& address, const LoadOptions& options,
+                Workload& workload)
+      : io_(io), address_(address), options_(options), workload_(workload) {}
+
+  kj::Promise<Status> connect() override {
+    return io_.provider->getNetwork()
+        .parseAddress(address_, 7400)
+        .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
+        .then([this](kj::Own<kj::AsyncIoStream> stream) {
+          stream_ = kj::mv(stream);
+          rpc_ = kj::heap<capnp::TwoPartyClient>(*stream_);
+          main_ = rpc_->bootstrap().castAs<rpc::Tessera>();
+          return main_.helloRequest().send();
+        })
+        .then(
+            [this](capnp::Response<rpc::Tessera::HelloResults>&& hello) {
+              if (hello.getApiVersion() != rpc::API_VERSION) {
+                return Status::not_supported("node at " + address_ + " speaks API version " +
+                                             std::to_string(hello.getApiVersion()) +
+                                             ", this tool speaks " +
+                                             std::to_string(rpc::API_VERSION));
+              }
+              return Status::ok();
+            },
+            [this](kj::Exception&& e) {
+              return Status::unavailable("cannot reach node at " + address_ + ": " +
+                                         std::string(e.getDescription().cStr()));
+            });
+  }
+
+  kj::Promise<LoadAnswer> send(const LoadRequest& r) override {
+    const uint32_t key_bytes = workload_.key_bytes(r.key);
+    if (r.read) {
+      auto request = main_.getRequest(message_size(options_.table.size() + key_bytes, 3));
+      fill_common(request, r.key, key_bytes);
+      return request.send().then([](capnp::Response<rpc::Tessera::GetResults>&& response) {
+        return LoadAnswer{code_of(response.getError()), response.getFound()};
+      });
+    }
+    auto request =
+        main_.putRequest(message_size(options_.table.size() + key_bytes + r.value.size(), 4));
+    fill_common(request, r.key, key_bytes);
+    request.setValue(as_data(r.value));
+    return request.send().then([](capnp::Response<rpc::Tessera::PutResults>&& response) {
+      return LoadAnswer{code_of(response.getError()), true};
+    });
+  }
+
+  kj::Promise<LoadAnswer> preload(uint64_t first, uint64_t count, std::mt19937_64& rng) override {
+    if (!batches_) return preload_puts(first, first + count, rng);
+    size_t bytes = 0;
+    for (uint64_t i = first; i < first + count; ++i) {
+      bytes += workload_.key_bytes(i) + workload_.value_bytes_max() + 16;
+    }
+    auto request = main_.writeRequest(message_size(options_.table.size() + bytes, 3));
+    request.setTable(capnp::Text::Reader(options_.table.data(), options_.table.size()));
+    auto ops = request.initOps(static_cast<unsigned>(count));
+    for (uint64_t i = 0; i < count; ++i) {
+      const uint64_t key = first + i;
+      workload_.fill_key(key,
+                         reinterpret_cast<char*>(ops[i].initKey(workload_.key_bytes(key)).begin()));
+      ops[i].setPut(as_data(workload_.value(rng)));
+    }
+    if (options_.timeout_ms != 0) request.initOptions().setTimeoutMs(options_.timeout_ms);
+    return request.send().then(
+        [this, first, count,
+         &rng](capnp::Response<rpc::Tessera::WriteResults>&& response) -> kj::Promise<LoadAnswer> {
+          const StatusCode code = code_of(response.getError());
+          if (code != StatusCode::kNotSupported) return LoadAnswer{code, true};
+          batches_ = false;
+          return preload_puts(first, first + count, rng);
+        });
+  }
+
+  uint64_t preload_batch_max() const override { return batches_ ? kPreloadBatchOpsMax : 1; }
+
+ private:
+  template <typename Builder>
+  void fill_common(Builder& request, uint64_t key, uint32_t key_bytes) {
+    request.setTable(capnp::Text::Reader(options_.table.data(), options_.table.size()));
+    workload_.fill_key(key, reinterpret_cast<char*>(request.initKey(key_bytes).begin()));
+    if (options_.timeout_ms != 0) request.initOptions().setTimeoutMs(options_.timeout_ms);
+  }
+
+  // Puts keys [next, end) one after the other.
+  kj::Promise<LoadAnswer> preload_puts(uint64_t next, uint64_t end, std::mt19937_64& rng) {
+    if (next == end) return LoadAnswer{};
+    LoadRequest request;
+    request.key = next;
+    request.value = workload_.value(rng);
+    return send(request).then([this, next, end, &rng](LoadAnswer answer) {
+      if (answer.code != StatusCode::kOk) return kj::Promise<LoadAnswer>(answer);
+      return preload_puts(next + 1, end, rng);
+    });
+  }
+
+  kj::AsyncIoContext& io_;
+  const std::string address_;
+  const LoadOptions& options_;
+  Workload& workload_;
+  kj::Own<kj::AsyncIoStream> stream_;
+  kj::Own<capnp::TwoPartyClient> rpc_;
+  rpc::Tessera::Client main_ = nullptr;
+  bool batches_ = true;  // the node takes Tessera.write
+};
+
+}  // namespace
+
+kj::Own<LoadTarget> make_tessera_target(kj::AsyncIoContext& io, const std::string& address,
+                                        const LoadOptions& options, Workload& workload) {
+  return kj::heap<TesseraTarget>(io, address, options, workload);
+}
+
+}  // namespace tessera::bench

@@ -1,0 +1,120 @@
+// The framework's hook for plugin peer services: Tessera.peer on the node's real ClientService
+// hands out what Membership::peer_service returns, and answers notSupported / notFound with a
+// message naming the service otherwise.
+#include <gtest/gtest.h>
+#include <kj/async-io.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tessera/membership.h"
+#include "tessera/peer_service.h"
+#include "tessera/rpc/tessera.capnp.h"
+#include "tessera/server/client_service.h"
+
+namespace tessera {
+namespace {
+
+using server::ClientService;
+
+// A peer service whose capability is another ClientService, so that a call on it (hello) shows
+// the capability reached the caller.
+class HelloPeerService final : public PeerService {
+ public:
+  explicit HelloPeerService(kj::Timer* timer) : timer_(timer) {}
+  capnp::Capability::Client capability() override {
+    ++made_;
+    return rpc::Tessera::Client(
+        kj::heap<ClientService>("inner", nullptr, nullptr, timer_, 1000));
+  }
+  int made() const { return made_; }
+
+ private:
+  kj::Timer* timer_;
+  int made_ = 0;
+};
+
+class OneServiceMembership final : public Membership {
+ public:
+  explicit OneServiceMembership(PeerService* service) : service_(service) {}
+  std::vector<NodeInfo> members() const override { return {}; }
+  Status join(const NodeInfo&) override { return Status::ok(); }
+  Status leave() override { return Status::ok(); }
+  void subscribe(Listener) override {}
+  PeerService* peer_service(std::string_view name) override {
+    return name == "hello" ? service_ : nullptr;
+  }
+
+ private:
+  PeerService* service_;
+};
+
+class PeerHookTest : public ::testing::Test {
+ protected:
+  // Held by pointer: AsyncIoContext's destructor may throw, a test fixture's may not.
+  std::unique_ptr<kj::AsyncIoContext> context_ =
+      std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
+  kj::AsyncIoContext& io_ = *context_;
+  kj::Timer& timer_ = io_.provider->getTimer();
+};
+
+TEST_F(PeerHookTest, KnownServiceIsHandedOut) {
+  HelloPeerService service(&timer_);
+  OneServiceMembership membership(&service);
+  rpc::Tessera::Client node(kj::heap<ClientService>("node-1", nullptr, nullptr, &timer_, 1000,
+                                                    nullptr, nullptr, &membership));
+  auto request = node.peerRequest();
+  request.setName("hello");
+  auto response = request.send().wait(io_.waitScope);
+  EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::OK);
+  auto inner = response.getService().castAs<rpc::Tessera>();
+  auto hello = inner.helloRequest().send().wait(io_.waitScope);
+  EXPECT_EQ(std::string(hello.getNodeId().cStr()), "inner");
+  EXPECT_EQ(service.made(), 1);
+}
+
+TEST_F(PeerHookTest, UnknownServiceIsNotFound) {
+  HelloPeerService service(&timer_);
+  OneServiceMembership membership(&service);
+  rpc::Tessera::Client node(kj::heap<ClientService>("node-1", nullptr, nullptr, &timer_, 1000,
+                                                    nullptr, nullptr, &membership));
+  auto request = node.peerRequest();
+  request.setName("raft");
+  auto response = request.send().wait(io_.waitScope);
+  EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::NOT_FOUND);
+  std::string message = response.getError().getMessage().cStr();
+  EXPECT_NE(message.find("\"raft\""), std::string::npos) << message;
+  EXPECT_NE(message.find("node-1"), std::string::npos) << message;
+  EXPECT_EQ(service.made(), 0);
+}
+
+TEST_F(PeerHookTest, NodeWithoutMembershipIsNotSupported) {
+  rpc::Tessera::Client node(kj::heap<ClientService>("single", nullptr, nullptr, &timer_, 1000));
+  auto request = node.peerRequest();
+  request.setName("raft");
+  auto response = request.send().wait(io_.waitScope);
+  EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::NOT_SUPPORTED);
+  std::string message = response.getError().getMessage().cStr();
+  EXPECT_NE(message.find("\"raft\""), std::string::npos) << message;
+}
+
+// Gossip's membership (and any plugin that offers nothing) keeps the default: no service.
+TEST_F(PeerHookTest, DefaultMembershipOffersNothing) {
+  class Plain final : public Membership {
+   public:
+    std::vector<NodeInfo> members() const override { return {}; }
+    Status join(const NodeInfo&) override { return Status::ok(); }
+    Status leave() override { return Status::ok(); }
+    void subscribe(Listener) override {}
+  } plain;
+  EXPECT_EQ(plain.peer_service("raft"), nullptr);
+  rpc::Tessera::Client node(kj::heap<ClientService>("node-2", nullptr, nullptr, &timer_, 1000,
+                                                    nullptr, nullptr, &plain));
+  auto request = node.peerRequest();
+  request.setName("raft");
+  EXPECT_EQ(request.send().wait(io_.waitScope).getError().getCode(), rpc::ErrorCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace tessera
