@@ -1,7 +1,7 @@
 // Committed entries per second of a 3-node Raft group in one process: no network, no fsync,
-// the host's work reduced to moving Ready contents (persist = take the entries, send = step
-// the peer, apply = count). This measures the core alone, which must not be what limits a
-// replication group.
+// the host's work reduced to moving Ready contents (persist = copy into a MemoryLogStorage,
+// send = step the peer, apply = count). This measures the core alone, which must not be what limits
+// a replication group.
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "raft/memory_storage.h"
 #include "raft/raft.h"
 
 namespace tessera::raft {
@@ -16,7 +17,7 @@ namespace {
 
 constexpr size_t kNodes = 3;
 constexpr size_t kEntryBytes = 100;
-constexpr Index kCompactEvery = 10'000;  // keeps the in-memory log bounded
+constexpr Index kCompactEvery = 10'000;  // keeps the stored log bounded
 
 class CountingRng : public Rng {
  public:
@@ -29,12 +30,13 @@ class CountingRng : public Rng {
 class Group {
  public:
   explicit Group(const Options& base) {
-    auto founding = std::make_shared<Snapshot>();
-    for (NodeId id = 1; id <= kNodes; ++id) founding->meta.conf.voters.push_back(id);
+    SnapshotMeta founding;
+    for (NodeId id = 1; id <= kNodes; ++id) founding.conf.voters.push_back(id);
     for (NodeId id = 1; id <= kNodes; ++id) {
       Options o = base;
       o.id = id;
-      nodes_[id - 1] = std::make_unique<Raft>(o, rng_, DurableState{{}, founding, {}});
+      storage_[id - 1] = std::make_unique<MemoryLogStorage>(founding);
+      nodes_[id - 1] = std::make_unique<Raft>(o, rng_, storage_[id - 1]->durable_state(0));
     }
     while (nodes_[0]->role() != Role::kLeader) {
       nodes_[0]->tick();
@@ -54,11 +56,16 @@ class Group {
         if (!r.has_ready()) continue;
         moved = true;
         Ready rd = r.ready();
+        for (Message& m : rd.early_messages) wire_.push_back(std::move(m));
+        storage_[k]->persist(rd.snapshot, rd.entries, rd.hard_state);
         for (Message& m : rd.messages) wire_.push_back(std::move(m));
         applied_[k] += rd.committed_entries.size();
         r.advance(rd);
         const Index applied = r.log().applied();
-        if (applied - r.log().snapshot_index() >= kCompactEvery) r.compact(applied, std::string());
+        if (applied - r.log().snapshot_index() >= kCompactEvery) {
+          r.compact(applied);
+          storage_[k]->compact(r.snapshot());
+        }
       }
       while (!wire_.empty()) {
         moved = true;
@@ -72,6 +79,7 @@ class Group {
 
  private:
   CountingRng rng_;
+  std::array<std::unique_ptr<MemoryLogStorage>, kNodes> storage_;
   std::array<std::unique_ptr<Raft>, kNodes> nodes_;
   std::array<uint64_t, kNodes> applied_{};
   std::deque<Message> wire_;

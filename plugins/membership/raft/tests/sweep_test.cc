@@ -2,7 +2,9 @@
 // that lose unpersisted state, crashes halfway through a write, partitions both ways and
 // one-way, drops, duplicates, reordering, pauses, clock drift), random leadership transfers and
 // membership changes, snapshots every 64 entries, clients writing and reading through
-// ReadIndex. Invariants after every step; then the faults stop and the group must serve clients
+// ReadIndex, cores that keep few or no persisted entries in memory and read the disk back
+// (with read errors), and state machines whose durability lags their apply (a restart
+// replays). Invariants after every step; then the faults stop and the group must serve clients
 // again (liveness); linearizability at the end. TESSERA_SEED=<n> replays one seed;
 // TESSERA_SEED_FIRST / TESSERA_SEEDS pick a range; TESSERA_STEPS sets the run length.
 #include <gtest/gtest.h>
@@ -36,12 +38,22 @@ ClusterOptions sweep_options(uint64_t seed) {
   }
   o.transfer_chance = 0.002;
   o.membership_chance = 0.004;
+  // Bounded memory: a third of the seeds keep no persisted entry in the core (every append to
+  // a follower and every apply reads the disk back), a third a few entries, a third plenty.
+  // Reads fail now and then: the core must skip and retry, never stall or crash.
+  const size_t caches[] = {0, 2048, 8 << 20};
+  o.raft.entry_cache_bytes_max = caches[(seed / 2) % 3];
+  o.storage_read_error = 0.01;
+  // Leaders send appends before their own write; some die right after.
+  o.early_crash = seed % 2 == 0 ? 0.003 : 0.001;
   // Knobs for narrowing a failure down: switch a feature off without editing the test.
   if (sim::env_u64("TESSERA_NO_MEMBERSHIP", 0) != 0) o.membership_chance = 0.0;
   if (sim::env_u64("TESSERA_NO_TRANSFER", 0) != 0) o.transfer_chance = 0.0;
   if (sim::env_u64("TESSERA_NO_COMPACTION", 0) != 0) o.compact_every = 0;
   if (sim::env_u64("TESSERA_NO_PAUSE", 0) != 0) o.faults.pause = 0.0;
   if (sim::env_u64("TESSERA_NO_DRIFT", 0) != 0) o.faults.drift = 0.0;
+  if (sim::env_u64("TESSERA_NO_READ_ERRORS", 0) != 0) o.storage_read_error = 0.0;
+  if (sim::env_u64("TESSERA_NO_EARLY_CRASH", 0) != 0) o.early_crash = 0.0;
   return o;
 }
 
@@ -93,6 +105,12 @@ TEST(RaftSweep, EveryFaultEverySeed) {
     total.transfers_requested += cluster.stats().transfers_requested;
     total.conf_changes_proposed += cluster.stats().conf_changes_proposed;
     total.torn_writes += cluster.stats().torn_writes;
+    total.early_messages += cluster.stats().early_messages;
+    total.early_crashes += cluster.stats().early_crashes;
+    total.replayed += cluster.stats().replayed;
+    total.storage_reads += cluster.stats().storage_reads;
+    total.storage_read_errors += cluster.stats().storage_read_errors;
+    total.images_sent += cluster.stats().images_sent;
     committed += cluster.checker().commit_max();
   }
   std::printf("sweep: %zu seeds x %llu steps, %llu client ops completed, %llu entries committed\n",
@@ -108,8 +126,24 @@ TEST(RaftSweep, EveryFaultEverySeed) {
       static_cast<unsigned long long>(total.transfers_requested),
       static_cast<unsigned long long>(total.conf_changes_proposed),
       static_cast<unsigned long long>(total.torn_writes));
-  // A run where nothing ever commits proves nothing: insist on progress overall.
+  std::printf(
+      "sweep: %llu early messages, %llu crashes after sending them, %llu entries replayed after "
+      "restarts, %llu storage reads (%llu failed), %llu images sent\n",
+      static_cast<unsigned long long>(total.early_messages),
+      static_cast<unsigned long long>(total.early_crashes),
+      static_cast<unsigned long long>(total.replayed),
+      static_cast<unsigned long long>(total.storage_reads),
+      static_cast<unsigned long long>(total.storage_read_errors),
+      static_cast<unsigned long long>(total.images_sent));
+  // A run where nothing ever commits proves nothing: insist on progress overall, and on the
+  // features the sweep claims to exercise (over enough seeds for each to come up).
   EXPECT_GT(completed, seeds.size() * 10);
+  if (seeds.size() >= 20 && steps >= 10'000) {
+    EXPECT_GT(total.snapshots_installed, 0u);
+    EXPECT_GT(total.storage_reads, 0u);
+    EXPECT_GT(total.storage_read_errors, 0u);
+    EXPECT_GT(total.replayed, 0u);
+  }
 }
 
 // Replaying a seed replays the run: same commits, same history, same traffic, same clock.

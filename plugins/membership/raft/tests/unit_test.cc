@@ -8,6 +8,7 @@
 
 #include "raft/conf_change.h"
 #include "raft/log.h"
+#include "raft/memory_storage.h"
 #include "raft/progress.h"
 #include "raft/raft.h"
 
@@ -20,9 +21,20 @@ std::vector<Entry> entries(Index first, std::vector<Term> terms) {
   return out;
 }
 
-TEST(RaftLog, AppendTruncatesConflictsOnly) {
+// A RaftLog over a MemoryLogStorage holding `terms` from index 1 on, all persisted.
+struct LogFixture {
+  explicit LogFixture(std::vector<Term> terms, Index commit = 0, size_t cache_bytes_max = 1 << 20)
+      : log(&storage, cache_bytes_max) {
+    storage.persist(std::nullopt, entries(1, std::move(terms)), HardState{0, kNoNode, commit});
+    log.restore_durable(storage.durable_state(0));
+  }
+  MemoryLogStorage storage;
   RaftLog log;
-  log.restore_durable(0, 0, entries(1, {1, 1, 2, 2}), 0);
+};
+
+TEST(RaftLog, AppendTruncatesConflictsOnly) {
+  LogFixture f({1, 1, 2, 2});
+  RaftLog& log = f.log;
   std::vector<Entry> same = entries(2, {1, 2});
   Index written = 0;
   EXPECT_EQ(log.maybe_append(1, 1, same, &written), 3u);
@@ -39,21 +51,23 @@ TEST(RaftLog, AppendTruncatesConflictsOnly) {
 }
 
 TEST(RaftLog, FindConflictByTermSkipsWholeTerms) {
-  RaftLog log;
-  log.restore_durable(0, 0, entries(1, {1, 1, 4, 4, 4, 5}), 0);
+  LogFixture f({1, 1, 4, 4, 4, 5});
+  RaftLog& log = f.log;
   EXPECT_EQ(log.find_conflict_by_term(6, 4).first, 5u);
   EXPECT_EQ(log.find_conflict_by_term(6, 3).first, 2u);
   EXPECT_EQ(log.find_conflict_by_term(10, 9).first, 6u);
 }
 
 TEST(RaftLog, CompactKeepsTermOfSnapshotPoint) {
-  RaftLog log;
-  log.restore_durable(0, 0, entries(1, {1, 2, 3}), 3);
+  LogFixture f({1, 2, 3}, 3);
+  RaftLog& log = f.log;
   log.applied_to(2);
-  log.compact(2, 2);
+  log.compact(2);
   EXPECT_EQ(log.first_index(), 3u);
   EXPECT_EQ(log.term(2), 2u);
+  EXPECT_EQ(log.term(3), 3u);
   EXPECT_FALSE(log.term(1).has_value());
+  EXPECT_EQ(log.term_runs().size(), 1u);
 }
 
 TEST(Progress, ReplicateWindowPausesAndRejectionProbes) {
@@ -97,14 +111,19 @@ class FixedRng : public Rng {
 
 struct Group {
   explicit Group(size_t n, Options base = {}, size_t learners = 0) {
-    auto founding = std::make_shared<Snapshot>();
-    for (NodeId id = 1; id <= n; ++id) founding->meta.conf.voters.push_back(id);
-    for (NodeId id = n + 1; id <= n + learners; ++id) founding->meta.conf.learners.push_back(id);
+    SnapshotMeta founding;
+    for (NodeId id = 1; id <= n; ++id) founding.conf.voters.push_back(id);
+    for (NodeId id = n + 1; id <= n + learners; ++id) founding.conf.learners.push_back(id);
     for (NodeId id = 1; id <= n + learners; ++id) {
       Options o = base;
       o.id = id;
-      nodes[id] = std::make_unique<Raft>(o, rng, DurableState{{}, founding, {}});
+      storage[id] = std::make_unique<MemoryLogStorage>(founding);
+      nodes[id] = std::make_unique<Raft>(o, rng, storage[id]->durable_state(0));
     }
+  }
+  // The host's persist step for one node's Ready.
+  void persist(NodeId id, const Ready& rd) {
+    storage[id]->persist(rd.snapshot, rd.entries, rd.hard_state);
   }
   // Drains every node's Ready and delivers messages until quiet; returns messages delivered.
   size_t settle(size_t rounds_max = 1000) {
@@ -114,6 +133,8 @@ struct Group {
       for (auto& [id, r] : nodes) {
         if (!r->has_ready()) continue;
         Ready rd = r->ready();
+        for (Message& m : rd.early_messages) wire.push_back(std::move(m));
+        persist(id, rd);
         for (Message& m : rd.messages) wire.push_back(std::move(m));
         for (const Entry& e : rd.committed_entries) applied[id].push_back(e);
         for (const ReadState& rs : rd.read_states) reads[id].push_back(rs);
@@ -137,6 +158,7 @@ struct Group {
   }
 
   FixedRng rng;
+  std::map<NodeId, std::unique_ptr<MemoryLogStorage>> storage;
   std::map<NodeId, std::unique_ptr<Raft>> nodes;
   std::map<NodeId, std::vector<Entry>> applied;
   std::map<NodeId, std::vector<ReadState>> reads;
@@ -229,6 +251,8 @@ TEST(RaftGroup, ReadyOrderPersistsVoteBeforeSendingIt) {
         }
       }
       std::vector<Message> wire = std::move(rd.messages);
+      for (Message& m : rd.early_messages) wire.push_back(std::move(m));
+      g.persist(id, rd);
       r->advance(rd);
       for (Message& m : wire) g.nodes[m.to]->step(std::move(m));
     }
@@ -258,12 +282,14 @@ TEST(RaftGroup, LearnerCatchesUpButNeverCounts) {
 // matches only up to 3. Even though the leader's commit is 5, only index 3 is known to match
 // the leader's log, so only 3 may be committed here.
 TEST(RaftFollower, CommitsOnlyWhatTheAppendVouchedFor) {
-  auto founding = std::make_shared<Snapshot>();
-  founding->meta.conf.voters = {1, 2, 3};
+  SnapshotMeta founding;
+  founding.conf.voters = {1, 2, 3};
+  MemoryLogStorage storage(founding);
+  storage.persist(std::nullopt, entries(1, {1, 1, 1, 2, 2}), HardState{2, kNoNode, 0});
   FixedRng rng;
   Options o;
   o.id = 3;
-  Raft follower(o, rng, DurableState{{2, kNoNode, 0}, founding, entries(1, {1, 1, 1, 2, 2})});
+  Raft follower(o, rng, storage.durable_state(0));
   Message m;
   m.type = MessageType::kAppend;
   m.from = 1;

@@ -9,17 +9,23 @@ namespace tessera::raft {
 
 void Raft::on_entries_appended(Index first_new) {
   bool changed = false;
+  // New entries are not persisted yet, so they are all in memory.
   for (Index i = std::max(first_new, log_.first_index()); i <= log_.last_index(); ++i) {
-    const Entry& e = log_.at(i);
-    if (e.type != EntryType::kConfChange) continue;
-    if (!conf_entries_.empty() && conf_entries_.back().first >= i) continue;
-    std::optional<ConfState> conf = decode_conf_state(e.data);
-    TESSERA_ASSERT(conf.has_value());  // only leaders write these, from encode_conf_state
-    conf_entries_.emplace_back(i, std::move(*conf));
-    pending_conf_index_ = std::max(pending_conf_index_, i);
-    changed = true;
+    const Entry* e = log_.cached(i);
+    TESSERA_ASSERT(e != nullptr);
+    if (record_conf_entry(*e)) changed = true;
   }
   if (changed) refresh_config();
+}
+
+bool Raft::record_conf_entry(const Entry& e) {
+  if (e.type != EntryType::kConfChange) return false;
+  if (!conf_entries_.empty() && conf_entries_.back().first >= e.index) return false;
+  std::optional<ConfState> conf = decode_conf_state(e.data);
+  TESSERA_ASSERT(conf.has_value());  // only leaders write these, from encode_conf_state
+  conf_entries_.emplace_back(e.index, std::move(*conf));
+  pending_conf_index_ = std::max(pending_conf_index_, e.index);
+  return true;
 }
 
 void Raft::on_log_truncated(Index from) {

@@ -2,7 +2,9 @@
 //
 // Purpose: one flat struct for every message type, like the wire form the host will encode;
 // fields a type does not use stay at their defaults. Thread-safety: plain value. Ownership:
-// owns its entries; shares the snapshot immutably.
+// owns its entries. A kSnapshot message carries only the snapshot's metadata: the sending host
+// makes the state-machine image at exactly `snapshot.index` and streams it beside the message;
+// the receiving host stages the image before it steps the message into its core.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +25,7 @@ enum class MessageType : uint8_t {
                    // on reject: reject_hint/log_term = the follower's guess of the match
   kHeartbeat,      // commit (bounded by the follower's match); context = read-index round
   kHeartbeatResp,  // context echoed
-  kSnapshot,       // snapshot
+  kSnapshot,       // snapshot = (the leader's applied index, the term there, the conf there)
   kTimeoutNow,     // leadership transfer: campaign at once, bypassing pre-vote and leases
 };
 
@@ -42,7 +44,7 @@ struct Message {
   bool force = false;
   Index reject_hint = 0;
   uint64_t context = 0;
-  SnapshotPtr snapshot;
+  SnapshotMeta snapshot;  // kSnapshot only
 };
 
 }  // namespace tessera::raft

@@ -27,8 +27,16 @@ struct Options {
   size_t append_bytes_max = 1 << 20;
   size_t inflight_appends_max = 64;  // appends in flight per follower in Replicate state
 
-  // Committed entries handed out in one Ready for the host to apply; the rest follow in the next.
+  // Committed entries handed out in one Ready for the host to apply (by count and by data
+  // bytes, at least one entry); the rest follow in the next.
   size_t committed_entries_per_ready_max = 4096;
+  size_t committed_bytes_per_ready_max = 8 << 20;
+
+  // Persisted entries kept in memory (by data bytes plus a fixed overhead each), newest
+  // first; older ones are read back through LogStorage. Unpersisted entries always stay in
+  // memory (bounded by uncommitted_entries_max on a leader and by what one append carries on
+  // a follower), as do the terms of all entries (one run per term). 0: no cache.
+  size_t entry_cache_bytes_max = 8 << 20;
 
   // Proposals not yet committed beyond which propose() answers kBusy.
   size_t uncommitted_entries_max = 1 << 16;

@@ -9,27 +9,27 @@
 
 namespace tessera::raft {
 
-Raft::Raft(const Options& options, Rng& rng, DurableState durable) : options_(options), rng_(rng) {
+Raft::Raft(const Options& options, Rng& rng, const DurableState& durable)
+    : options_(options), rng_(rng), log_(durable.storage, options.entry_cache_bytes_max) {
   TESSERA_ASSERT(options_.id != kNoNode);
   TESSERA_ASSERT(options_.heartbeat_ticks >= 1);
   TESSERA_ASSERT(options_.heartbeat_ticks < options_.election_ticks);
   TESSERA_ASSERT(options_.entries_per_append_max >= 1);
   TESSERA_ASSERT(options_.inflight_appends_max >= 1);
   TESSERA_ASSERT(options_.committed_entries_per_ready_max >= 1);
-  snapshot_ = std::move(durable.snapshot);
-  Index snapshot_index = 0;
-  Term snapshot_term = 0;
-  if (snapshot_ != nullptr) {
-    snapshot_index = snapshot_->meta.index;
-    snapshot_term = snapshot_->meta.term;
-    base_conf_ = snapshot_->meta.conf;
-  }
-  log_.restore_durable(snapshot_index, snapshot_term, std::move(durable.entries),
-                       durable.hard_state.commit);
+  TESSERA_ASSERT(options_.committed_bytes_per_ready_max >= 1);
+  snapshot_ = durable.snapshot;
+  base_conf_ = snapshot_.conf;
+  log_.restore_durable(durable);
   term_ = durable.hard_state.term;
   vote_ = durable.hard_state.vote;
   persisted_hard_state_ = hard_state();
-  on_entries_appended(log_.first_index());
+  for (const Entry& e : durable.conf_entries) {
+    TESSERA_REQUIRE(e.type == EntryType::kConfChange);
+    TESSERA_REQUIRE(e.index > log_.snapshot_index() && e.index <= log_.last_index());
+    TESSERA_REQUIRE(log_.term(e.index) == e.term);
+    TESSERA_REQUIRE(record_conf_entry(e));
+  }
   refresh_config();
   become_follower(term_, kNoNode);
 }
@@ -97,9 +97,7 @@ void Raft::become_leader() {
   broadcast_append(true);
 }
 
-bool Raft::promotable() const {
-  return conf_.is_voter(options_.id);
-}
+bool Raft::promotable() const { return conf_.is_voter(options_.id); }
 
 void Raft::campaign(bool pre_vote, bool force) {
   Term vote_term = 0;
@@ -141,6 +139,7 @@ void Raft::send(Message message) {
 void Raft::tick() {
   TESSERA_ASSERT(!ready_outstanding_);
   ++ticks_;
+  apply_blocked_ = false;  // a failed read of committed entries is retried once per tick
   if (role_ == Role::kLeader) {
     tick_heartbeat();
   } else {
@@ -238,26 +237,22 @@ Outcome Raft::transfer_leadership(NodeId target) {
   return Outcome::kOk;
 }
 
-void Raft::compact(Index index, std::string data) {
+void Raft::compact(Index index) {
   TESSERA_ASSERT(!ready_outstanding_);
-  TESSERA_ASSERT(index <= log_.applied());
+  TESSERA_REQUIRE(index <= log_.applied());
   if (index <= log_.snapshot_index()) return;
-  const Term t = *log_.term(index);
   ConfState conf = conf_at(index);
-  auto snapshot = std::make_shared<Snapshot>();
-  snapshot->meta = SnapshotMeta{index, t, conf};
-  snapshot->data = std::move(data);
-  snapshot_ = std::move(snapshot);
+  snapshot_ = SnapshotMeta{index, *log_.term(index), conf};
   base_conf_ = std::move(conf);
   std::erase_if(conf_entries_, [&](const auto& e) { return e.first <= index; });
-  log_.compact(index, t);
+  log_.compact(index);
 }
 
 bool Raft::has_ready() const {
-  return append_pending_ || pending_snapshot_ != nullptr ||
+  return append_pending_ || read_round_pending_ || pending_snapshot_.has_value() ||
          log_.unstable_from() <= log_.last_index() || hard_state() != persisted_hard_state_ ||
-         !outbox_.empty() || log_.applied() < log_.committed() || !read_states_.empty() ||
-         !reads_failed_.empty();
+         !outbox_.empty() || (!apply_blocked_ && log_.applied() < log_.committed()) ||
+         !read_states_.empty() || !reads_failed_.empty();
 }
 
 Ready Raft::ready() {
@@ -266,20 +261,25 @@ Ready Raft::ready() {
     append_pending_ = false;
     if (role_ == Role::kLeader) broadcast_append(false);
   }
+  if (read_round_pending_) start_read_round();
   Ready rd;
   rd.snapshot = pending_snapshot_;
-  for (Index i = log_.unstable_from(); i <= log_.last_index(); ++i) {
-    rd.entries.push_back(log_.at(i));
-  }
+  rd.entries = log_.unstable_entries();
   log_.mark_handed_out();
   if (hard_state() != persisted_hard_state_) rd.hard_state = hard_state();
   rd.messages = std::move(outbox_);
   outbox_.clear();
-  // Committed entries at or below the last entry are durable once step 1 is done.
-  if (pending_snapshot_ == nullptr) {
-    const Index last = std::min<Index>(log_.committed(),
-                                       log_.applied() + options_.committed_entries_per_ready_max);
-    for (Index i = log_.applied() + 1; i <= last; ++i) rd.committed_entries.push_back(log_.at(i));
+  // Committed entries at or below the last entry are durable once step 1 is done. A failed
+  // storage read hands out none this time; the next tick retries.
+  if (!pending_snapshot_ && !apply_blocked_ && log_.applied() < log_.committed()) {
+    Result<std::vector<Entry>> committed = log_.slice(log_.applied() + 1, log_.committed() + 1,
+                                                      options_.committed_entries_per_ready_max,
+                                                      options_.committed_bytes_per_ready_max);
+    if (committed.is_ok()) {
+      rd.committed_entries = std::move(committed).value();
+    } else {
+      apply_blocked_ = true;
+    }
   }
   rd.read_states = std::move(read_states_);
   read_states_.clear();
@@ -292,11 +292,12 @@ Ready Raft::ready() {
 void Raft::advance(const Ready& rd) {
   TESSERA_ASSERT(ready_outstanding_);
   ready_outstanding_ = false;
-  if (rd.snapshot != nullptr) {
-    TESSERA_ASSERT(rd.snapshot == pending_snapshot_);
-    log_.persisted_to(rd.snapshot->meta.index);
-    log_.applied_to(rd.snapshot->meta.index);
-    pending_snapshot_ = nullptr;
+  if (rd.snapshot) {
+    TESSERA_ASSERT(pending_snapshot_.has_value());
+    TESSERA_ASSERT(rd.snapshot->index == pending_snapshot_->index);
+    log_.persisted_to(rd.snapshot->index);
+    log_.applied_to(rd.snapshot->index);
+    pending_snapshot_.reset();
   }
   if (!rd.entries.empty()) log_.persisted_to(rd.entries.back().index);
   if (rd.hard_state) persisted_hard_state_ = *rd.hard_state;

@@ -5,15 +5,20 @@
 // propose_conf_change, transfer_leadership, compact), and drains its effects with ready() /
 // advance() in the order documented in ready.h. Features: pre-vote, randomized election
 // timeouts from an injected Rng, pipelined batched replication with fast back-off, the
-// current-term commit rule, check-quorum, leadership transfer, snapshots, learners, one-at-a-
-// time membership change, ReadIndex reads. README.md describes how a host drives it.
-// Thread-safety: none; one thread owns a Raft. Ownership: borrows the Rng (must outlive it).
+// current-term commit rule, check-quorum, leadership transfer, snapshots (metadata only: the
+// host makes and restores images), learners, one-at-a-time membership change, ReadIndex reads
+// (batched: one heartbeat round per ready()), early leader messages (thesis 10.2.1), and a
+// bounded in-memory log that reads older entries back through LogStorage. README.md describes
+// how a host drives it.
+// Thread-safety: none; one thread owns a Raft. Ownership: borrows the Rng and the
+// DurableState's LogStorage (both must outlive it).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +29,7 @@
 #include "raft/progress.h"
 #include "raft/ready.h"
 #include "raft/rng.h"
+#include "raft/storage.h"
 #include "raft/types.h"
 
 namespace tessera::raft {
@@ -50,8 +56,11 @@ struct Proposal {
 
 class Raft {
  public:
-  // REQUIRES: options.id != kNoNode; options.heartbeat_ticks < options.election_ticks.
-  Raft(const Options& options, Rng& rng, DurableState durable);
+  // Restarts from `durable` (see DurableState): committed entries after durable.applied are
+  // handed out again, nothing at or before it.
+  // REQUIRES: options.id != kNoNode; options.heartbeat_ticks < options.election_ticks;
+  // durable as DurableState documents (durable.storage != nullptr).
+  Raft(const Options& options, Rng& rng, const DurableState& durable);
 
   Raft(const Raft&) = delete;
   Raft& operator=(const Raft&) = delete;
@@ -61,12 +70,17 @@ class Raft {
   void tick();
   Proposal propose(std::string data);
   Proposal propose_conf_change(const ConfChange& change);
-  // A linearizable read: once confirmed, a ReadState with this id comes out of ready().
+  // A linearizable read: once confirmed, a ReadState with this id comes out of ready(). Reads
+  // that arrive between two ready() calls share one heartbeat round, sent by the next ready().
   Outcome read_index(uint64_t request_id);
   Outcome transfer_leadership(NodeId target);
-  // The host has a state-machine image at `index`: drop the log up to there.
-  // REQUIRES: snapshot_index() <= index <= applied().
-  void compact(Index index, std::string data);
+  // The host's state machine is durable up to `index`: drop the log up to there (the host
+  // then deletes those entries from its storage). The core keeps no image: when a follower
+  // needs a snapshot, the leader's kSnapshot names its applied index and the host makes the
+  // image there. An index at or below snapshot().index does nothing.
+  // REQUIRES: index <= log().applied(), and the state machine durable up to `index` (a crash
+  // must not need entries before it).
+  void compact(Index index);
 
   // Effects.
   bool has_ready() const;
@@ -82,7 +96,14 @@ class Raft {
   NodeId leader() const { return leader_; }
   const RaftLog& log() const { return log_; }
   const ConfState& conf() const { return conf_; }
-  const SnapshotPtr& snapshot() const { return snapshot_; }
+  // The log's start point (the last compaction or installed snapshot).
+  const SnapshotMeta& snapshot() const { return snapshot_; }
+  // Heartbeat rounds started for ReadIndex (one per ready() that had new reads).
+  uint64_t read_rounds() const { return read_rounds_; }
+  // Storage reads, and those that failed (each failure skipped one append or one hand-out of
+  // committed entries; both are retried).
+  uint64_t storage_reads() const { return log_.storage_reads(); }
+  uint64_t storage_read_errors() const { return log_.storage_read_errors(); }
   NodeId transfer_target() const { return transferee_; }
   const std::map<NodeId, Progress>& progress() const { return progress_; }
   HardState hard_state() const { return HardState{term_, vote_, log_.committed()}; }
@@ -117,6 +138,7 @@ class Raft {
   void handle_append_response(const Message& m);
   void handle_heartbeat_response(const Message& m);
   void send_append(NodeId to, bool send_if_empty);
+  SnapshotMeta snapshot_to_send() const;
   void broadcast_append(bool send_if_empty);
   void broadcast_heartbeat(uint64_t context);
   bool maybe_commit();
@@ -125,6 +147,7 @@ class Raft {
 
   // Configuration (config.cc).
   void on_entries_appended(Index first_new);
+  bool record_conf_entry(const Entry& e);
   void on_log_truncated(Index from);
   void refresh_config();
   void apply_config(const ConfState& conf);
@@ -132,7 +155,8 @@ class Raft {
 
   // ReadIndex (read_index.cc).
   void release_reads();
-  void start_read_round(uint64_t request_id);
+  void queue_read(uint64_t request_id);
+  void start_read_round();
 
   const Options options_;
   Rng& rng_;
@@ -147,8 +171,8 @@ class Raft {
   std::vector<std::pair<Index, ConfState>> conf_entries_;
   ConfState conf_;
   Index pending_conf_index_ = 0;  // last conf entry index; a new change waits for its commit
-  SnapshotPtr snapshot_;
-  SnapshotPtr pending_snapshot_;  // installed, not yet handed out in a Ready
+  SnapshotMeta snapshot_;
+  std::optional<SnapshotMeta> pending_snapshot_;  // installed, not yet handed out in a Ready
 
   std::map<NodeId, Progress> progress_;  // leader only; peers (never self)
   std::map<NodeId, bool> votes_;
@@ -169,6 +193,8 @@ class Raft {
   std::deque<PendingRead> reads_;
   std::deque<uint64_t> reads_before_commit_;  // arrived before the term's first commit
   uint64_t read_round_ = 0;
+  bool read_round_pending_ = false;  // reads wait for round read_round_ + 1, sent by ready()
+  uint64_t read_rounds_ = 0;
   std::map<NodeId, uint64_t> read_acked_round_;
 
   // Outgoing effects gathered since the last ready().
@@ -178,6 +204,7 @@ class Raft {
   HardState persisted_hard_state_;
   bool ready_outstanding_ = false;
   bool append_pending_ = false;  // proposals since the last ready() await one broadcast
+  bool apply_blocked_ = false;   // a storage read for committed entries failed; retry at tick
   std::vector<Index> scratch_;
 };
 

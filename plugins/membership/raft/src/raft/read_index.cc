@@ -1,5 +1,7 @@
 // ReadIndex: a leader serves a read at its commit index once a quorum has confirmed, after the
-// read arrived, that it is still the leader (a heartbeat round echoed by a majority).
+// read arrived, that it is still the leader (a heartbeat round echoed by a majority). Reads that
+// arrive between two ready() calls wait for the same round, which ready() starts: 100 reads in
+// one batch cost one heartbeat per peer, not 100.
 #include <algorithm>
 #include <utility>
 
@@ -17,17 +19,27 @@ Outcome Raft::read_index(uint64_t request_id) {
     reads_before_commit_.push_back(request_id);
     return Outcome::kOk;
   }
-  start_read_round(request_id);
+  queue_read(request_id);
   return Outcome::kOk;
 }
 
-void Raft::start_read_round(uint64_t request_id) {
+void Raft::queue_read(uint64_t request_id) {
   if (conf_.voters.size() == 1 && conf_.is_voter(options_.id)) {
     read_states_.push_back(ReadState{request_id, log_.committed()});
     return;
   }
+  // The round this read waits for is sent after it arrived (by the next ready()), which is
+  // what makes the confirmation mean "still leader after the read arrived".
+  reads_.push_back(PendingRead{request_id, log_.committed(), read_round_ + 1});
+  read_round_pending_ = true;
+  start_read_round();
+}
+
+void Raft::start_read_round() {
+  read_round_pending_ = false;
+  if (role_ != Role::kLeader || reads_.empty()) return;
   ++read_round_;
-  reads_.push_back(PendingRead{request_id, log_.committed(), read_round_});
+  ++read_rounds_;
   broadcast_heartbeat(read_round_);
 }
 
@@ -56,6 +68,7 @@ void Raft::fail_pending_reads() {
   for (uint64_t id : reads_before_commit_) reads_failed_.push_back(id);
   reads_.clear();
   reads_before_commit_.clear();
+  read_round_pending_ = false;
 }
 
 }  // namespace tessera::raft

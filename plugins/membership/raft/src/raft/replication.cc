@@ -53,8 +53,7 @@ void Raft::handle_heartbeat(const Message& m) {
 }
 
 void Raft::handle_snapshot(const Message& m) {
-  TESSERA_ASSERT(m.snapshot != nullptr);
-  const SnapshotMeta& meta = m.snapshot->meta;
+  const SnapshotMeta& meta = m.snapshot;
   Message r;
   r.type = MessageType::kAppendResp;
   r.to = m.from;
@@ -69,9 +68,11 @@ void Raft::handle_snapshot(const Message& m) {
     send(std::move(r));
     return;
   }
+  // The host staged the image that goes with this message; Ready::snapshot tells it to
+  // restore that image.
   log_.restore_snapshot(meta.index, meta.term);
-  snapshot_ = m.snapshot;
-  pending_snapshot_ = m.snapshot;
+  snapshot_ = meta;
+  pending_snapshot_ = meta;
   base_conf_ = meta.conf;
   conf_entries_.clear();
   pending_conf_index_ = 0;
@@ -142,13 +143,12 @@ void Raft::send_append(NodeId to, bool send_if_empty) {
   const Index prev = pr.next() - 1;
   const std::optional<Term> prev_term = log_.term(prev);
   if (!prev_term) {
-    // The entries this peer needs are compacted away: send the snapshot instead.
-    TESSERA_ASSERT(snapshot_ != nullptr);
-    pr.become_snapshot(snapshot_->meta.index, ticks_);
+    // The entries this peer needs are compacted away: send a snapshot instead.
     Message m;
     m.type = MessageType::kSnapshot;
     m.to = to;
-    m.snapshot = snapshot_;
+    m.snapshot = snapshot_to_send();
+    pr.become_snapshot(m.snapshot.index, ticks_);
     send(std::move(m));
     return;
   }
@@ -159,13 +159,27 @@ void Raft::send_append(NodeId to, bool send_if_empty) {
   m.log_term = *prev_term;
   m.commit = log_.committed();
   if (pr.next() <= log_.last_index()) {
-    m.entries = log_.slice(pr.next(), log_.last_index() + 1, options_.entries_per_append_max,
-                           options_.append_bytes_max);
+    Result<std::vector<Entry>> entries =
+        log_.slice(pr.next(), log_.last_index() + 1, options_.entries_per_append_max,
+                   options_.append_bytes_max);
+    // A failed storage read (counted by the log) skips this send; the peer's next append
+    // response or heartbeat response tries again.
+    if (!entries.is_ok()) return;
+    m.entries = std::move(entries).value();
   }
   if (m.entries.empty() && !send_if_empty) return;
   const Index last_sent = m.entries.empty() ? prev : m.entries.back().index;
   pr.sent_append(last_sent, !m.entries.empty());
   send(std::move(m));
+}
+
+SnapshotMeta Raft::snapshot_to_send() const {
+  // The host makes the image from its state machine, which has applied exactly up to
+  // applied() when it sends this Ready's messages (it applies them in order, after sending):
+  // the newest point it can serve, so the follower needs as little of the log as possible.
+  const Index index = log_.applied();
+  TESSERA_ASSERT(index >= log_.snapshot_index());
+  return SnapshotMeta{index, *log_.term(index), conf_at(index)};
 }
 
 void Raft::broadcast_append(bool send_if_empty) {
@@ -207,7 +221,7 @@ bool Raft::maybe_commit() {
   if (log_.committed() >= term_start_index_ && !reads_before_commit_.empty()) {
     std::deque<uint64_t> waiting = std::move(reads_before_commit_);
     reads_before_commit_.clear();
-    for (uint64_t id : waiting) start_read_round(id);
+    for (uint64_t id : waiting) queue_read(id);
   }
   return true;
 }

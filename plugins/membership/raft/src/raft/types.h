@@ -1,13 +1,14 @@
-// Raft value types: ids, log entries, hard state, configurations and snapshots.
+// Raft value types: ids, log entries, hard state, configurations, snapshot metadata and the
+// durable state a node restarts from.
 //
 // Purpose: the plain data the core exchanges with its host (what to persist, what to apply)
-// and with peers (inside messages). Thread-safety: plain values. Ownership: entries own their
-// bytes; snapshots are shared immutably (std::shared_ptr<const Snapshot>) because the same
-// snapshot is persisted, applied and sent to several peers.
+// and with peers (inside messages). Snapshots are metadata only: the state-machine image is
+// the host's business (it makes one for a kSnapshot message and restores one when a Ready
+// says so). Thread-safety: plain values. Ownership: entries own their bytes; DurableState
+// borrows its LogStorage.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,27 +55,50 @@ struct ConfState {
   bool contains(NodeId id) const { return is_voter(id) || is_learner(id); }
 };
 
+// A point of the log: the last index a state-machine image covers (or the log was compacted
+// to), its term, and the configuration in effect there. The core keeps no image data.
 struct SnapshotMeta {
-  Index index = 0;  // last log index the snapshot covers
+  Index index = 0;  // last log index covered
   Term term = 0;    // term of that entry
   ConfState conf;   // configuration in effect at `index`
+
+  bool operator==(const SnapshotMeta&) const = default;
 };
 
-struct Snapshot {
-  SnapshotMeta meta;
-  std::string data;  // opaque state-machine image, produced by the host
+// The terms of a stretch of log, run-length encoded: entries [first, next run's first) have
+// `term` (the last run goes to the end of the log). Terms only grow along a log, so a log of
+// any length has one run per term it saw.
+struct TermRun {
+  Index first = 0;
+  Term term = 0;
+
+  bool operator==(const TermRun&) const = default;
 };
 
-using SnapshotPtr = std::shared_ptr<const Snapshot>;
+class LogStorage;  // raft/storage.h
 
-// The durable state a node restarts from: exactly what it persisted through Ready, nothing
-// else. A brand-new group starts every founding member from a snapshot at index 0 whose conf
-// lists the founders; a node joining later starts with an empty conf and learns the group
-// from the leader.
+// The durable state a node restarts from: exactly what it persisted through Ready (plus the
+// state machine's durable applied index), without the log's data, which stays in `storage`.
+// A log store that keeps, per group, the terms of its records (as runs) and its few
+// configuration entries in memory fills this without reading the log.
+// A brand-new group starts every founding member from snapshot {0, 0, founders} and an empty
+// log; a node joining later starts with an empty conf and learns the group from the leader.
 struct DurableState {
   HardState hard_state;
-  SnapshotPtr snapshot;        // may be null: index 0, term 0, empty conf
-  std::vector<Entry> entries;  // contiguous, starting right after the snapshot
+  SnapshotMeta snapshot;  // the log's start point: entries up to snapshot.index are gone
+  // The state machine's durable applied index: restart applies from applied + 1 on, entries up
+  // to it are not handed out again. REQUIRES: snapshot.index <= applied <= last_index.
+  Index applied = 0;
+  // The persisted log (snapshot.index, last_index]. Borrowed: must outlive the Raft.
+  // REQUIRES: != nullptr.
+  LogStorage* storage = nullptr;
+  Index last_index = 0;  // REQUIRES: >= snapshot.index
+  // Terms of (snapshot.index, last_index]: ascending, non-decreasing terms, the first run
+  // starting at snapshot.index + 1; empty when the log is empty.
+  std::vector<TermRun> term_runs;
+  // The kConfChange entries in (snapshot.index, last_index], ascending (the configuration in
+  // effect is the last one in the log, so the core needs them without reading the log).
+  std::vector<Entry> conf_entries;
 };
 
 }  // namespace tessera::raft

@@ -52,25 +52,73 @@ ClusterOptions default_fault_options() {
 // ---------------------------------------------------------------------------------------------
 // RaftNode
 
-RaftNode::RaftNode(Cluster& cluster, NodeId id, DurableState initial) : cluster_(cluster), id_(id) {
-  disk_.hard_state = initial.hard_state;
-  disk_.snapshot = std::move(initial.snapshot);
-  TESSERA_ASSERT(initial.entries.empty());
+RaftNode::RaftNode(Cluster& cluster, NodeId id, SnapshotMeta start) : cluster_(cluster), id_(id) {
+  disk_.snapshot = std::move(start);
   rng_.rng = &cluster_.sim().rng();
-  start();
+  this->start();
+}
+
+Result<std::vector<Entry>> RaftNode::DiskStorage::entries(Index lo, Index hi, size_t bytes_max) {
+  Cluster& cluster = node_.cluster_;
+  ++cluster.stats().storage_reads;
+  if (!cluster.quiesced() && cluster.sim().rng().chance(cluster.options().storage_read_error)) {
+    ++cluster.stats().storage_read_errors;
+    return Status::io_error("injected read error");
+  }
+  const Disk& disk = node_.disk_;
+  if (lo <= disk.snapshot_index() || hi > disk.last_index() + 1 || lo >= hi) {
+    cluster.checker().fail("storage: node " + std::to_string(node_.id_) + " read [" +
+                           std::to_string(lo) + ", " + std::to_string(hi) +
+                           ") outside its disk's log");
+    return Status::not_found("outside the log");
+  }
+  std::vector<Entry> out;
+  size_t bytes = 0;
+  for (Index i = lo; i < hi; ++i) {
+    const Entry& e = disk.entries[i - disk.snapshot_index() - 1];
+    bytes += e.data.size();
+    if (!out.empty() && bytes > bytes_max) break;
+    out.push_back(e);
+  }
+  return out;
+}
+
+DurableState RaftNode::durable_state() {
+  DurableState d;
+  d.hard_state = disk_.hard_state;
+  d.snapshot = disk_.snapshot;
+  d.applied = disk_.sm_applied;
+  d.storage = &storage_;
+  d.last_index = disk_.last_index();
+  for (const Entry& e : disk_.entries) {
+    if (d.term_runs.empty() || d.term_runs.back().term != e.term) {
+      d.term_runs.push_back(TermRun{e.index, e.term});
+    }
+    if (e.type == EntryType::kConfChange) d.conf_entries.push_back(e);
+  }
+  return d;
+}
+
+const Entry& RaftNode::entry_at(Index i) const {
+  if (const Entry* e = raft_->log().cached(i)) return *e;
+  TESSERA_ASSERT(i > disk_.snapshot_index());
+  TESSERA_ASSERT(i <= disk_.last_index());
+  return disk_.entries[i - disk_.snapshot_index() - 1];
 }
 
 void RaftNode::start() {
   Options options = cluster_.options().raft;
   options.id = id_;
-  DurableState durable{disk_.hard_state, disk_.snapshot, disk_.entries};
-  raft_ = std::make_unique<Raft>(options, rng_, std::move(durable));
+  raft_ = std::make_unique<Raft>(options, rng_, durable_state());
+  // The state machine comes back from its own durable image; the core hands out the committed
+  // entries after it again.
   kv_.clear();
-  if (disk_.snapshot != nullptr && !disk_.snapshot->data.empty()) {
-    kv_.restore(disk_.snapshot->data);
-  }
-  applied_index_ = disk_.snapshot_index();
-  applied_chain_ = disk_.snapshot_chain;
+  if (!disk_.sm_image.empty()) kv_.restore(disk_.sm_image);
+  TESSERA_ASSERT(disk_.sm_applied >= disk_.snapshot_index());
+  applied_index_ = disk_.sm_applied;
+  applied_chain_ = disk_.sm_chain;
+  staged_images_.clear();
+  last_image_ = {};
   checked_commit_ = raft_->log().committed();
   leader_checked_term_ = 0;
   uint64_t chain = 0;
@@ -82,7 +130,11 @@ void RaftNode::start() {
 }
 
 void RaftNode::on_crash() {
+  if (raft_ != nullptr && applied_index_ > disk_.sm_applied) {
+    cluster_.stats().replayed += applied_index_ - disk_.sm_applied;
+  }
   raft_.reset();
+  staged_images_.clear();
   kv_.clear();
   pending_writes_.clear();
   pending_reads_.clear();
@@ -95,8 +147,13 @@ void RaftNode::on_restart(SimEnv& env) {
 }
 
 void RaftNode::on_message(SimEnv& env, EndpointId from, SimMsg msg) {
-  if (auto* m = std::get_if<Message>(&msg)) {
-    raft_->step(std::move(*m));
+  if (auto* packet = std::get_if<RaftPacket>(&msg)) {
+    if (packet->message.type == MessageType::kSnapshot && packet->image != nullptr) {
+      // Staged before the core sees the message, as a host stages the streamed chunks.
+      staged_images_[packet->message.snapshot.index] = packet->image;
+      while (staged_images_.size() > kStagedImagesMax) staged_images_.erase(staged_images_.begin());
+    }
+    raft_->step(std::move(packet->message));
   } else if (auto* request = std::get_if<ClientRequest>(&msg)) {
     handle_request(env, from, *request);
   }
@@ -122,7 +179,7 @@ void RaftNode::check() {
       return;
     }
     checker.on_commit(id_, raft_->term(), from, commit, chain,
-                      [&](Index i) -> const Entry& { return log.at(i); });
+                      [&](Index i) -> const Entry& { return entry_at(i); });
     checked_commit_ = commit;
   }
   if (raft_->role() == Role::kLeader && raft_->term() != leader_checked_term_) {
@@ -138,7 +195,7 @@ void RaftNode::check() {
                      std::to_string(raft_->term()) + " lacks committed index " + std::to_string(m));
         return;
       }
-      for (Index i = log.first_index(); i <= m; ++i) chain = chain_hash(chain, log.at(i));
+      for (Index i = log.first_index(); i <= m; ++i) chain = chain_hash(chain, entry_at(i));
       uint64_t expected = 0;
       checker.committed_chain(m, &expected);
       if (chain != expected) {
@@ -161,33 +218,67 @@ void RaftNode::flush(SimEnv& env) {
   for (int round = 0; round < kFlushRoundsMax && raft_->has_ready(); ++round) {
     check();
     Ready rd = raft_->ready();
-    if (!cluster_.quiesced() && env.rng.chance(cluster_.options().torn_write)) {
+    // A leader's replication traffic leaves before its own disk write (thesis 10.2.1)...
+    const bool early = !rd.early_messages.empty();
+    cluster_.stats().early_messages += rd.early_messages.size();
+    send(env, rd.early_messages);
+    // ...and the leader may die before that write is done.
+    const bool early_crash = early && env.rng.chance(cluster_.options().early_crash);
+    if (!cluster_.quiesced() && (early_crash || env.rng.chance(cluster_.options().torn_write))) {
+      if (early_crash) ++cluster_.stats().early_crashes;
       persist_torn(rd, env.rng);
       cluster_.sim().crash(Cluster::endpoint(id_));  // destroys raft_: nothing more to do here
       return;
     }
     persist(rd);
-    for (Message& m : rd.messages) {
-      const EndpointId to = Cluster::endpoint(m.to);
-      env.send(to, SimMsg{std::move(m)});
-    }
+    send(env, rd.messages);
     apply(env, rd);
     raft_->advance(rd);
     serve_reads(env);
+    maybe_persist_state_machine(env.rng);
     maybe_compact();
+  }
+}
+
+void RaftNode::send(SimEnv& env, std::vector<Message>& messages) {
+  for (Message& m : messages) {
+    RaftPacket packet{std::move(m), nullptr};
+    if (packet.message.type == MessageType::kSnapshot) {
+      // The image at exactly the index the core named: the state machine has applied up to
+      // there and no further, since this Ready's committed entries come after the sends.
+      const Index index = packet.message.snapshot.index;
+      if (index != applied_index_) {
+        cluster_.checker().fail("snapshot: node " + std::to_string(id_) + " asked to send index " +
+                                std::to_string(index) + " while applied " +
+                                std::to_string(applied_index_));
+      }
+      if (last_image_.second == nullptr || last_image_.first != index) {
+        last_image_ = {index, std::make_shared<const std::string>(kv_.snapshot())};
+        ++cluster_.stats().images_sent;
+      }
+      packet.image = last_image_.second;
+    }
+    const EndpointId to = Cluster::endpoint(packet.message.to);
+    env.send(to, SimMsg{std::move(packet)});
   }
 }
 
 void RaftNode::persist(const Ready& rd) {
   Checker& checker = cluster_.checker();
-  if (rd.snapshot != nullptr) {
-    const SnapshotMeta& meta = rd.snapshot->meta;
+  if (rd.snapshot) {
+    const SnapshotMeta& meta = *rd.snapshot;
     checker.on_snapshot(id_, meta.index, meta.term);
     ++cluster_.stats().snapshots_installed;
-    disk_.snapshot = rd.snapshot;
+    auto staged = staged_images_.find(meta.index);
+    TESSERA_ASSERT(staged != staged_images_.end());  // staged when the message arrived
+    disk_.snapshot = meta;
     checker.committed_chain(meta.index, &disk_.snapshot_chain);
     disk_.entries.clear();
     disk_.chains.clear();
+    // The restored image is the state machine's durable state from here on.
+    disk_.sm_image = *staged->second;
+    disk_.sm_applied = meta.index;
+    disk_.sm_chain = disk_.snapshot_chain;
   }
   if (!rd.entries.empty()) {
     const Index first = rd.entries.front().index;
@@ -209,7 +300,7 @@ void RaftNode::persist(const Ready& rd) {
 
 void RaftNode::persist_torn(const Ready& rd, sim::Rng& rng) {
   Ready part;
-  if (rd.snapshot != nullptr) {
+  if (rd.snapshot) {
     if (rng.chance(0.5)) return;  // died before the snapshot was written
     part.snapshot = rd.snapshot;
   }
@@ -221,11 +312,14 @@ void RaftNode::persist_torn(const Ready& rd, sim::Rng& rng) {
 
 void RaftNode::apply(SimEnv& env, const Ready& rd) {
   Checker& checker = cluster_.checker();
-  if (rd.snapshot != nullptr) {
-    kv_.restore(rd.snapshot->data);
-    applied_index_ = rd.snapshot->meta.index;
+  if (rd.snapshot) {
+    auto staged = staged_images_.find(rd.snapshot->index);
+    TESSERA_ASSERT(staged != staged_images_.end());
+    kv_.restore(*staged->second);
+    applied_index_ = rd.snapshot->index;
     checker.committed_chain(applied_index_, &applied_chain_);
     if (checked_commit_ < applied_index_) checked_commit_ = applied_index_;
+    staged_images_.erase(staged_images_.begin(), std::next(staged));
   }
   for (const Entry& e : rd.committed_entries) {
     applied_chain_ = checker.on_apply(id_, applied_index_ + 1, e, applied_chain_);
@@ -266,15 +360,25 @@ void RaftNode::serve_reads(SimEnv& env) {
   });
 }
 
+void RaftNode::maybe_persist_state_machine(sim::Rng& rng) {
+  if (disk_.sm_applied == applied_index_) return;
+  if (!rng.chance(cluster_.options().sm_persist_chance)) return;
+  disk_.sm_image = kv_.snapshot();
+  disk_.sm_applied = applied_index_;
+  disk_.sm_chain = applied_chain_;
+}
+
 void RaftNode::maybe_compact() {
+  // Only up to what the state machine has made durable: a crash replays the log from there.
   const uint64_t every = cluster_.options().compact_every;
-  if (every == 0 || applied_index_ - raft_->log().snapshot_index() < every) return;
-  raft_->compact(applied_index_, kv_.snapshot());
-  // The host persists its snapshot, then drops the log prefix it covers.
+  const Index index = disk_.sm_applied;
+  if (every == 0 || index < raft_->snapshot().index + every) return;
+  raft_->compact(index);
+  // Then the host drops the log prefix from its storage.
   const Index old_first = disk_.snapshot_index() + 1;
   disk_.snapshot = raft_->snapshot();
-  disk_.snapshot_chain = applied_chain_;
-  const size_t drop = std::min<size_t>(disk_.entries.size(), applied_index_ + 1 - old_first);
+  disk_.snapshot_chain = disk_.sm_chain;
+  const size_t drop = std::min<size_t>(disk_.entries.size(), index + 1 - old_first);
   disk_.entries.erase(disk_.entries.begin(), disk_.entries.begin() + drop);
   disk_.chains.erase(disk_.chains.begin(), disk_.chains.begin() + drop);
 }
@@ -417,12 +521,10 @@ Cluster::Cluster(uint64_t seed, ClusterOptions options)
   ConfState founders;
   for (NodeId id = 1; id <= options_.initial_voters; ++id) founders.voters.push_back(id);
   checker_ = Checker(founders);
-  auto founding = std::make_shared<Snapshot>();
-  founding->meta.conf = founders;
   for (NodeId id = 1; id <= options_.servers; ++id) {
-    DurableState initial;
-    if (id <= options_.initial_voters) initial.snapshot = founding;
-    nodes_.push_back(std::make_unique<RaftNode>(*this, id, std::move(initial)));
+    SnapshotMeta start;
+    if (id <= options_.initial_voters) start.conf = founders;
+    nodes_.push_back(std::make_unique<RaftNode>(*this, id, std::move(start)));
     sim_.add_actor(endpoint(id), nodes_.back().get());
   }
   for (size_t c = 0; c < options_.clients; ++c) {

@@ -1,7 +1,9 @@
 // Cluster: a simulated Raft group serving a replicated key-value store to simulated clients.
 //
 // Purpose: wires raft::Raft cores into tessera::sim: RaftNode drives one core (step, tick,
-// the Ready cycle onto a fake disk that survives crashes, a KvStore that does not), Client
+// the Ready cycle onto a fake disk that survives crashes and that the core reads back through
+// LogStorage, a KvStore that does not survive but persists an image of itself now and then,
+// so a restart replays the log after the state machine's durable applied index), Client
 // issues reads (ReadIndex) and writes (with retries under one session sequence number) and
 // records the history, Controller moves leadership and changes membership at random. After
 // every step the Checker's invariants run; at the end the history must be linearizable.
@@ -42,7 +44,14 @@ struct ClientReply {
   NodeId leader_hint = kNoNode;
 };
 
-using SimMsg = std::variant<Message, ClientRequest, ClientReply>;
+// A Raft message on the simulated wire. A kSnapshot carries, beside the message, the image
+// the sending host made from its state machine at exactly message.snapshot.index.
+struct RaftPacket {
+  Message message;
+  std::shared_ptr<const std::string> image;
+};
+
+using SimMsg = std::variant<RaftPacket, ClientRequest, ClientReply>;
 using SimEnv = sim::Env<SimMsg>;
 
 struct HistoryOp {
@@ -63,10 +72,17 @@ struct ClusterOptions {
   sim::LinkConfig link;
   sim::FaultConfig faults;  // targets default to every server when left empty
   bool faults_on = true;
-  double defer_flush = 0.1;      // chance that a node postpones its Ready after a message
-  double torn_write = 0.0;       // chance that a node dies halfway through persisting a Ready
-  uint64_t compact_every = 64;   // applied entries between snapshots; 0: never
-  double transfer_chance = 0.0;  // per controller tick
+  double defer_flush = 0.1;  // chance that a node postpones its Ready after a message
+  double torn_write = 0.0;   // chance that a node dies halfway through persisting a Ready
+  // Chance that a leader dies after sending a Ready's early messages, before or while it
+  // persists that Ready (its own entries may then exist only on followers' disks).
+  double early_crash = 0.0;
+  // Chance, after applying a Ready's entries, that the state machine makes itself durable
+  // (an image at its applied index); a crash loses what it applied since.
+  double sm_persist_chance = 0.25;
+  double storage_read_error = 0.0;  // chance that a read of the log through LogStorage fails
+  uint64_t compact_every = 64;      // durable applied entries between compactions; 0: never
+  double transfer_chance = 0.0;     // per controller tick
   double membership_chance = 0.0;
   sim::Time tick_interval = 10;
   sim::Time client_timeout = 400;
@@ -83,13 +99,21 @@ struct ClusterStats {
   uint64_t transfers_requested = 0;
   uint64_t conf_changes_proposed = 0;
   uint64_t torn_writes = 0;
+  uint64_t early_messages = 0;  // sent before the Ready that made them was persisted
+  uint64_t early_crashes = 0;   // crashes between sending those and persisting
+  uint64_t replayed = 0;        // entries applied again after a restart (durability lag)
+  uint64_t storage_reads = 0;   // by the cores, through LogStorage
+  uint64_t storage_read_errors = 0;
+  uint64_t images_sent = 0;  // state-machine images made for kSnapshot messages
 };
 
 class Cluster;
 
 class RaftNode : public sim::Actor<SimMsg> {
  public:
-  RaftNode(Cluster& cluster, NodeId id, DurableState initial);
+  // `start`: the log's start point on this node's empty disk (the founding configuration for
+  // founders, empty for a node that joins later).
+  RaftNode(Cluster& cluster, NodeId id, SnapshotMeta start);
 
   void on_message(SimEnv& env, EndpointId from, SimMsg msg) override;
   void on_tick(SimEnv& env) override;
@@ -112,13 +136,27 @@ class RaftNode : public sim::Actor<SimMsg> {
   uint64_t reads_served() const { return reads_served_; }
 
  private:
+  // What survives a crash: the raft log (and its start point) and the state machine's image.
   struct Disk {
     HardState hard_state;
-    SnapshotPtr snapshot;
+    SnapshotMeta snapshot;  // the log's start point
     uint64_t snapshot_chain = 0;
-    std::vector<Entry> entries;
+    std::vector<Entry> entries;  // (snapshot.index, last_index()]
     std::vector<uint64_t> chains;
-    Index snapshot_index() const { return snapshot ? snapshot->meta.index : 0; }
+    std::string sm_image;  // the state machine, durable up to sm_applied
+    Index sm_applied = 0;
+    uint64_t sm_chain = 0;
+    Index snapshot_index() const { return snapshot.index; }
+    Index last_index() const { return snapshot.index + entries.size(); }
+  };
+  // The core's LogStorage: reads the fake disk, failing now and then.
+  class DiskStorage : public LogStorage {
+   public:
+    explicit DiskStorage(RaftNode& node) : node_(node) {}
+    Result<std::vector<Entry>> entries(Index lo, Index hi, size_t bytes_max) override;
+
+   private:
+    RaftNode& node_;
   };
   struct RngAdapter : Rng {
     sim::Rng* rng = nullptr;
@@ -131,6 +169,10 @@ class RaftNode : public sim::Actor<SimMsg> {
   };
 
   void start();
+  DurableState durable_state();
+  // Entry i of the core's log, from its memory or else from the disk (checks only).
+  const Entry& entry_at(Index i) const;
+  void send(SimEnv& env, std::vector<Message>& messages);
   void persist(const Ready& rd);
   // Persists a random prefix of what `rd` asks (snapshot, then entries; never the hard state,
   // which comes last), as a process killed in the middle of its write would leave it.
@@ -139,11 +181,18 @@ class RaftNode : public sim::Actor<SimMsg> {
   void handle_request(SimEnv& env, EndpointId from, const ClientRequest& request);
   void reply(SimEnv& env, EndpointId to, const ClientRequest& request, bool ok, uint64_t value);
   void serve_reads(SimEnv& env);
+  void maybe_persist_state_machine(sim::Rng& rng);
   void maybe_compact();
+
+  // Images received with kSnapshot messages, by index, until the core says to restore one.
+  static constexpr size_t kStagedImagesMax = 4;
 
   Cluster& cluster_;
   NodeId id_;
   Disk disk_;
+  DiskStorage storage_{*this};
+  std::map<Index, std::shared_ptr<const std::string>> staged_images_;
+  std::pair<Index, std::shared_ptr<const std::string>> last_image_;  // made for sending
   RngAdapter rng_;
   std::unique_ptr<Raft> raft_;
   KvStore kv_;
