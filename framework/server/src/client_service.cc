@@ -71,9 +71,10 @@ kj::Promise<void> ClientService::peer(PeerContext context) {
   auto results = context.getResults();
   const std::string name = to_string(context.getParams().getName());
   if (membership_ == nullptr) {
-    set_error(results.initError(),
-              Status::not_supported("node " + node_id_ + " runs no plugin that offers peer "
-                                    "services (asked for \"" + name + "\")"));
+    const std::string why = "node " + node_id_ +
+                            " runs no plugin that offers peer services (asked for \"" + name +
+                            "\")";
+    set_error(results.initError(), Status::not_supported(why));
     return kj::READY_NOW;
   }
   PeerService* service = membership_->peer_service(name);

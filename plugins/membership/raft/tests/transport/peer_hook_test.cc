@@ -25,8 +25,7 @@ class HelloPeerService final : public PeerService {
   explicit HelloPeerService(kj::Timer* timer) : timer_(timer) {}
   capnp::Capability::Client capability() override {
     ++made_;
-    return rpc::Tessera::Client(
-        kj::heap<ClientService>("inner", nullptr, nullptr, timer_, 1000));
+    return rpc::Tessera::Client(kj::heap<ClientService>("inner", nullptr, nullptr, timer_, 1000));
   }
   int made() const { return made_; }
 
@@ -109,8 +108,8 @@ TEST_F(PeerHookTest, DefaultMembershipOffersNothing) {
     void subscribe(Listener) override {}
   } plain;
   EXPECT_EQ(plain.peer_service("raft"), nullptr);
-  rpc::Tessera::Client node(kj::heap<ClientService>("node-2", nullptr, nullptr, &timer_, 1000,
-                                                    nullptr, nullptr, &plain));
+  rpc::Tessera::Client node(
+      kj::heap<ClientService>("node-2", nullptr, nullptr, &timer_, 1000, nullptr, nullptr, &plain));
   auto request = node.peerRequest();
   request.setName("raft");
   EXPECT_EQ(request.send().wait(io_.waitScope).getError().getCode(), rpc::ErrorCode::NOT_FOUND);
