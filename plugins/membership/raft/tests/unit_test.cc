@@ -194,6 +194,42 @@ TEST(RaftGroup, ReadIndexNeedsAQuorumRound) {
   EXPECT_EQ(g.reads[1][0].request_id, 7u);
 }
 
+// ReadIndex requests that arrive between two ready() calls share one heartbeat round: 100 reads
+// cost one heartbeat per peer, and all 100 are confirmed when that round comes back.
+TEST(RaftGroup, ReadsBetweenTwoReadiesShareOneHeartbeatRound) {
+  Group g(3);
+  ASSERT_EQ(g.elect(1), 1u);
+  g.settle();
+  Raft& leader = *g.nodes[1];
+  const uint64_t rounds = leader.read_rounds();
+  for (uint64_t id = 1; id <= 100; ++id) ASSERT_EQ(leader.read_index(id), Outcome::kOk);
+  Ready rd = leader.ready();
+  std::vector<Message> wire;
+  for (Message& m : rd.early_messages) wire.push_back(std::move(m));
+  for (Message& m : rd.messages) wire.push_back(std::move(m));
+  size_t heartbeats = 0;
+  std::set<uint64_t> contexts;
+  for (const Message& m : wire) {
+    if (m.type != MessageType::kHeartbeat) continue;
+    ++heartbeats;
+    contexts.insert(m.context);
+  }
+  EXPECT_EQ(heartbeats, 2u);  // one per peer
+  EXPECT_EQ(contexts.size(), 1u);
+  EXPECT_EQ(leader.read_rounds(), rounds + 1);
+  g.persist(1, rd);
+  leader.advance(rd);
+  for (Message& m : wire) g.nodes[m.to]->step(std::move(m));
+  g.settle();
+  ASSERT_EQ(g.reads[1].size(), 100u);
+  EXPECT_EQ(leader.read_rounds(), rounds + 1);
+  // A read after that Ready needs a round of its own: the earlier one was sent before it came.
+  ASSERT_EQ(leader.read_index(101), Outcome::kOk);
+  g.settle();
+  EXPECT_EQ(leader.read_rounds(), rounds + 2);
+  EXPECT_EQ(g.reads[1].size(), 101u);
+}
+
 TEST(RaftGroup, CheckQuorumStepsDownAnIsolatedLeader) {
   Options o;
   o.election_ticks = 5;

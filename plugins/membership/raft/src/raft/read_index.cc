@@ -32,7 +32,6 @@ void Raft::queue_read(uint64_t request_id) {
   // what makes the confirmation mean "still leader after the read arrived".
   reads_.push_back(PendingRead{request_id, log_.committed(), read_round_ + 1});
   read_round_pending_ = true;
-  start_read_round();
 }
 
 void Raft::start_read_round() {
