@@ -3,10 +3,11 @@
 // one-way, drops, duplicates, reordering, pauses, clock drift), random leadership transfers and
 // membership changes, snapshots every 64 entries, clients writing and reading through
 // ReadIndex, cores that keep few or no persisted entries in memory and read the disk back
-// (with read errors), and state machines whose durability lags their apply (a restart
-// replays). Invariants after every step; then the faults stop and the group must serve clients
-// again (liveness); linearizability at the end. TESSERA_SEED=<n> replays one seed;
-// TESSERA_SEED_FIRST / TESSERA_SEEDS pick a range; TESSERA_STEPS sets the run length.
+// (with read errors), state machines whose durability lags their apply (a restart replays), and
+// leaders that send appends before their own write (and sometimes die in between). Invariants after
+// every step; then the faults stop and the group must serve clients again (liveness);
+// linearizability at the end. TESSERA_SEED=<n> replays one seed; TESSERA_SEED_FIRST / TESSERA_SEEDS
+// pick a range; TESSERA_STEPS sets the run length.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -143,6 +144,8 @@ TEST(RaftSweep, EveryFaultEverySeed) {
     EXPECT_GT(total.storage_reads, 0u);
     EXPECT_GT(total.storage_read_errors, 0u);
     EXPECT_GT(total.replayed, 0u);
+    EXPECT_GT(total.early_messages, 0u);
+    EXPECT_GT(total.early_crashes, 0u);
   }
 }
 

@@ -296,6 +296,56 @@ TEST(RaftGroup, ReadyOrderPersistsVoteBeforeSendingIt) {
   EXPECT_TRUE(checked);
 }
 
+// A leader's appends and heartbeats may leave before its own write (early_messages); anything
+// that promises this node's disk (acknowledgements, votes) waits for it (messages). A leader
+// whose term is not yet durable sends nothing early.
+TEST(RaftGroup, OnlyALeadersReplicationTrafficLeavesEarly) {
+  Group g(3);
+  ASSERT_EQ(g.elect(1), 1u);
+  g.settle();
+  Raft& leader = *g.nodes[1];
+  const Proposal p = leader.propose("early");
+  ASSERT_EQ(p.outcome, Outcome::kOk);
+  Ready rd = leader.ready();
+  ASSERT_EQ(rd.entries.size(), 1u);
+  size_t appends = 0;
+  for (const Message& m : rd.early_messages) {
+    EXPECT_TRUE(m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat);
+    if (m.type == MessageType::kAppend && !m.entries.empty()) ++appends;
+  }
+  EXPECT_EQ(appends, 2u);
+  EXPECT_TRUE(rd.messages.empty());
+  // Until advance() the leader's own entry does not count: the followers' acknowledgements,
+  // stepped after advance(), commit it with the leader's now durable copy.
+  EXPECT_LT(leader.log().persisted(), p.index);
+  std::vector<Message> wire = std::move(rd.early_messages);
+  g.persist(1, rd);
+  leader.advance(rd);
+  for (Message& m : wire) g.nodes[m.to]->step(std::move(m));
+  for (NodeId id : {2, 3}) {
+    Ready f = g.nodes[id]->ready();
+    EXPECT_TRUE(f.early_messages.empty());  // a follower's acknowledgement waits for its disk
+    bool acked = false;
+    for (const Message& m : f.messages) acked |= m.type == MessageType::kAppendResp;
+    EXPECT_TRUE(acked);
+    g.persist(id, f);
+    for (Message& m : f.messages) leader.step(std::move(m));
+    g.nodes[id]->advance(f);
+  }
+  EXPECT_EQ(leader.log().committed(), p.index);
+  g.settle();
+
+  // A group of one voter and a learner: the voter elects itself within one Ready, so its term
+  // is not durable yet and its first append to the learner must wait for the write.
+  Group solo(1, Options{}, 1);
+  for (int t = 0; t < 100 && solo.nodes[1]->role() != Role::kLeader; ++t) solo.nodes[1]->tick();
+  ASSERT_EQ(solo.nodes[1]->role(), Role::kLeader);
+  Ready first = solo.nodes[1]->ready();
+  ASSERT_TRUE(first.hard_state.has_value());
+  EXPECT_TRUE(first.early_messages.empty());
+  EXPECT_FALSE(first.messages.empty());
+}
+
 // A learner receives and applies the log, but neither campaigns nor counts toward a quorum.
 TEST(RaftGroup, LearnerCatchesUpButNeverCounts) {
   Group g(3, Options{}, 1);

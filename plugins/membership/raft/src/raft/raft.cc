@@ -9,6 +9,17 @@
 
 namespace tessera::raft {
 
+namespace {
+
+// Messages only a leader sends, which promise nothing about its own disk: they may leave
+// before the Ready that made them is persisted (thesis 10.2.1).
+bool early_kind(MessageType type) {
+  return type == MessageType::kAppend || type == MessageType::kHeartbeat ||
+         type == MessageType::kSnapshot || type == MessageType::kTimeoutNow;
+}
+
+}  // namespace
+
 Raft::Raft(const Options& options, Rng& rng, const DurableState& durable)
     : options_(options), rng_(rng), log_(durable.storage, options.entry_cache_bytes_max) {
   TESSERA_ASSERT(options_.id != kNoNode);
@@ -267,7 +278,14 @@ Ready Raft::ready() {
   rd.entries = log_.unstable_entries();
   log_.mark_handed_out();
   if (hard_state() != persisted_hard_state_) rd.hard_state = hard_state();
-  rd.messages = std::move(outbox_);
+  // A leader whose term is durable may have its replication traffic sent before this Ready
+  // is persisted: it counts itself toward commit only after advance(). Until its term is on
+  // disk (a group of one elects itself within one Ready), nothing goes early: a crash could
+  // otherwise let it lead the same term twice with different entries.
+  const bool early = role_ == Role::kLeader && persisted_hard_state_.term == term_;
+  for (Message& m : outbox_) {
+    (early && early_kind(m.type) ? rd.early_messages : rd.messages).push_back(std::move(m));
+  }
   outbox_.clear();
   // Committed entries at or below the last entry are durable once step 1 is done. A failed
   // storage read hands out none this time; the next tick retries.
