@@ -245,6 +245,10 @@ Status LogStore::write(std::span<const GroupWrite> writes, bool sync) {
     TESSERA_RETURN_IF_ERROR(roll());
   }
   const uint64_t base = active_->size();
+  if (base + buffer_.size() > UINT32_MAX) {  // the index keeps offsets in 32 bits
+    return Status::too_large("a write of " + std::to_string(buffer_.size()) +
+                             " bytes does not fit in a segment after its checkpoint");
+  }
   TESSERA_RETURN_IF_ERROR(append_buffer(buffer_));
   pending_.clear();
   ++stats_.write_calls;
