@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# ctest bench.client_pipelined: `tessera-bench client` against one memory-engine node on a free
+# loopback port: a --requests bound is met exactly with pipelined connections spread over two
+# threads, preloaded gets all hit, the node's CPU is reported for --node-pid, the flags of the
+# one-thread-per-connection tool still work, and bad flags or an unreachable node fail.
+#   client_bench_test.sh TESSERA_NODE TESSERA_BENCH
+set -euo pipefail
+node_bin=$1
+bench_bin=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/tessera-bench-test.XXXXXX")
+node_pid=""
+cleanup() {
+  if [ -n "$node_pid" ]; then
+    kill -TERM "$node_pid" 2>/dev/null || true
+    wait "$node_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAILED: $*" >&2; exit 1; }
+
+cat > "$work/node.toml" <<TOML
+[node]
+id = "bench-test"
+listen = "127.0.0.1:0"
+data_dir = "$work/data"
+log_level = "warn"
+[engine]
+plugin = "memory"
+[conflict]
+plugin = "lww"
+TOML
+"$node_bin" --config "$work/node.toml" > "$work/node.out" 2> "$work/node.err" &
+node_pid=$!
+for _ in $(seq 100); do
+  grep -q "listening on" "$work/node.out" && break
+  kill -0 "$node_pid" 2>/dev/null || break
+  sleep 0.1
+done
+address=$(sed -n 's/.* listening on \(.*\)$/\1/p' "$work/node.out")
+[ -n "$address" ] || { cat "$work/node.err" >&2; fail "the node did not start"; }
+
+# An exact request bound over 4 connections x 8 in flight on 2 threads.
+out=$("$bench_bin" client --addr "$address" --threads 2 --connections 4 --pipeline 8 \
+        --requests 5000 --seconds 30 --warmup-s 0.2 --workload mixed --node-pid "$node_pid")
+echo "$out"
+grep -q "2 threads, 4 connections, pipeline 8 (32 requests in flight)" <<< "$out" || fail "shape"
+grep -q "^result .* requests=5000 errors=0 " <<< "$out" || fail "5000 requests without errors"
+grep -q "cpu of node pid $node_pid: " <<< "$out" || fail "node cpu line"
+grep -q "heap allocations of the tool: " <<< "$out" || fail "allocation line"
+
+# Every get of a preloaded key finds it.
+out=$("$bench_bin" client --addr "$address" -c 3 -P 4 --workload get --seconds 0.5 --warmup-s 0)
+grep -q ", 0 misses, 0 errors" <<< "$out" || { echo "$out"; fail "gets missed"; }
+
+# The flags of the earlier tool.
+"$bench_bin" client --addr "$address" --connections 2 --read-ratio 0.9 --duration-s 0.3 \
+  --warmup-s 0 --ops 0 --value-sizes 100:8,1000:1 --no-preload > /dev/null || fail "old flags"
+
+# Bad flags and an unreachable node fail with a message.
+if "$bench_bin" client --addr "$address" --pipeline 0 --seconds 1 2> "$work/err"; then
+  fail "--pipeline 0 accepted"
+fi
+grep -q -- "--pipeline must be" "$work/err" || fail "--pipeline message"
+if "$bench_bin" client --addr 127.0.0.1:1 --seconds 1 2> "$work/err"; then
+  fail "an unreachable node accepted"
+fi
+grep -q "cannot reach" "$work/err" || fail "unreachable message"
+echo "1 passed, 0 failed"
