@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 
+#include "hand_group.h"
 #include "raft/conf_change.h"
 #include "raft/log.h"
 #include "raft/memory_storage.h"
@@ -15,11 +16,9 @@
 namespace tessera::raft {
 namespace {
 
-std::vector<Entry> entries(Index first, std::vector<Term> terms) {
-  std::vector<Entry> out;
-  for (Term t : terms) out.push_back(Entry{t, first++, EntryType::kNormal, "x"});
-  return out;
-}
+using testutil::entries;
+using testutil::FixedRng;
+using testutil::Group;
 
 // A RaftLog over a MemoryLogStorage holding `terms` from index 1 on, all persisted.
 struct LogFixture {
@@ -99,71 +98,6 @@ TEST(ConfChange, OneServerAtATimeAndRoundTrip) {
   EXPECT_EQ(decode_conf_state(encode_conf_state(*learner)), learner);
   EXPECT_FALSE(decode_conf_state("junk"));
 }
-
-// A hand-driven group: messages are delivered in order, every Ready is handled at once.
-class FixedRng : public Rng {
- public:
-  uint64_t uniform(uint64_t n) override { return (next_++) % n; }
-
- private:
-  uint64_t next_ = 0;
-};
-
-struct Group {
-  explicit Group(size_t n, Options base = {}, size_t learners = 0) {
-    SnapshotMeta founding;
-    for (NodeId id = 1; id <= n; ++id) founding.conf.voters.push_back(id);
-    for (NodeId id = n + 1; id <= n + learners; ++id) founding.conf.learners.push_back(id);
-    for (NodeId id = 1; id <= n + learners; ++id) {
-      Options o = base;
-      o.id = id;
-      storage[id] = std::make_unique<MemoryLogStorage>(founding);
-      nodes[id] = std::make_unique<Raft>(o, rng, storage[id]->durable_state(0));
-    }
-  }
-  // The host's persist step for one node's Ready.
-  void persist(NodeId id, const Ready& rd) {
-    storage[id]->persist(rd.snapshot, rd.entries, rd.hard_state);
-  }
-  // Drains every node's Ready and delivers messages until quiet; returns messages delivered.
-  size_t settle(size_t rounds_max = 1000) {
-    size_t delivered = 0;
-    for (size_t round = 0; round < rounds_max; ++round) {
-      std::vector<Message> wire;
-      for (auto& [id, r] : nodes) {
-        if (!r->has_ready()) continue;
-        Ready rd = r->ready();
-        for (Message& m : rd.early_messages) wire.push_back(std::move(m));
-        persist(id, rd);
-        for (Message& m : rd.messages) wire.push_back(std::move(m));
-        for (const Entry& e : rd.committed_entries) applied[id].push_back(e);
-        for (const ReadState& rs : rd.read_states) reads[id].push_back(rs);
-        r->advance(rd);
-      }
-      if (wire.empty()) return delivered;
-      for (Message& m : wire) {
-        if (down.count(m.to) || down.count(m.from)) continue;
-        ++delivered;
-        nodes[m.to]->step(std::move(m));
-      }
-    }
-    return delivered;
-  }
-  NodeId elect(NodeId id) {
-    for (int t = 0; t < 100 && nodes[id]->role() != Role::kLeader; ++t) {
-      nodes[id]->tick();
-      settle();
-    }
-    return nodes[id]->role() == Role::kLeader ? id : kNoNode;
-  }
-
-  FixedRng rng;
-  std::map<NodeId, std::unique_ptr<MemoryLogStorage>> storage;
-  std::map<NodeId, std::unique_ptr<Raft>> nodes;
-  std::map<NodeId, std::vector<Entry>> applied;
-  std::map<NodeId, std::vector<ReadState>> reads;
-  std::set<NodeId> down;
-};
 
 TEST(RaftGroup, PreVoteThenElectionThenCommit) {
   Group g(3);
