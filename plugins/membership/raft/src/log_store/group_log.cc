@@ -21,11 +21,17 @@ void GroupLog::append(Index index, Term term, const EntryLocation& location) {
   locations_.push_back(location);
 }
 
+void GroupLog::add_conf_entry(const raft::Entry& e) {
+  TESSERA_REQUIRE(!empty() && e.index == last_index());
+  conf_entries_.push_back(e);
+}
+
 void GroupLog::truncate_from(Index index) {
   TESSERA_REQUIRE(index >= first_);
   if (index > last_index()) return;
   locations_.resize(index - first_);
   while (!runs_.empty() && runs_.back().first >= index) runs_.pop_back();
+  while (!conf_entries_.empty() && conf_entries_.back().index >= index) conf_entries_.pop_back();
 }
 
 void GroupLog::drop_through(Index index) {
@@ -39,11 +45,13 @@ void GroupLog::drop_through(Index index) {
   first_ = index + 1;
   while (runs_.size() >= 2 && runs_[1].first <= first_) runs_.pop_front();
   runs_.front().first = first_;
+  while (!conf_entries_.empty() && conf_entries_.front().index < first_) conf_entries_.pop_front();
 }
 
 void GroupLog::reset(Index first_index) {
   locations_.clear();
   runs_.clear();
+  conf_entries_.clear();
   first_ = first_index;
 }
 

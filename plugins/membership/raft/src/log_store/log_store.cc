@@ -199,6 +199,7 @@ void LogStore::apply(std::span<const GroupWrite> writes, const std::vector<Entry
         g.log.append(e.index, e.term,
                      {static_cast<uint32_t>(active_->number()),
                       static_cast<uint32_t>(base + span.offset), span.length});
+        if (e.type == raft::EntryType::kConfChange) g.log.add_conf_entry(e);
         cache_.put(w.group, e);
       }
     }
@@ -309,7 +310,42 @@ Status LogStore::compact(GroupId group, Index index, const ConfState& conf) {
 
 Status LogStore::collect_garbage() {
   TESSERA_RETURN_IF_ERROR(sync());
+  TESSERA_RETURN_IF_ERROR(gc_pass());
+  if (options_.rewrite_bytes_max == 0) return Status::ok();
+  TESSERA_RETURN_IF_ERROR(rewrite_pinning_groups());
   return gc_pass();
+}
+
+Status LogStore::rewrite_pinning_groups() {
+  const uint64_t oldest = segments_.begin()->first;
+  if (oldest == active_->number()) return Status::ok();
+  // Each chosen group's whole log, rewritten as one run from its first index: the truncation
+  // rule replaces the log by the same entries, now in the active segment.
+  std::vector<std::vector<Entry>> logs;
+  std::vector<GroupWrite> writes;
+  size_t budget = options_.rewrite_bytes_max;
+  for (const auto& [id, g] : groups_) {
+    if (g.log.empty() || g.log.first_segment() != oldest) continue;
+    size_t bytes = 0;
+    for (Index i = g.log.first_index(); i <= g.log.last_index() && bytes <= budget; ++i) {
+      bytes += g.log.location(i).length;
+    }
+    if (bytes > budget) continue;
+    TESSERA_ASSIGN_OR_RETURN(
+        auto entries, this->entries(id, g.log.first_index(), g.log.last_index() + 1, SIZE_MAX));
+    TESSERA_ASSERT(entries.size() == g.log.size());
+    budget -= bytes;
+    logs.push_back(std::move(entries));
+    GroupWrite w;
+    w.group = id;
+    writes.push_back(w);
+  }
+  if (writes.empty()) return Status::ok();
+  for (size_t i = 0; i < writes.size(); ++i) {
+    writes[i].entries = logs[i];
+    stats_.rewritten_entries += logs[i].size();
+  }
+  return write(writes, /*sync=*/true);
 }
 
 Status LogStore::roll() {
@@ -479,6 +515,13 @@ Result<std::vector<TermRun>> LogStore::term_runs(GroupId group) const {
   if (g == nullptr) return Status::not_found(group_name(group) + " does not exist");
   const auto& runs = g->log.term_runs();
   return std::vector<TermRun>(runs.begin(), runs.end());
+}
+
+Result<std::vector<Entry>> LogStore::conf_entries(GroupId group) const {
+  const Group* g = find(group);
+  if (g == nullptr) return Status::not_found(group_name(group) + " does not exist");
+  const auto& conf = g->log.conf_entries();
+  return std::vector<Entry>(conf.begin(), conf.end());
 }
 
 std::vector<GroupInfo> LogStore::groups() const {

@@ -58,6 +58,12 @@ struct LogStoreOptions {
   uint64_t zero_fill_chunk_bytes = 1u << 20;
   // Segment files deleted per GC pass at most.
   size_t gc_segments_per_call_max = 16;
+  // Entry bytes collect_garbage() rewrites at most per call: the whole (small) logs of groups
+  // whose first live entry keeps the oldest segment alive are copied forward into the active
+  // segment, so that a group that is rarely written and never compacted cannot pin every
+  // segment after its entries. A group whose log is larger than this is left to compaction.
+  // 0: never rewrite.
+  size_t rewrite_bytes_max = 4u << 20;
   // Bytes one disk read of entries() fetches at most (several entries at once when they lie
   // next to each other); a single larger entry is read whole.
   size_t read_bytes_max = 1u << 20;
@@ -107,6 +113,7 @@ struct LogStoreStats {
   uint64_t disk_reads = 0;           // pread calls made by entries()
   uint64_t index_entries = 0;        // entries indexed, all groups
   uint64_t index_bytes = 0;          // memory of the index (locations and term runs)
+  uint64_t rewritten_entries = 0;    // copied forward by collect_garbage()
   uint64_t recovered_records = 0;    // records replayed by open()
   uint64_t recovered_cut_bytes = 0;  // torn tail cut off the last segment by open()
 };
@@ -136,7 +143,10 @@ class LogStore {
   // entries come back, harmlessly). An index at or below the current start is OK and does
   // nothing. Errors: NotFound (group), InvalidArgument when index > last_index.
   Status compact(GroupId group, Index index, const ConfState& conf);
-  // Syncs if needed, then deletes up to gc_segments_per_call_max segments no live entry needs.
+  // Syncs if needed, deletes up to gc_segments_per_call_max segments no live entry needs,
+  // then, if the oldest segment is still kept alive by groups with small logs, rewrites those
+  // logs (up to rewrite_bytes_max, one synced write) and deletes again. For the host to call
+  // now and then (e.g. once a second); write() never rewrites, to keep its latency even.
   Status collect_garbage();
 
   // Per group reads. NotFound for a group that does not exist.
@@ -153,6 +163,8 @@ class LogStore {
   Result<SnapshotMeta> start(GroupId group) const;
   // Terms of [first_index, last_index] as runs (for the core's in-memory terms at restart).
   Result<std::vector<TermRun>> term_runs(GroupId group) const;
+  // The kConfChange entries in [first_index, last_index], ascending; kept in memory.
+  Result<std::vector<Entry>> conf_entries(GroupId group) const;
 
   bool contains(GroupId group) const { return groups_.count(group) != 0; }
   // Every group present, by id.
@@ -184,6 +196,7 @@ class LogStore {
   Status append_buffer(ByteView bytes);
   Status flush_pending();
   Status gc_pass();
+  Status rewrite_pinning_groups();
   Status fail(Status status);
   const Group* find(GroupId group) const;
 

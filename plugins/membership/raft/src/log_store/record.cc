@@ -263,6 +263,7 @@ Status decode_record(ByteView payload, Record* out) {
         return malformed("entry index out of range");
       }
       out->entries.clear();
+      out->conf_entries.clear();
       out->entries.reserve(count);
       for (uint32_t i = 0; i < count; ++i) {
         size_t at = in.pos();
@@ -284,6 +285,14 @@ Status decode_record(ByteView payload, Record* out) {
         }
         out->entries.push_back(
             {term, static_cast<uint32_t>(at), static_cast<uint32_t>(in.pos() - at)});
+        if (type == static_cast<uint8_t>(raft::EntryType::kConfChange)) {
+          Entry conf;
+          conf.index = out->first_index + i;
+          conf.term = term;
+          conf.type = raft::EntryType::kConfChange;
+          conf.data.assign(payload.data() + at + kEntryHeaderBytes, data_bytes);
+          out->conf_entries.push_back(std::move(conf));
+        }
       }
       break;
     }

@@ -66,13 +66,14 @@ void append_entries(Bytes* out, GroupId group, std::span<const Entry> entries,
 struct Record {
   RecordKind kind = RecordKind::kRemove;
   GroupId group = 0;
-  GroupMeta meta;                  // kGroupState, kCheckpointGroup
-  HardState hard_state;            // kHardState
-  SnapshotMeta start;              // kStart
-  bool keep_suffix = false;        // kStart
-  Index first_index = 0;           // kEntries
-  std::vector<EntrySpan> entries;  // kEntries; offsets relative to the payload
-  uint64_t group_count = 0;        // kCheckpointEnd
+  GroupMeta meta;                   // kGroupState, kCheckpointGroup
+  HardState hard_state;             // kHardState
+  SnapshotMeta start;               // kStart
+  bool keep_suffix = false;         // kStart
+  Index first_index = 0;            // kEntries
+  std::vector<EntrySpan> entries;   // kEntries; offsets relative to the payload
+  std::vector<Entry> conf_entries;  // kEntries: its kConfChange entries, whole
+  uint64_t group_count = 0;         // kCheckpointEnd
 };
 
 // Decodes a payload whose payload_check passed. Corruption (without a file name: the caller

@@ -259,12 +259,16 @@ Status LogStore::replay(Record& r, uint64_t segment, uint64_t payload_offset) {
       } else {
         g.log.truncate_from(first);
       }
+      size_t next_conf = 0;
       for (size_t i = 0; i < r.entries.size(); ++i) {
         const EntrySpan& span = r.entries[i];
         const uint64_t at = payload_offset + span.offset;
         if (at > UINT32_MAX) return Status::corruption("entry offset out of range");
         g.log.append(first + i, span.term,
                      {static_cast<uint32_t>(segment), static_cast<uint32_t>(at), span.length});
+        if (next_conf < r.conf_entries.size() && r.conf_entries[next_conf].index == first + i) {
+          g.log.add_conf_entry(r.conf_entries[next_conf++]);
+        }
       }
       return Status::ok();
     }

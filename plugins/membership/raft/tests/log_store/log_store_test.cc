@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "log_store/group_storage.h"
 #include "test_util.h"
 
 namespace tessera::raftlog {
@@ -210,6 +211,43 @@ TEST(LogStore, CompactionDeletesSegmentsAndIdleGroupsKeepTheirMetadata) {
   EXPECT_EQ(store->compact(77, 1, {}).code(), StatusCode::kNotFound);
 }
 
+TEST(LogStore, SmallLogsThatPinTheOldestSegmentAreRewrittenSoSegmentsCanGo) {
+  TempDir dir;
+  LogStoreOptions options = small_options(dir.path());
+  auto cold = make_entries(7, 1, 5, 3);
+  std::map<Index, Entry> busy_model;
+  {
+    auto store = open_store(options);
+    // A group that writes five entries and is never compacted (its state machine never gets to
+    // a compaction threshold), then a busy group that compacts as it goes.
+    GroupWrite w = create_write(7, "cold");
+    w.entries = cold;
+    ASSERT_TRUE(store->write(std::vector{w, create_write(1, "busy")}).is_ok());
+    for (int round = 0; round < 300; ++round) {
+      Index next = *store->last_index(1) + 1;
+      auto batch = make_entries(1, next, 4, 1);
+      ASSERT_TRUE(store->write(std::vector{entries_write(1, batch)}).is_ok());
+      for (const Entry& e : batch) busy_model[e.index] = e;
+      if (round % 10 == 9) {
+        ASSERT_TRUE(store->compact(1, next - 20, {}).is_ok());
+        busy_model.erase(busy_model.begin(), busy_model.upper_bound(next - 20));
+      }
+    }
+    EXPECT_EQ(store->stats().segment_first, 1u) << "the cold group pins the first segment";
+    EXPECT_GT(store->stats().segments_live, 8u);
+    ASSERT_TRUE(store->collect_garbage().is_ok());
+    LogStoreStats stats = store->stats();
+    EXPECT_EQ(stats.rewritten_entries, 5u);
+    EXPECT_LE(stats.segments_live, 3u);
+    EXPECT_GT(stats.segment_first, 1u);
+    EXPECT_EQ(*store->entries(7, 1, 6, 1 << 20), cold);
+  }
+  auto store = open_store(options);
+  EXPECT_EQ(*store->entries(7, 1, 6, 1 << 20), cold);
+  EXPECT_EQ(store->term_runs(7)->size(), 1u);
+  expect_log(*store, 1, busy_model);
+}
+
 TEST(LogStore, CacheStaysWithinItsBoundAndReadsComeBackFromDisk) {
   TempDir dir;
   LogStoreOptions options;
@@ -380,6 +418,49 @@ TEST(LogStore, RemovedGroupsStayRemovedAndCanBeCreatedAgain) {
   EXPECT_EQ(store->groups()[0].name, "b");
   EXPECT_EQ(*store->first_index(2), 301u);
   EXPECT_EQ(*store->last_index(2), 403u);
+}
+
+TEST(LogStore, DurableStateAndGroupStorageComeFromTheLogAfterARestart) {
+  TempDir dir;
+  LogStoreOptions options = small_options(dir.path());
+  auto entries = make_entries(3, 1, 30, 1);
+  for (Index i : {4, 12, 25}) {
+    entries[i - 1].type = raft::EntryType::kConfChange;
+    entries[i - 1].data = "conf-" + std::to_string(i);
+  }
+  for (Index i = 20; i <= 30; ++i) entries[i - 1].term = 2;
+  {
+    auto store = open_store(options);
+    GroupWrite w = create_write(3, "g3");
+    w.entries = entries;
+    w.hard_state = HardState{2, 1, 28};
+    ASSERT_TRUE(store->write(std::vector{w}).is_ok());
+    ASSERT_TRUE(store->compact(3, 10, ConfState{{1, 2, 3}, {}}).is_ok());
+    // A new leader replaces 26..30: the configuration entry 25 stays, nothing after it.
+    auto tail = make_entries(3, 26, 2, 3);
+    ASSERT_TRUE(store->write(std::vector{entries_write(3, tail)}).is_ok());
+    entries.resize(25);
+    entries.insert(entries.end(), tail.begin(), tail.end());
+  }
+  auto store = open_store(options);
+  GroupStorage storage(store.get(), 3);
+  auto state = durable_state(*store, 3, 20, &storage);
+  ASSERT_TRUE(state.is_ok()) << state.status().to_string();
+  EXPECT_EQ(state->hard_state, (HardState{2, 1, 28}));
+  EXPECT_EQ(state->snapshot, (SnapshotMeta{10, 1, ConfState{{1, 2, 3}, {}}}));
+  EXPECT_EQ(state->applied, 20u);
+  EXPECT_EQ(state->last_index, 27u);
+  EXPECT_EQ(state->term_runs, (std::vector<TermRun>{{11, 1}, {20, 2}, {26, 3}}));
+  ASSERT_EQ(state->conf_entries.size(), 2u);
+  EXPECT_EQ(state->conf_entries[0], entries[11]);
+  EXPECT_EQ(state->conf_entries[1], entries[24]);
+  EXPECT_EQ(state->storage, &storage);
+  auto read = storage.entries(11, 28, 1 << 20);
+  ASSERT_TRUE(read.is_ok());
+  EXPECT_EQ(*read, std::vector<Entry>(entries.begin() + 10, entries.end()));
+  EXPECT_EQ(durable_state(*store, 3, 9, &storage).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(durable_state(*store, 3, 28, &storage).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(durable_state(*store, 4, 0, &storage).status().code(), StatusCode::kNotFound);
 }
 
 TEST(LogStore, SecondOpenOfTheSameDirectoryIsBusy) {
