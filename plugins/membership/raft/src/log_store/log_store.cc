@@ -70,7 +70,7 @@ Status LogStore::validate(const GroupWrite& w) const {
     if (existing == nullptr) return Status::not_found(group_name(w.group) + " does not exist");
     return Status::ok();
   }
-  Group fresh;
+  std::optional<Group> fresh;  // a deque allocates even when empty: only for a create
   if (w.create) {
     if (existing != nullptr) {
       return Status::invalid_argument(group_name(w.group) + " exists already");
@@ -79,7 +79,7 @@ Status LogStore::validate(const GroupWrite& w) const {
       return Status::invalid_argument(group_name(w.group) + ": name longer than " +
                                       std::to_string(kGroupNameBytesMax) + " bytes");
     }
-    existing = &fresh;
+    existing = &fresh.emplace();
   } else if (existing == nullptr) {
     return Status::not_found(group_name(w.group) + " does not exist");
   }
@@ -132,12 +132,12 @@ Status LogStore::encode(std::span<const GroupWrite> writes, std::vector<EntrySpa
       append_remove(&buffer_, w.group);
       continue;
     }
-    Group fresh;
+    std::optional<Group> fresh;
     const Group* g = find(w.group);
     if (w.create) {
-      fresh.meta.name = *w.create;
-      g = &fresh;
-      append_group_state(&buffer_, RecordKind::kGroupState, w.group, fresh.meta);
+      g = &fresh.emplace();
+      fresh->meta.name = *w.create;
+      append_group_state(&buffer_, RecordKind::kGroupState, w.group, fresh->meta);
     }
     if (w.start) append_start(&buffer_, w.group, *w.start, keeps_suffix(*g, *w.start));
     // Runs of at most kRecordPayloadBytesMax each.
