@@ -114,6 +114,16 @@ void BM_CommitBatched(benchmark::State& state) {
 }
 BENCHMARK(BM_CommitBatched)->Arg(64)->Arg(256)->Arg(1024);
 
+// The same with no entry cache: every append to a follower and every apply reads the entries
+// back through LogStorage (here a MemoryLogStorage, so this is the core's copying cost).
+void BM_CommitBatchedNoCache(benchmark::State& state) {
+  Options o;
+  o.entries_per_append_max = 256;
+  o.entry_cache_bytes_max = 0;
+  run(state, o, static_cast<size_t>(state.range(0)));
+}
+BENCHMARK(BM_CommitBatchedNoCache)->Arg(256);
+
 // No batching: one entry per proposal, one entry per append, and every proposal waits for its
 // commit (a full Ready/round-trip cycle per entry).
 void BM_CommitUnbatched(benchmark::State& state) {

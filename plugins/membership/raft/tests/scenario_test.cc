@@ -163,6 +163,29 @@ void far_behind_follower_needs_snapshot(uint64_t seed) {
   EXPECT_EQ(c.node(lagging).kv().snapshot(), c.node(leader).kv().snapshot());
 }
 
+// A state machine that applies without ever making itself durable: after a crash its node
+// resumes from its durable applied index (0) and replays the committed log, read back from its
+// disk (no entry cache), nothing twice (the checker sees every apply) and nothing lost.
+void restart_replays_what_the_state_machine_lost(uint64_t seed) {
+  ClusterOptions o = quiet(3, 3, 0);
+  o.sm_persist_chance = 0.0;
+  o.compact_every = 0;
+  o.raft.entry_cache_bytes_max = 0;
+  Cluster c(seed, o);
+  const NodeId leader = wait_leader(c);
+  const NodeId follower = leader == 1 ? 2 : 1;
+  const Index last = propose_n(c, leader, 40);
+  RUN_OK(c.run_until(kStepsMax, [&] { return c.node(follower).applied_index() >= last; }));
+  const uint64_t replayed = c.stats().replayed;
+  c.sim().crash(Cluster::endpoint(follower));
+  EXPECT_GE(c.stats().replayed, replayed + last);  // everything it had applied was lost
+  // The restart replays at once, from index 1, reading its disk.
+  c.sim().restart(Cluster::endpoint(follower));
+  EXPECT_GT(c.node(follower).raft().storage_reads(), 0u);
+  RUN_OK(c.run_until(kStepsMax, [&] { return c.node(follower).applied_index() >= last; }));
+  EXPECT_EQ(c.node(follower).kv().snapshot(), c.node(leader).kv().snapshot());
+}
+
 // Membership moves (add learner, promote, remove) while a voter is partitioned away, and
 // while the leader itself is cut off mid-change; the group ends on one configuration.
 void membership_change_under_partition(uint64_t seed) {
@@ -361,6 +384,7 @@ void leadership_transfer(uint64_t seed) {
 SCENARIO(LeaderCrashMidReplication, leader_crash_mid_replication)
 SCENARIO(PartitionedOldLeaderKeepsStaleView, partitioned_old_leader_keeps_stale_view)
 SCENARIO(FarBehindFollowerNeedsSnapshot, far_behind_follower_needs_snapshot)
+SCENARIO(RestartReplaysWhatTheStateMachineLost, restart_replays_what_the_state_machine_lost)
 SCENARIO(MembershipChangeUnderPartition, membership_change_under_partition)
 SCENARIO(Figure8, figure_8)
 SCENARIO(LeadershipTransfer, leadership_transfer)

@@ -169,6 +169,15 @@ void RaftNode::on_tick(SimEnv& env) {
 void RaftNode::check() {
   Checker& checker = cluster_.checker();
   const RaftLog& log = raft_->log();
+  // Bounded memory: beyond the cache bound the core keeps only entries not yet persisted.
+  if (log.cached_bytes() > cluster_.options().raft.entry_cache_bytes_max &&
+      log.cached_from() <= log.persisted()) {
+    checker.fail("memory: node " + std::to_string(id_) + " keeps " +
+                 std::to_string(log.cached_bytes()) + " bytes of entries from " +
+                 std::to_string(log.cached_from()) + ", persisted up to " +
+                 std::to_string(log.persisted()));
+    return;
+  }
   const Index commit = log.committed();
   if (commit > checked_commit_) {
     const Index from = std::max(checked_commit_, log.snapshot_index());
