@@ -192,6 +192,14 @@ Status Transport::send_snapshot(const NodeId& to, GroupMessage message,
 
 PeerService* Transport::peer_service() { return &impl_->service; }
 
-TransportStats Transport::stats() const { return impl_->counters->get(); }
+TransportStats Transport::stats() const {
+  TransportStats stats = impl_->counters->get();
+  std::lock_guard lock(impl_->shared.mu);
+  for (const auto& [id, queue] : impl_->shared.queues) {
+    stats.queued_messages += queue.messages.size();
+    stats.queued_bytes += queue.bytes;
+  }
+  return stats;
+}
 
 }  // namespace tessera::raft::transport

@@ -1,6 +1,7 @@
 // TransportStats: what the raft transport did, since it started.
 //
 // Purpose: counters for the plugin's stats and for tests; every drop is counted by reason.
+// All are totals since start except the two gauges.
 // Thread-safety: plain value (Transport::stats() returns a copy).
 #pragma once
 
@@ -35,6 +36,10 @@ struct TransportStats {
   uint64_t connects = 0;
   uint64_t connection_failures = 0;
   uint64_t reconnects = 0;
+
+  // Gauges, now: messages (and their encoded bytes) waiting in every peer's queue.
+  uint64_t queued_messages = 0;
+  uint64_t queued_bytes = 0;
 
   // Snapshot streams out: finished, failed, refused at once (sending bound); image bytes sent.
   uint64_t snapshots_sent = 0;
