@@ -384,6 +384,10 @@ Status LogStore::roll() {
 
 Status LogStore::gc_pass() {
   if (unsynced_ || !pending_.empty()) return Status::ok();  // what frees a segment is not durable
+  if (segments_.size() == 1) {  // only the active segment: nothing to delete, skip the scan
+    gc_due_ = false;
+    return Status::ok();
+  }
   uint64_t keep_from = active_->number();
   for (const auto& [id, g] : groups_) {
     if (!g.log.empty()) keep_from = std::min<uint64_t>(keep_from, g.log.first_segment());

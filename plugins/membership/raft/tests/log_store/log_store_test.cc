@@ -347,6 +347,30 @@ TEST(LogStore, OneWriteSyscallAndOneFsyncPerCallAcrossEightGroups) {
   EXPECT_EQ(store->stats().write_syscalls - after.write_syscalls, 1u);
 }
 
+TEST(LogStore, UnsyncedWritesAreSyncedByOneLaterSync) {
+  TempDir dir;
+  LogStoreOptions options = small_options(dir.path());
+  std::vector<Entry> all;
+  {
+    auto store = open_store(options);
+    ASSERT_TRUE(store->write(std::vector{create_write(1, "a")}).is_ok());
+    const LogStoreStats before = store->stats();
+    for (int i = 0; i < 10; ++i) {
+      auto e = make_entries(1, *store->last_index(1) + 1, 2, 1);
+      ASSERT_TRUE(store->write(std::vector{entries_write(1, e)}, /*sync=*/false).is_ok());
+      all.insert(all.end(), e.begin(), e.end());
+    }
+    EXPECT_EQ(store->stats().fsyncs, before.fsyncs);
+    ASSERT_TRUE(store->sync().is_ok());
+    EXPECT_EQ(store->stats().fsyncs, before.fsyncs + 1);
+    ASSERT_TRUE(store->sync().is_ok());  // nothing new: no fsync
+    ASSERT_TRUE(store->write({}, /*sync=*/true).is_ok());
+    EXPECT_EQ(store->stats().fsyncs, before.fsyncs + 1);
+  }
+  auto store = open_store(options);
+  EXPECT_EQ(*store->entries(1, 1, 21, 1 << 20), all);
+}
+
 TEST(LogStore, RefusesBadWritesWithoutWritingAnything) {
   TempDir dir;
   auto store = open_store(small_options(dir.path()));

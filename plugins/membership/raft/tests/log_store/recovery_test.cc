@@ -2,6 +2,8 @@
 // and invisible; a flipped bit is Corruption in an older segment and a cut in the last one; a
 // missing segment is Corruption; a segment whose head a crash interrupted is dropped.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 #include <map>
 
@@ -189,6 +191,43 @@ namespace tessera::raftlog {
 namespace {
 
 using namespace testing;
+
+// A write the disk refuses halfway (here: the file size limit) fails with IOError, and every
+// later write fails the same way (the on-disk state is unknown) while reads go on; a reopen
+// cuts the half record and has everything acknowledged before.
+TEST(LogStoreRecovery, AFailedWriteStopsWritesAndReopeningCutsItsHalfRecord) {
+  TempDir dir;
+  LogStoreOptions options = options_for(dir.path());
+  options.zero_fill_chunk_bytes = 0;
+  auto store = open_store(options);
+  ASSERT_TRUE(store->write(std::vector{create_write(1, "a")}).is_ok());
+  write_batches(*store, 3);
+  const fs::path segment = segment_files(dir.path()).back();
+  const uint64_t size = fs::file_size(segment);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = saved;
+  small.rlim_cur = size + 100;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto big = make_entries(1, 10, 4, 1);  // several hundred bytes: cut at the limit
+  Status failed = store->write(std::vector{entries_write(1, big)});
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+  ::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(failed.code(), StatusCode::kIOError) << failed.to_string();
+  EXPECT_EQ(fs::file_size(segment), size + 100);
+  auto more = make_entries(1, 10, 1, 1);
+  EXPECT_EQ(store->write(std::vector{entries_write(1, more)}).code(), StatusCode::kIOError);
+  EXPECT_EQ(store->sync().code(), StatusCode::kIOError);
+  expect_entries_intact(*store, 9);
+  store.reset();
+  store = open_store(options);
+  ASSERT_NE(store, nullptr);
+  expect_entries_intact(*store, 9);
+  EXPECT_EQ(fs::file_size(segment), size);
+  write_batches(*store, 1);
+  expect_entries_intact(*store, 12);
+}
 
 // Records that pass every checksum but make no sense together (a record of a group that does
 // not exist, a start moving backwards, entries out of place, a group created twice) must give
