@@ -164,6 +164,46 @@ TEST(RaftGroup, ReadsBetweenTwoReadiesShareOneHeartbeatRound) {
   EXPECT_EQ(g.reads[1].size(), 101u);
 }
 
+// A read waits for a round sent after it arrived: a late echo of an earlier round (sent
+// before the read) must not confirm it, however many peers echoed that round.
+TEST(RaftGroup, ReadIsNotConfirmedByAnEarlierRound) {
+  Group g(3);
+  ASSERT_EQ(g.elect(1), 1u);
+  g.settle();
+  Raft& leader = *g.nodes[1];
+  ASSERT_EQ(leader.read_index(1), Outcome::kOk);
+  Ready rd = leader.ready();
+  std::vector<Message> heartbeats = std::move(rd.early_messages);
+  leader.advance(rd);
+  // Both peers answer round 1; node 2's answer is held back (a slow link).
+  std::vector<Message> answers;
+  for (Message& m : heartbeats) {
+    ASSERT_EQ(m.type, MessageType::kHeartbeat);
+    Raft& peer = *g.nodes[m.to];
+    peer.step(std::move(m));
+    Ready p = peer.ready();
+    for (Message& r : p.messages) answers.push_back(std::move(r));
+    peer.advance(p);
+  }
+  ASSERT_EQ(answers.size(), 2u);
+  Message late = answers[0].from == 2 ? answers[0] : answers[1];
+  Message prompt = answers[0].from == 2 ? answers[1] : answers[0];
+  leader.step(std::move(prompt));
+  rd = leader.ready();
+  ASSERT_EQ(rd.read_states.size(), 1u);  // read 1 confirmed by round 1
+  leader.advance(rd);
+  // Read 2 arrives; its round goes out but is lost. Then node 2's late echo of round 1 comes.
+  ASSERT_EQ(leader.read_index(2), Outcome::kOk);
+  rd = leader.ready();
+  leader.advance(rd);
+  leader.step(std::move(late));
+  while (leader.has_ready()) {
+    rd = leader.ready();
+    EXPECT_TRUE(rd.read_states.empty());
+    leader.advance(rd);
+  }
+}
+
 TEST(RaftGroup, CheckQuorumStepsDownAnIsolatedLeader) {
   Options o;
   o.election_ticks = 5;

@@ -35,8 +35,11 @@ void RaftLog::restore_durable(const DurableState& durable) {
   cached_from_ = last_index_ + 1;
   persisted_ = last_index_;
   unstable_from_ = last_index_ + 1;
-  applied_ = std::max(durable.applied, snapshot_index_);
-  TESSERA_REQUIRE(applied_ <= last_index_);
+  // Below the start point the log lacks what the state machine misses (a snapshot image not
+  // restored yet): the host must restore it first.
+  TESSERA_REQUIRE(durable.applied >= snapshot_index_);
+  TESSERA_REQUIRE(durable.applied <= last_index_);
+  applied_ = durable.applied;
   // A commit index beyond the durable log cannot be trusted to name these entries; what the
   // state machine applied was committed.
   committed_ = std::clamp(durable.hard_state.commit, snapshot_index_, last_index_);

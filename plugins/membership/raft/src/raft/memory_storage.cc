@@ -50,7 +50,7 @@ DurableState MemoryLogStorage::durable_state(Index applied) {
   DurableState d;
   d.hard_state = hard_state_;
   d.snapshot = snapshot_;
-  d.applied = std::max(applied, snapshot_.index);
+  d.applied = applied;
   d.storage = this;
   d.last_index = last_index();
   for (const Entry& e : entries_) {

@@ -32,6 +32,7 @@ class MemoryLogStorage : public LogStorage {
   // Drops entries up to `meta.index`, which becomes the log's start point.
   void compact(const SnapshotMeta& meta);
   // What a core restarts from; `applied` is the state machine's durable applied index.
+  // REQUIRES (of the core): snapshot().index <= applied <= last_index().
   DurableState durable_state(Index applied);
 
   Index last_index() const { return snapshot_.index + entries_.size(); }
