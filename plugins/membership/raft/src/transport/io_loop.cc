@@ -111,6 +111,7 @@ void IoLoop::pump(Peer& peer) {
                 ++s.connects;
                 if (p->failed_before) ++s.reconnects;
               });
+              watch(*p);
             }
             return client;
           }));
@@ -181,26 +182,48 @@ void IoLoop::issue(Peer& peer, std::vector<GroupMessage> batch) {
   }
 }
 
-void IoLoop::fail_peer(Peer& peer, const std::string& why) {
+void IoLoop::watch(Peer& peer) {
+  if (peer.link == nullptr || peer.link->rpc.get() == nullptr) return;
+  const uint64_t generation = peer.generation;
+  Peer* p = &peer;
+  // A connection that closes while idle (the peer restarted) is forgotten at once, without a
+  // backoff, so that the next message opens a new one instead of failing on the dead one.
+  tasks_->add(peer.link->rpc->onDisconnect().then([this, p, generation]() {
+    if (generation != p->generation || p->in_flight > 0) return;  // a failing call handles it
+    forget_link(*p);
+    pump(*p);
+  }));
+}
+
+void IoLoop::forget_link(Peer& peer) {
   ++peer.generation;
   peer.client = nullptr;
-  peer.link = nullptr;
   peer.in_flight = 0;
+  // Destroyed later: this may run inside a continuation of that very connection.
+  tasks_->add(kj::evalLater([link = std::move(peer.link)]() {}));
+  peer.link = nullptr;
+}
+
+void IoLoop::fail_peer(Peer& peer, const std::string& why) {
+  forget_link(peer);
+  peer.last_failure = why;
   peer.failed_before = true;
   peer.backoff_ms = peer.backoff_ms == 0 ? options_.backoff_ms_min
                                          : std::min(peer.backoff_ms * 2, options_.backoff_ms_max);
   peer.in_backoff = true;
   counters_.update([](TransportStats& s) { ++s.connection_failures; });
+  // Queued messages go stale while the peer is away; Raft resends what still matters. They
+  // are freed outside the lock, which senders wait for.
+  std::deque<GroupMessage> stale;
   {
-    // Queued messages go stale while the peer is away; Raft resends what still matters.
     std::lock_guard lock(shared_.mu);
     PeerQueue& queue = shared_.queues[peer.id];
-    const size_t dropped = queue.messages.size();
-    queue.messages.clear();
+    stale.swap(queue.messages);
     queue.bytes = 0;
     queue.unreachable = true;
-    counters_.update([&](TransportStats& s) { s.dropped_unreachable += dropped; });
   }
+  counters_.update([&](TransportStats& s) { s.dropped_unreachable += stale.size(); });
+  stale.clear();
   Peer* p = &peer;
   tasks_->add(timer_->afterDelay(peer.backoff_ms * kj::MILLISECONDS).then([this, p]() {
     p->in_backoff = false;

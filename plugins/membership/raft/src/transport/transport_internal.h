@@ -121,6 +121,8 @@ class IoLoop {
   bool take_batch(Peer& peer, std::vector<GroupMessage>& batch);
   void issue(Peer& peer, std::vector<GroupMessage> batch);
   void fail_peer(Peer& peer, const std::string& why);
+  void forget_link(Peer& peer);
+  void watch(Peer& peer);
 
   // A connection to `address`, up once Tessera.peer answered; fails after connect_timeout_ms.
   kj::Promise<rpc::RaftPeer::Client> open(const std::string& address, std::shared_ptr<Link> link);
@@ -164,6 +166,7 @@ struct IoLoop::Peer {
   uint32_t backoff_ms = 0;  // 0: the last call (or none yet) succeeded
   bool in_backoff = false;
   bool failed_before = false;
+  std::string last_failure;  // why the last connection was given up, for a debugger
 };
 
 struct IoLoop::Stream {
