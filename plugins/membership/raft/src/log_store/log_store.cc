@@ -289,6 +289,7 @@ Status LogStore::sync() {
 }
 
 Status LogStore::compact(GroupId group, Index index, const ConfState& conf) {
+  if (!failed_.is_ok()) return failed_;
   auto it = groups_.find(group);
   if (it == groups_.end()) return Status::not_found(group_name(group) + " does not exist");
   Group& g = it->second;
@@ -305,6 +306,8 @@ Status LogStore::compact(GroupId group, Index index, const ConfState& conf) {
   cache_.erase_through(group, index);
   apply_start(&g, meta, true);
   gc_due_ = true;
+  // Many compactions between two writes: out with them (no sync) rather than hold them all.
+  if (pending_.size() > kPendingBytesMax) return flush_pending();
   return Status::ok();
 }
 

@@ -8,8 +8,9 @@
 // verified) unless it is in a cache of cache_bytes_max.
 //
 // Durability: when write(..., sync=true) returns OK, everything written so far (by every call)
-// survives a crash of the machine; write(..., sync=false) and compact() survive a crash of the
-// process only, until the next synced write, sync() or collect_garbage().
+// survives a crash of the machine; write(..., sync=false) survives a crash of the process
+// only, until the next synced write, sync() or collect_garbage(); a compact() is on disk only
+// once a later call wrote its record (losing it brings the compacted entries back: harmless).
 //
 // Garbage collection: compact(group, index) drops a group's entries up to index (the state
 // machine's durable applied index). A segment file is deleted once no live entry is in it and
@@ -46,6 +47,9 @@
 #include "log_store/segment_file.h"
 
 namespace tessera::raftlog {
+
+// Bytes of compaction records compact() holds back for the next write at most.
+inline constexpr size_t kPendingBytesMax = 1u << 20;
 
 struct LogStoreOptions {
   std::filesystem::path dir;  // created if missing
@@ -140,8 +144,10 @@ class LogStore {
   // Drops the group's entries up to `index` and makes (index, term(index), conf) the log's
   // start point, conf being the configuration in effect at index (the caller's Raft knows it).
   // No IO: the record goes out with the next write() or sync() (if lost in a crash, the
-  // entries come back, harmlessly). An index at or below the current start is OK and does
-  // nothing. Errors: NotFound (group), InvalidArgument when index > last_index.
+  // entries come back, harmlessly), unless kPendingBytesMax of such records wait already: then
+  // they are appended now, unsynced. An index at or below the current start is OK and does
+  // nothing. Errors: NotFound (group), InvalidArgument when index > last_index; the IOError
+  // of an earlier failed write.
   Status compact(GroupId group, Index index, const ConfState& conf);
   // Syncs if needed, deletes up to gc_segments_per_call_max segments no live entry needs,
   // then, if the oldest segment is still kept alive by groups with small logs, rewrites those
