@@ -97,18 +97,24 @@ Transport::~Transport() {
   impl_->reader.stop();
   impl_->endpoint->close();
   uint64_t dropped = 0;
+  std::vector<SnapshotRequest> unstarted;
+  std::vector<kj::Function<void()>> posted;
   {
     std::lock_guard lock(impl_->shared.mu);
     for (auto& [id, queue] : impl_->shared.queues) dropped += queue.messages.size();
     impl_->shared.queues.clear();
-    // Snapshots requested but never started: their `done` is still owed.
-    for (SnapshotRequest& request : impl_->shared.snapshots) {
-      request.done(Status::unavailable("snapshot to " + request.to + ": the transport stopped"));
-    }
-    impl_->shared.snapshots.clear();
-    impl_->shared.posted.clear();
+    unstarted.swap(impl_->shared.snapshots);
+    posted.swap(impl_->shared.posted);
   }
-  impl_->counters->update([&](TransportStats& s) { s.dropped_stopped += dropped; });
+  impl_->counters->update([&](TransportStats& s) {
+    s.dropped_stopped += dropped;
+    s.snapshots_failed += unstarted.size();
+  });
+  // Snapshots requested but never started: their `done` is still owed (called without the
+  // lock, in case it sends).
+  for (SnapshotRequest& request : unstarted) {
+    request.done(Status::unavailable("snapshot to " + request.to + ": the transport stopped"));
+  }
 }
 
 void Transport::send(const NodeId& to, std::vector<GroupMessage> messages) {
