@@ -239,6 +239,18 @@ Status LogStore::write(std::span<const GroupWrite> writes, bool sync) {
     return Status::too_large("a write of about " + std::to_string(planned) +
                              " bytes is over the bound of " + std::to_string(kWriteBytesMax));
   }
+  // A synced write also carries forward a few small logs that keep the oldest segment alive
+  // (same buffer, same fdatasync), so that GC never depends on collect_garbage() being called.
+  std::vector<std::vector<Entry>> rewrite_logs;
+  std::vector<GroupWrite> combined;
+  if (sync && options_.rewrite_bytes_per_write_max > 0 && segments_.size() >= kRewriteSegmentsMin) {
+    combined.assign(writes.begin(), writes.end());
+    if (plan_rewrites(options_.rewrite_bytes_per_write_max, ids, &rewrite_logs, &combined)
+            .is_ok() &&
+        !rewrite_logs.empty()) {
+      writes = combined;  // bounded by rewrite_bytes_per_write_max, far below kWriteBytesMax
+    }
+  }
   std::vector<EntrySpan> spans;
   TESSERA_RETURN_IF_ERROR(encode(writes, &spans));
   if (active_->size() + buffer_.size() > options_.segment_bytes &&
@@ -260,6 +272,9 @@ Status LogStore::write(std::span<const GroupWrite> writes, bool sync) {
     unsynced_ = false;
   }
   apply(writes, spans, base);
+  if (writes.data() == combined.data()) {
+    for (const auto& log : rewrite_logs) stats_.rewritten_entries += log.size();
+  }
   if (buffer_.capacity() > (16u << 20)) Bytes().swap(buffer_);  // do not pin a huge buffer
   // The write is durable whatever GC does; a failed pass is retried by the next one.
   if (sync && gc_due_) (void)gc_pass();
@@ -319,16 +334,17 @@ Status LogStore::collect_garbage() {
   return gc_pass();
 }
 
-Status LogStore::rewrite_pinning_groups() {
+Status LogStore::plan_rewrites(size_t budget, std::span<const GroupId> exclude,
+                               std::vector<std::vector<Entry>>* logs,
+                               std::vector<GroupWrite>* writes) {
   const uint64_t oldest = segments_.begin()->first;
   if (oldest == active_->number()) return Status::ok();
   // Each chosen group's whole log, rewritten as one run from its first index: the truncation
   // rule replaces the log by the same entries, now in the active segment.
-  std::vector<std::vector<Entry>> logs;
-  std::vector<GroupWrite> writes;
-  size_t budget = options_.rewrite_bytes_max;
+  const size_t planned = writes->size();
   for (const auto& [id, g] : groups_) {
     if (g.log.empty() || g.log.first_segment() != oldest) continue;
+    if (std::binary_search(exclude.begin(), exclude.end(), id)) continue;
     size_t bytes = 0;
     for (Index i = g.log.first_index(); i <= g.log.last_index() && bytes <= budget; ++i) {
       bytes += g.log.location(i).length;
@@ -338,17 +354,26 @@ Status LogStore::rewrite_pinning_groups() {
         auto entries, this->entries(id, g.log.first_index(), g.log.last_index() + 1, SIZE_MAX));
     TESSERA_ASSERT(entries.size() == g.log.size());
     budget -= bytes;
-    logs.push_back(std::move(entries));
+    logs->push_back(std::move(entries));
     GroupWrite w;
     w.group = id;
-    writes.push_back(w);
+    writes->push_back(w);
   }
+  // The spans last: logs may have moved while it grew.
+  for (size_t i = planned; i < writes->size(); ++i) {
+    (*writes)[i].entries = (*logs)[logs->size() - (writes->size() - i)];
+  }
+  return Status::ok();
+}
+
+Status LogStore::rewrite_pinning_groups() {
+  std::vector<std::vector<Entry>> logs;
+  std::vector<GroupWrite> writes;
+  TESSERA_RETURN_IF_ERROR(plan_rewrites(options_.rewrite_bytes_max, {}, &logs, &writes));
   if (writes.empty()) return Status::ok();
-  for (size_t i = 0; i < writes.size(); ++i) {
-    writes[i].entries = logs[i];
-    stats_.rewritten_entries += logs[i].size();
-  }
-  return write(writes, /*sync=*/true);
+  TESSERA_RETURN_IF_ERROR(write(writes, /*sync=*/true));
+  for (const auto& log : logs) stats_.rewritten_entries += log.size();
+  return Status::ok();
 }
 
 Status LogStore::roll() {

@@ -50,6 +50,8 @@ namespace tessera::raftlog {
 
 // Bytes of compaction records compact() holds back for the next write at most.
 inline constexpr size_t kPendingBytesMax = 1u << 20;
+// Live segments from which a synced write() also rewrites small pinning logs (see options).
+inline constexpr size_t kRewriteSegmentsMin = 3;
 
 struct LogStoreOptions {
   std::filesystem::path dir;  // created if missing
@@ -68,6 +70,10 @@ struct LogStoreOptions {
   // segment after its entries. A group whose log is larger than this is left to compaction.
   // 0: never rewrite.
   size_t rewrite_bytes_max = 4u << 20;
+  // The same done by a synced write() while kRewriteSegmentsMin or more segments are live,
+  // inside its own buffer and fdatasync (still one of each per call), at most this many bytes
+  // per call (0: never); so GC does not depend on collect_garbage() being called.
+  size_t rewrite_bytes_per_write_max = 64u << 10;
   // Bytes one disk read of entries() fetches at most (several entries at once when they lie
   // next to each other); a single larger entry is read whole.
   size_t read_bytes_max = 1u << 20;
@@ -152,7 +158,7 @@ class LogStore {
   // Syncs if needed, deletes up to gc_segments_per_call_max segments no live entry needs,
   // then, if the oldest segment is still kept alive by groups with small logs, rewrites those
   // logs (up to rewrite_bytes_max, one synced write) and deletes again. For the host to call
-  // now and then (e.g. once a second); write() never rewrites, to keep its latency even.
+  // now and then (e.g. once a second) to reclaim space sooner than writes alone would.
   Status collect_garbage();
 
   // Per group reads. NotFound for a group that does not exist.
@@ -203,6 +209,10 @@ class LogStore {
   Status flush_pending();
   Status gc_pass();
   Status rewrite_pinning_groups();
+  // Appends to *writes (and *logs, which their spans borrow) the whole logs of groups not in
+  // `exclude` (sorted) whose first entry is in the oldest segment, `budget` bytes at most.
+  Status plan_rewrites(size_t budget, std::span<const GroupId> exclude,
+                       std::vector<std::vector<Entry>>* logs, std::vector<GroupWrite>* writes);
   Status fail(Status status);
   const Group* find(GroupId group) const;
 

@@ -211,28 +211,38 @@ TEST(LogStore, CompactionDeletesSegmentsAndIdleGroupsKeepTheirMetadata) {
   EXPECT_EQ(store->compact(77, 1, {}).code(), StatusCode::kNotFound);
 }
 
+// A group that writes five entries and is never compacted (its state machine never gets to a
+// compaction threshold), beside a busy group that compacts as it goes.
+// *written counts rounds across calls, so that calls of one round each still compact.
+void write_cold_and_busy(LogStore& store, const std::vector<Entry>& cold, int rounds,
+                         std::map<Index, Entry>* busy_model, int* written) {
+  if (!store.contains(7)) {
+    GroupWrite w = create_write(7, "cold");
+    w.entries = cold;
+    ASSERT_TRUE(store.write(std::vector{w, create_write(1, "busy")}).is_ok());
+  }
+  for (int round = 0; round < rounds; ++round) {
+    Index next = *store.last_index(1) + 1;
+    auto batch = make_entries(1, next, 4, 1);
+    ASSERT_TRUE(store.write(std::vector{entries_write(1, batch)}).is_ok());
+    for (const Entry& e : batch) (*busy_model)[e.index] = e;
+    if (++*written % 10 == 0) {
+      ASSERT_TRUE(store.compact(1, next - 20, {}).is_ok());
+      busy_model->erase(busy_model->begin(), busy_model->upper_bound(next - 20));
+    }
+  }
+}
+
 TEST(LogStore, SmallLogsThatPinTheOldestSegmentAreRewrittenSoSegmentsCanGo) {
   TempDir dir;
   LogStoreOptions options = small_options(dir.path());
+  options.rewrite_bytes_per_write_max = 0;  // first, collect_garbage() alone
   auto cold = make_entries(7, 1, 5, 3);
   std::map<Index, Entry> busy_model;
+  int written = 0;
   {
     auto store = open_store(options);
-    // A group that writes five entries and is never compacted (its state machine never gets to
-    // a compaction threshold), then a busy group that compacts as it goes.
-    GroupWrite w = create_write(7, "cold");
-    w.entries = cold;
-    ASSERT_TRUE(store->write(std::vector{w, create_write(1, "busy")}).is_ok());
-    for (int round = 0; round < 300; ++round) {
-      Index next = *store->last_index(1) + 1;
-      auto batch = make_entries(1, next, 4, 1);
-      ASSERT_TRUE(store->write(std::vector{entries_write(1, batch)}).is_ok());
-      for (const Entry& e : batch) busy_model[e.index] = e;
-      if (round % 10 == 9) {
-        ASSERT_TRUE(store->compact(1, next - 20, {}).is_ok());
-        busy_model.erase(busy_model.begin(), busy_model.upper_bound(next - 20));
-      }
-    }
+    write_cold_and_busy(*store, cold, 300, &busy_model, &written);
     EXPECT_EQ(store->stats().segment_first, 1u) << "the cold group pins the first segment";
     EXPECT_GT(store->stats().segments_live, 8u);
     ASSERT_TRUE(store->collect_garbage().is_ok());
@@ -241,6 +251,32 @@ TEST(LogStore, SmallLogsThatPinTheOldestSegmentAreRewrittenSoSegmentsCanGo) {
     EXPECT_LE(stats.segments_live, 3u);
     EXPECT_GT(stats.segment_first, 1u);
     EXPECT_EQ(*store->entries(7, 1, 6, 1 << 20), cold);
+  }
+  {
+    // Then synced writes alone: they carry the cold log forward as segments fill up.
+    auto store = open_store(small_options(dir.path()));
+    EXPECT_EQ(*store->entries(7, 1, 6, 1 << 20), cold);
+    for (int i = 0; i < 10; ++i) {
+      write_cold_and_busy(*store, cold, 30, &busy_model, &written);
+      EXPECT_LE(store->stats().segments_live, uint64_t{kRewriteSegmentsMin} + 1);
+    }
+    EXPECT_GT(store->stats().rewritten_entries, 5u);
+    EXPECT_GT(store->stats().segments_deleted, 5u);
+    // A write that carries a log forward is still one write() and one fdatasync.
+    int carried = 0;
+    for (int round = 0; round < 300 && carried < 3; ++round) {
+      const LogStoreStats before = store->stats();
+      write_cold_and_busy(*store, cold, 1, &busy_model, &written);
+      const LogStoreStats after = store->stats();
+      if (after.rewritten_entries == before.rewritten_entries ||
+          after.segments_created != before.segments_created) {
+        continue;
+      }
+      ++carried;
+      EXPECT_EQ(after.fsyncs - before.fsyncs, 1u);
+      EXPECT_EQ(after.write_syscalls - before.write_syscalls, 1u);
+    }
+    EXPECT_EQ(carried, 3);
   }
   auto store = open_store(options);
   EXPECT_EQ(*store->entries(7, 1, 6, 1 << 20), cold);
