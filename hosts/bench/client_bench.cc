@@ -56,6 +56,11 @@ void add_client_bench_command(CLI::App& app) {
   cmd->add_option("--table", options->table, "Table (created when missing)")->capture_default_str();
   cmd->add_option("--timeout-ms", options->timeout_ms, "Per-request timeout (0: node default)")
       ->capture_default_str();
+  cmd->add_option("--io-buffer-bytes", options->io_buffer_bytes,
+                  "Read buffer per connection; writes of one event-loop turn also leave "
+                  "together (0: neither, Cap'n Proto's own exact reads and one write per "
+                  "message)")
+      ->capture_default_str();
   cmd->callback([options]() {
     const int code = run_client_bench(*options);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ctest bench.client_pipelined: `tessera-bench client` against one memory-engine node on a free
 # loopback port: a --requests bound is met exactly with pipelined connections spread over two
-# threads, preloaded gets all hit, the node's CPU is reported for --node-pid, the flags of the
+# threads (with and without the connection's BufferedStream), preloaded gets all hit, the node's CPU is reported for --node-pid, the flags of the
 # one-thread-per-connection tool still work, and bad flags or an unreachable node fail.
 #   client_bench_test.sh TESSERA_NODE TESSERA_BENCH
 set -euo pipefail
@@ -48,6 +48,11 @@ grep -q "2 threads, 4 connections, pipeline 8 (32 requests in flight)" <<< "$out
 grep -q "^result .* requests=5000 errors=0 " <<< "$out" || fail "5000 requests without errors"
 grep -q "cpu of node pid $node_pid: " <<< "$out" || fail "node cpu line"
 grep -q "heap allocations of the tool: " <<< "$out" || fail "allocation line"
+
+# The same straight on the socket, without the tool's read buffer and write coalescing.
+out=$("$bench_bin" client --addr "$address" -c 2 -P 4 --io-buffer-bytes 0 --requests 1000 \
+        --seconds 30 --warmup-s 0 --no-preload)
+grep -q "^result .* requests=1000 errors=0 " <<< "$out" || { echo "$out"; fail "unbuffered"; }
 
 # Every get of a preloaded key finds it.
 out=$("$bench_bin" client --addr "$address" -c 3 -P 4 --workload get --seconds 0.5 --warmup-s 0)

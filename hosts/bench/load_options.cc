@@ -77,6 +77,10 @@ Status finish_load_options(LoadOptions& o) {
     return Status::invalid_argument("--connections x --pipeline must be at most " +
                                     std::to_string(kInFlightMax));
   }
+  if (o.io_buffer_bytes > kIoBufferBytesMax) {
+    return Status::invalid_argument("--io-buffer-bytes must be at most " +
+                                    std::to_string(kIoBufferBytesMax));
+  }
   if (o.keys == 0) return Status::invalid_argument("--keys must be at least 1");
   if (o.workload == "put") o.read_ratio = 0;
   if (o.workload == "get") o.read_ratio = 1;

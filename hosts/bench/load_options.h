@@ -26,6 +26,7 @@ inline constexpr uint32_t kPipelineMax = 1024;
 // Requests in flight over all connections; each holds one request and one answer buffer.
 inline constexpr uint64_t kInFlightMax = 65536;
 inline constexpr double kDurationSecondsMax = 24 * 3600;
+inline constexpr uint32_t kIoBufferBytesMax = 1 << 20;
 
 struct LoadOptions {
   std::string address_list = "127.0.0.1:7400";  // HOST:PORT[,HOST:PORT...]
@@ -45,6 +46,7 @@ struct LoadOptions {
   uint64_t ops = 0;  // 0: bounded by the duration only
   bool preload = true;
   uint32_t timeout_ms = 0;
+  uint32_t io_buffer_bytes = 16 * 1024;  // per connection; 0: unbuffered (client only)
   uint64_t seed = 1;
   std::vector<pid_t> node_pids;  // processes whose CPU time per request is reported
 };

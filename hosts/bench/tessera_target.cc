@@ -3,6 +3,7 @@
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 
+#include "buffered_stream.h"
 #include "tessera/rpc/tessera.capnp.h"
 
 namespace tessera::bench {
@@ -37,7 +38,11 @@ class TesseraTarget final : public LoadTarget {
         .parseAddress(address_, 7400)
         .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
         .then([this](kj::Own<kj::AsyncIoStream> stream) {
-          stream_ = kj::mv(stream);
+          if (options_.io_buffer_bytes != 0) {
+            stream_ = kj::heap<BufferedStream>(kj::mv(stream), options_.io_buffer_bytes);
+          } else {
+            stream_ = kj::mv(stream);
+          }
           rpc_ = kj::heap<capnp::TwoPartyClient>(*stream_);
           main_ = rpc_->bootstrap().castAs<rpc::Tessera>();
           return main_.helloRequest().send();

@@ -5,7 +5,9 @@
 // calls by question id, so pipelining needs nothing but several sends. A request is built
 // straight into its outgoing message, sized up front so that it takes one segment: the key is
 // written in place (Workload::fill_key), the value copied once. Puts and gets use the node's
-// default consistency; --timeout-ms, when set, travels as the request's timeoutMs.
+// default consistency; --timeout-ms, when set, travels as the request's timeoutMs. The
+// connection runs through a BufferedStream (buffered_stream.h) with a read buffer of
+// --io-buffer-bytes: fewer syscalls per request (0: the socket itself).
 //
 // The preload writes batches of up to 100 keys (Tessera.write); a node that refuses batches
 // (the AP profile answers notSupported) is preloaded one put at a time from then on.
