@@ -84,9 +84,9 @@ struct GroupWrite {
   GroupId group = 0;
   // Creates the group with this name (<= kGroupNameBytesMax). REQUIRES: the group is absent.
   std::optional<std::string> create;
-  // The log's new start point (a snapshot installed): entries up to start->index are dropped;
-  // the entries after it are kept when the log has start->index at start->term, else dropped.
-  // start->index >= the current start's index.
+  // The log's new start point (a snapshot installed, or a compaction written with the batch):
+  // entries up to start->index are dropped; the entries after it are kept when the log has
+  // start->index at start->term, else dropped. start->index >= the current start's index.
   std::optional<SnapshotMeta> start;
   // A contiguous run of entries with non-decreasing terms; the first index must be in
   // [start index + 1, last index + 1]; one at or below the last index truncates the log there
@@ -123,7 +123,7 @@ struct LogStoreStats {
   uint64_t disk_reads = 0;           // pread calls made by entries()
   uint64_t index_entries = 0;        // entries indexed, all groups
   uint64_t index_bytes = 0;          // memory of the index (locations and term runs)
-  uint64_t rewritten_entries = 0;    // copied forward by collect_garbage()
+  uint64_t rewritten_entries = 0;    // small pinning logs copied forward
   uint64_t recovered_records = 0;    // records replayed by open()
   uint64_t recovered_cut_bytes = 0;  // torn tail cut off the last segment by open()
 };
