@@ -51,9 +51,10 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-// Finds `tessera-node <id> listening on <host>:<port>` in the node's stdout; returns the address.
-std::optional<std::string> find_ready_line(const std::string& out, const std::string& id) {
-  const std::string prefix = "tessera-node " + id + " listening on ";
+// Finds `<program> <id> listening on <host>:<port>` in the node's stdout; returns the address.
+std::optional<std::string> find_ready_line(const std::string& out, const std::string& program,
+                                           const std::string& id) {
+  const std::string prefix = program + " " + id + " listening on ";
   size_t line_start = 0;
   while (line_start < out.size()) {
     size_t line_end = out.find('\n', line_start);
@@ -260,7 +261,8 @@ Status TestCluster::spawn_and_wait(size_t index) {
   const auto deadline = Clock::now() + options_.start_timeout;
   const int64_t polls_max = options_.start_timeout / kReadyPollInterval + 1;
   for (int64_t poll = 0; poll <= polls_max; ++poll) {
-    if (std::optional<std::string> address = find_ready_line(read_file(stdout_path), n.id)) {
+    if (std::optional<std::string> address = find_ready_line(read_file(stdout_path),
+                                                                options_.ready_program, n.id)) {
       n.address = *address;
       return Status::ok();
     }

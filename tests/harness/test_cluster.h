@@ -51,6 +51,10 @@ class TestCluster {
  public:
   struct Options {
     std::filesystem::path node_binary;  // REQUIRES: the tessera-node executable
+    // The first word of the ready line (`<ready_program> <id> listening on <host>:<port>`):
+    // another host that takes `--config FILE` and prints such a line runs under the harness too
+    // (tessera-raft-host).
+    std::string ready_program = "tessera-node";
     std::string config_template = kMemoryNodeConfig;
     std::string log_level;  // passed as --log-level when not empty
     std::chrono::milliseconds start_timeout{10'000};
