@@ -31,13 +31,14 @@ std::pair<kj::Promise<Result<T>>, Completion<T>> completion() {
 
 GroupHostService::GroupHostService(std::string node_id, Membership* membership,
                                    std::vector<HostedGroup> groups,
-                                   std::map<NodeId, std::string> addresses, kj::Timer* timer,
-                                   uint32_t timeout_ms)
+                                   std::map<NodeId, std::string> addresses, const Leaders* leaders,
+                                   kj::Timer* timer, uint32_t timeout_ms)
     : node_id_(std::move(node_id)),
       membership_(membership),
       groups_(membership->replication_groups()),
       hosted_(std::move(groups)),
       addresses_(std::move(addresses)),
+      leaders_(leaders),
       timer_(timer),
       timeout_ms_(timeout_ms) {}
 
@@ -56,9 +57,7 @@ kj::Promise<Result<T>> GroupHostService::within_deadline(kj::Promise<Result<T>> 
 }
 
 std::string GroupHostService::leader_address(const std::string& group) const {
-  Result<GroupStatus> status = groups_->status(group);
-  if (!status.is_ok() || !status->leader) return {};
-  auto it = addresses_.find(status->leader->node);
+  auto it = addresses_.find(leaders_->get(group));
   return it == addresses_.end() ? std::string() : it->second;
 }
 

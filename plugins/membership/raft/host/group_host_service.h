@@ -18,6 +18,7 @@
 #include <kj/timer.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,25 @@
 
 namespace tessera::raft_host {
 
+// The leader of each group as this node last heard it, kept from the plugin's leader-change
+// events so that a notLeader answer names it without asking the plugin. Thread-safe.
+class Leaders {
+ public:
+  void set(const std::string& group, const NodeId& node) {
+    std::lock_guard lock(mu_);
+    leaders_[group] = node;
+  }
+  NodeId get(const std::string& group) const {
+    std::lock_guard lock(mu_);
+    auto it = leaders_.find(group);
+    return it == leaders_.end() ? NodeId() : it->second;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, NodeId> leaders_;
+};
+
 struct HostedGroup {
   std::string name;
   KvStateMachine* state = nullptr;
@@ -36,8 +56,10 @@ struct HostedGroup {
 class GroupHostService final : public rpc::Tessera::Server {
  public:
   // `addresses`: every node's client address, for leader hints.
+  // `leaders` outlives the service.
   GroupHostService(std::string node_id, Membership* membership, std::vector<HostedGroup> groups,
-                   std::map<NodeId, std::string> addresses, kj::Timer* timer, uint32_t timeout_ms);
+                   std::map<NodeId, std::string> addresses, const Leaders* leaders,
+                   kj::Timer* timer, uint32_t timeout_ms);
 
   // The group that owns `key`.
   static size_t group_of(ByteView key, size_t groups);
@@ -65,6 +87,7 @@ class GroupHostService final : public rpc::Tessera::Server {
   ReplicationGroups* const groups_;
   const std::vector<HostedGroup> hosted_;
   const std::map<NodeId, std::string> addresses_;
+  const Leaders* const leaders_;
   kj::Timer* const timer_;
   const uint32_t timeout_ms_;
 };

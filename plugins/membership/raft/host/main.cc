@@ -219,7 +219,9 @@ int main(int argc, char** argv) {
                 Status::invalid_argument("[raft_host] preferred_leader " +
                                          config->preferred_leader + " is not in peers"));
   }
-  groups->subscribe_leaders([id, preferred, groups](const LeaderChange& change) {
+  auto leaders = std::make_shared<raft_host::Leaders>();  // the listener keeps it alive
+  groups->subscribe_leaders([id, preferred, groups, leaders](const LeaderChange& change) {
+    leaders->set(change.group, change.leader ? change.leader->node : NodeId());
     std::printf("tessera-raft-host %s: %s leader %s term %llu\n", id.c_str(), change.group.c_str(),
                 change.leader ? change.leader->node.c_str() : "(none)",
                 static_cast<unsigned long long>(change.term));
@@ -251,7 +253,8 @@ int main(int argc, char** argv) {
     const std::string& address = config->listen;
     const size_t colon = address.rfind(':');
     capnp::TwoPartyServer server(kj::heap<raft_host::GroupHostService>(
-        id, membership->get(), hosted, addresses, &io.provider->getTimer(), config->timeout_ms));
+        id, membership->get(), hosted, addresses, leaders.get(), &io.provider->getTimer(),
+        config->timeout_ms));
     auto listen_address =
         io.provider->getNetwork()
             .parseAddress(address.substr(0, colon), std::stoi(address.substr(colon + 1)))

@@ -134,9 +134,11 @@ struct RaftGroups::Impl final : raft::driver::Events, raft::driver::Transport {
     inbox_cv.notify_one();
     return true;
   }
-  // Runs `fn` on the driver thread and waits for its answer.
+  // Runs `fn` on the driver thread and waits for its answer (at once when called there, from a
+  // completion or a listener, which would otherwise wait for itself).
   template <typename T>
   Result<T> call(std::function<Result<T>()> fn, uint32_t wait_ms = 60000) {
+    if (std::this_thread::get_id() == thread.get_id()) return fn();
     auto promise = std::make_shared<std::promise<Result<T>>>();
     std::future<Result<T>> future = promise->get_future();
     if (!post([promise, fn = std::move(fn)]() { promise->set_value(fn()); })) {

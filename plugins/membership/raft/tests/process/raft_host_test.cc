@@ -169,7 +169,9 @@ std::vector<std::string> check_keys(test::TestCluster& cluster,
   size_t node = stale_node.value_or(0);
   for (const auto& [key, value] : keys) {
     bool answered = false;
-    for (int attempt = 0; attempt < 200 && !answered; ++attempt) {
+    // Up to 10 s per key (a group may be electing); a pause only after every node was asked.
+    const auto deadline = Clock::now() + 10s;
+    for (size_t attempt = 1; !answered && Clock::now() < deadline; ++attempt) {
       if (clients[node] == nullptr) {
         auto c = Client::connect(cluster.address(node), 500);
         if (c.is_ok()) clients[node] = std::move(c).value();
@@ -186,10 +188,10 @@ std::vector<std::string> check_keys(test::TestCluster& cluster,
           }
           continue;
         }
-        clients[node].reset();
+        if (got.status().code() == StatusCode::kUnavailable) clients[node].reset();
       }
       if (!stale_node) node = (node + 1) % cluster.size();
-      std::this_thread::sleep_for(20ms);
+      if (stale_node || attempt % cluster.size() == 0) std::this_thread::sleep_for(20ms);
     }
     if (!answered) bad.push_back(key + " (no answer)");
     if (bad.size() > 20) break;
