@@ -80,6 +80,12 @@ kj::Promise<void> GroupHostService::createTable(CreateTableContext context) {
   return kj::READY_NOW;
 }
 
+kj::Promise<void> GroupHostService::write(WriteContext context) {
+  set_error(context.getResults().initError(),
+            Status::not_supported("tessera-raft-host takes single puts, no batches"), "");
+  return kj::READY_NOW;
+}
+
 kj::Promise<void> GroupHostService::put(PutContext context) {
   auto params = context.getParams();
   const Bytes key = to_bytes(params.getKey());

@@ -8,7 +8,8 @@
 // the table name is ignored. A follower answers notLeader with the leader's
 // address as the hint. peer hands out the membership plugin's node-to-node services, which is
 // how the nodes' raft transports reach each other on this one port. createTable answers OK
-// (every table name shares the groups' one key space). Everything else is not implemented.
+// (every table name shares the groups' one key space); write (a batch) answers notSupported.
+// Everything else is not implemented.
 //
 // Thread-safety: lives on the event-loop thread; plugin completions come back through KJ
 // cross-thread fulfillers. Ownership: borrows the groups, membership and state machines, which
@@ -67,6 +68,7 @@ class GroupHostService final : public rpc::Tessera::Server {
  protected:
   kj::Promise<void> hello(HelloContext context) override;
   kj::Promise<void> createTable(CreateTableContext context) override;
+  kj::Promise<void> write(WriteContext context) override;
   kj::Promise<void> put(PutContext context) override;
   kj::Promise<void> get(GetContext context) override;
   kj::Promise<void> peer(PeerContext context) override;
