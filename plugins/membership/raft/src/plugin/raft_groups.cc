@@ -6,6 +6,7 @@
 #include <future>
 #include <random>
 #include <set>
+#include <type_traits>
 #include <utility>
 
 #include "driver/driver.h"
@@ -594,66 +595,61 @@ Result<DriverGroupId> open_id(RaftGroups::Impl& p, const GroupId& group) {
   return it->second.id;
 }
 
-}  // namespace
-
-void RaftGroups::propose(const GroupId& group, Bytes command, Completion<Bytes> done) {
-  if (command.empty()) {
-    return done(Status::invalid_argument("an empty command (empty entries are the plugin's own)"));
-  }
-  Result<DriverGroupId> id = open_id(*impl_, group);
+// Queues a request for the driver thread: bounded (kPendingRequestsMax), timed
+// (kRequestTimeoutMs), answered exactly once through `done`. `start` runs on the driver thread
+// with the group's id and the request's token, once its completion is registered.
+template <typename T>
+void submit(RaftGroups::Impl* p, const GroupId& group, Completion<T> done,
+            std::function<void(DriverGroupId, uint64_t)> start) {
+  Result<DriverGroupId> id = open_id(*p, group);
   if (!id.is_ok()) return done(id.status());
-  if (impl_->pending_count.load() >= kPendingRequestsMax) {
+  if (p->pending_count.load() >= RaftGroups::kPendingRequestsMax) {
     return done(Status::busy("too many requests waiting for their groups; retry later"));
   }
-  Impl* p = impl_.get();
   const uint64_t token = p->next_token++;
   ++p->pending_count;
-  auto shared_done = std::make_shared<Completion<Bytes>>(std::move(done));
-  const bool queued =
-      p->post([p, id = *id, token, command = std::move(command), shared_done]() mutable {
-        Impl::Pending pending;
-        pending.kind = Impl::Pending::Kind::kPropose;
-        pending.group = id;
-        pending.proposed = [p, shared_done](Result<Bytes> r) {
-          --p->pending_count;
-          (*shared_done)(std::move(r));
-        };
-        pending.deadline = Clock::now() + std::chrono::milliseconds(kRequestTimeoutMs);
-        p->pending.emplace(token, std::move(pending));
-        p->driver->propose(id, token, std::move(command));
-      });
+  auto shared_done = std::make_shared<Completion<T>>(std::move(done));
+  const bool queued = p->post([p, id = *id, token, shared_done, start = std::move(start)]() {
+    RaftGroups::Impl::Pending pending;
+    pending.group = id;
+    Completion<T> answer = [p, shared_done](Result<T> r) {
+      --p->pending_count;
+      (*shared_done)(std::move(r));
+    };
+    if constexpr (std::is_same_v<T, Bytes>) {
+      pending.kind = RaftGroups::Impl::Pending::Kind::kPropose;
+      pending.proposed = std::move(answer);
+    } else {
+      pending.kind = RaftGroups::Impl::Pending::Kind::kRead;
+      pending.read = std::move(answer);
+    }
+    pending.deadline = Clock::now() + std::chrono::milliseconds(RaftGroups::kRequestTimeoutMs);
+    p->pending.emplace(token, std::move(pending));
+    start(id, token);
+  });
   if (!queued) {
     --p->pending_count;
     (*shared_done)(Status::unavailable("the raft plugin is stopping or its queue is full"));
   }
 }
 
-void RaftGroups::read_barrier(const GroupId& group, Completion<LogIndex> done) {
-  Result<DriverGroupId> id = open_id(*impl_, group);
-  if (!id.is_ok()) return done(id.status());
-  if (impl_->pending_count.load() >= kPendingRequestsMax) {
-    return done(Status::busy("too many requests waiting for their groups; retry later"));
+}  // namespace
+
+void RaftGroups::propose(const GroupId& group, Bytes command, Completion<Bytes> done) {
+  if (command.empty()) {
+    return done(Status::invalid_argument("an empty command (empty entries are the plugin's own)"));
   }
   Impl* p = impl_.get();
-  const uint64_t token = p->next_token++;
-  ++p->pending_count;
-  auto shared_done = std::make_shared<Completion<LogIndex>>(std::move(done));
-  const bool queued = p->post([p, id = *id, token, shared_done]() {
-    Impl::Pending pending;
-    pending.kind = Impl::Pending::Kind::kRead;
-    pending.group = id;
-    pending.read = [p, shared_done](Result<LogIndex> r) {
-      --p->pending_count;
-      (*shared_done)(std::move(r));
-    };
-    pending.deadline = Clock::now() + std::chrono::milliseconds(kRequestTimeoutMs);
-    p->pending.emplace(token, std::move(pending));
-    p->driver->read_index(id, token);
-  });
-  if (!queued) {
-    --p->pending_count;
-    (*shared_done)(Status::unavailable("the raft plugin is stopping or its queue is full"));
-  }
+  submit<Bytes>(p, group, std::move(done),
+                [p, command = std::move(command)](DriverGroupId id, uint64_t token) mutable {
+                  p->driver->propose(id, token, std::move(command));  // runs once
+                });
+}
+
+void RaftGroups::read_barrier(const GroupId& group, Completion<LogIndex> done) {
+  Impl* p = impl_.get();
+  submit<LogIndex>(p, group, std::move(done),
+                   [p](DriverGroupId id, uint64_t token) { p->driver->read_index(id, token); });
 }
 
 void RaftGroups::change_voters(const GroupId& group, VoterChange, const Replica&,
