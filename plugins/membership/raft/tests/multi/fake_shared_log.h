@@ -46,6 +46,8 @@ class FakeSharedLog : public driver::DurableLog {
   // The next write() is torn: a random prefix of its records survives and it fails (the node
   // is to crash at once).
   void arm_torn_write() { torn_armed_ = true; }
+  // Disarms a torn write that did not happen (the iteration wrote nothing).
+  void disarm_torn_write() { torn_armed_ = false; }
   // Probability that one LogStorage read fails with kIOError.
   void set_read_error_chance(double p) { read_error_chance_ = p; }
 

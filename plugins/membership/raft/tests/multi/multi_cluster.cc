@@ -236,6 +236,31 @@ std::string MultiCluster::check_history() {
   return {};
 }
 
+std::string MultiCluster::describe() {
+  std::string out;
+  for (auto& [g, info] : groups_) {
+    out += "group " + std::to_string(g) + " (" + std::to_string(completed_ops(g)) + " ops):";
+    for (size_t n : info.members) {
+      MultiNode& node = *nodes_[n];
+      out += " " + node_name(n) + "=";
+      if (!node.up()) {
+        out += "down";
+        continue;
+      }
+      const Raft* core = node.driver().core(g);
+      static const char* kRoles[] = {"F", "PC", "C", "L"};
+      const RaftLog& log = core->log();
+      out += std::string(kRoles[static_cast<int>(core->role())]) + " t" +
+             std::to_string(core->term()) + " last" + std::to_string(log.last_index()) + " c" +
+             std::to_string(log.committed()) + " a" + std::to_string(log.applied()) + " p" +
+             std::to_string(log.persisted()) + " s" + std::to_string(core->snapshot().index) +
+             " " + node.describe_group(g);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 size_t MultiCluster::completed_ops(GroupId group) const {
   const std::vector<HistoryOp>& h = groups_.at(group).history;
   return static_cast<size_t>(std::count_if(

@@ -115,6 +115,8 @@ class MultiNode : public sim::Actor<MultiMsg>,
   const std::vector<GroupId>& groups() const { return groups_; }
   void host(GroupId group, const SnapshotMeta& start);
 
+  // This node's apply progress of a group, for describe().
+  std::string describe_group(GroupId group);
   // Runs iterations until the driver is idle (for scripted tests); returns the count.
   size_t drain(MultiEnv& env, size_t iterations_max);
 
@@ -240,6 +242,8 @@ class MultiCluster {
   std::string check_history();
   size_t completed_ops(GroupId group) const;
   size_t completed_ops() const;
+  // Every group's state on every node (role, term, indexes, apply progress), for a failure.
+  std::string describe();
   // A failure found outside a group's checker (the driver's promises, the apply stage).
   void fail(const std::string& what) {
     if (error_.empty()) error_ = what;

@@ -158,6 +158,7 @@ void MultiNode::iterate() {
     log_.arm_torn_write();
   }
   Status status = driver_->run_iteration();
+  log_.disarm_torn_write();
   if (!status.is_ok()) {
     // Only a torn write fails the fake log: the process died inside its write.
     ++cluster_.stats().torn_writes;
@@ -380,6 +381,13 @@ void MultiNode::read_done(const driver::Reply& r) {
   }
   ++cluster_.stats().reads_served;
   reply(p.client, p.request, true, sm.kv.get(p.request.key), {});
+}
+
+std::string MultiNode::describe_group(GroupId group) {
+  const StateMachine& sm = sms_[group];
+  return "sm" + std::to_string(sm.applied) + "/" + std::to_string(sm.durable) + " q" +
+         std::to_string(sm.queue.size()) + (iterate_pending_ ? " I" : "") +
+         (apply_pending_ ? " A" : "") + (driver_->has_work() ? " W" : "");
 }
 
 void MultiNode::leader_changed(GroupId, const tessera::NodeId&, Term) {}

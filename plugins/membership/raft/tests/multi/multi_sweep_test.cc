@@ -66,7 +66,8 @@ TEST(MultiSweep, EveryFaultEverySeed) {
       return true;
     });
     if (!result.ok) {
-      ADD_FAILURE() << result.message << " (liveness: after the faults stopped)";
+      ADD_FAILURE() << result.message << " (liveness: after the faults stopped)\n"
+                    << cluster.describe();
       if (++failures >= 5) break;
       continue;
     }
