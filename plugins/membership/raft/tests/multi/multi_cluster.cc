@@ -253,8 +253,8 @@ std::string MultiCluster::describe() {
       out += std::string(kRoles[static_cast<int>(core->role())]) + " t" +
              std::to_string(core->term()) + " last" + std::to_string(log.last_index()) + " c" +
              std::to_string(log.committed()) + " a" + std::to_string(log.applied()) + " p" +
-             std::to_string(log.persisted()) + " s" + std::to_string(core->snapshot().index) +
-             " " + node.describe_group(g);
+             std::to_string(log.persisted()) + " s" + std::to_string(core->snapshot().index) + " " +
+             node.describe_group(g);
     }
     out += "\n";
   }
