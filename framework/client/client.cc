@@ -31,19 +31,26 @@ Bytes to_bytes(capnp::Data::Reader data) {
   return Bytes(reinterpret_cast<const char*>(data.begin()), data.size());
 }
 
+// The error with its detail; the message names a leader hint, so that a person reading it can
+// act on it too.
 Status from_error(rpc::Error::Reader error) {
   if (error.getCode() == rpc::ErrorCode::OK) return Status::ok();
   std::string message(error.getMessage().cStr());
   if (error.getCode() == rpc::ErrorCode::NOT_LEADER && error.getLeaderHint().size() > 0) {
     message += " (leader hint: " + std::string(error.getLeaderHint().cStr()) + ")";
   }
-  if (error.getCode() == rpc::ErrorCode::QUORUM_UNAVAILABLE) {
-    message += " (" + std::to_string(error.getAnswered()) + " of " +
-               std::to_string(error.getRequired()) + " replicas answered)";
-  }
   auto code = static_cast<uint16_t>(error.getCode());
   if (code > static_cast<uint16_t>(StatusCode::kInternal)) code = uint16_t(StatusCode::kInternal);
-  return Status(static_cast<StatusCode>(code), std::move(message));
+  Status status(static_cast<StatusCode>(code), std::move(message));
+  StatusDetail detail{.leader_hint = std::string(error.getLeaderHint().cStr()),
+                      .route_epoch = error.getRouteEpoch(),
+                      .answered = error.getAnswered(),
+                      .required = error.getRequired()};
+  if (detail.leader_hint.empty() && detail.route_epoch == 0 && detail.answered == 0 &&
+      detail.required == 0) {
+    return status;
+  }
+  return status.with_detail(std::move(detail));
 }
 
 void fill_options(rpc::RequestOptions::Builder out, const RequestOptions& options) {

@@ -41,6 +41,7 @@ struct Error {
   leaderHint @2 :Text;   # notLeader: "host:port" of the node believed to lead; empty if unknown
   answered @3 :UInt32;   # quorumUnavailable: replicas that answered in time
   required @4 :UInt32;   # quorumUnavailable: replicas the request needed
+  routeEpoch @5 :UInt64; # staleRoute: the range's epoch at the replica that refused
 }
 
 enum Consistency {

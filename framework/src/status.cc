@@ -37,7 +37,21 @@ Status Status::with_context(std::string_view context) const {
   std::string message(context);
   message += ": ";
   message += message_;
-  return Status(code_, std::move(message));
+  Status out(code_, std::move(message));
+  out.detail_ = detail_;
+  return out;
+}
+
+const StatusDetail& Status::detail() const {
+  static const StatusDetail kNone;
+  return detail_ ? *detail_ : kNone;
+}
+
+Status Status::with_detail(StatusDetail detail) const {
+  TESSERA_REQUIRE(!is_ok(), "an OK status carries no detail");
+  Status out = *this;
+  out.detail_ = std::make_shared<const StatusDetail>(std::move(detail));
+  return out;
 }
 
 }  // namespace tessera

@@ -253,6 +253,8 @@ TEST_F(DynamoTest, AcknowledgedWritesSurviveTheKillOfOneNodeAndServiceGoesOn) {
   // ALL cannot be had now, and the error says how many answered.
   Result<GetReply> all = client(0).get("t", "a0", with(Consistency::kAll));
   EXPECT_EQ(all.status().code(), StatusCode::kQuorumUnavailable) << all.status().to_string();
+  EXPECT_EQ(all.status().detail().required, 3u) << "the counts cross the RPC as fields";
+  EXPECT_LT(all.status().detail().answered, 3u);
 
   // The killed node comes back. Reads that include it see every write, and repair its copy
   // of the ones it missed while it was down.

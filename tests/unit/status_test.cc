@@ -80,6 +80,40 @@ TEST(Status, WithContextPrefixesAndKeepsTheCode) {
   EXPECT_EQ(Status::ok().with_context("anything").message(), "");
 }
 
+TEST(Status, DetailFactoriesCarryWhatARouterActsOn) {
+  Status not_leader = Status::not_leader("range 7 is led elsewhere", "127.0.0.1:7002");
+  EXPECT_EQ(not_leader.code(), StatusCode::kNotLeader);
+  EXPECT_EQ(not_leader.detail().leader_hint, "127.0.0.1:7002");
+
+  Status stale = Status::stale_route("range 7 moved", 12);
+  EXPECT_EQ(stale.code(), StatusCode::kStaleRoute);
+  EXPECT_EQ(stale.detail().route_epoch, 12u);
+
+  Status quorum = Status::quorum_unavailable("1 of 3 replicas answered", 1, 2);
+  EXPECT_EQ(quorum.code(), StatusCode::kQuorumUnavailable);
+  EXPECT_EQ(quorum.detail().answered, 1u);
+  EXPECT_EQ(quorum.detail().required, 2u);
+}
+
+TEST(Status, DetailSurvivesCopiesAndContext) {
+  Status original = Status::not_leader("not the leader", "n2");
+  Status copy = original;
+  Status wrapped = copy.with_context("put k");
+  EXPECT_EQ(copy.detail().leader_hint, "n2");
+  EXPECT_EQ(wrapped.detail().leader_hint, "n2");
+  EXPECT_EQ(wrapped.message(), "put k: not the leader");
+}
+
+TEST(Status, ErrorsWithoutDetailReadAnEmptyOne) {
+  EXPECT_EQ(Status::ok().detail().leader_hint, "");
+  EXPECT_EQ(Status::io_error("disk").detail().answered, 0u);
+  StatusDetail detail;
+  detail.route_epoch = 3;
+  Status with = Status::unavailable("later").with_detail(detail);
+  EXPECT_EQ(with.detail().route_epoch, 3u);
+  EXPECT_EQ(with.code(), StatusCode::kUnavailable);
+}
+
 TEST(Result, HoldsAValue) {
   Result<int> r = 42;
   ASSERT_TRUE(r.is_ok());

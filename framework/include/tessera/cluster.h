@@ -35,22 +35,49 @@ struct KeyRange {
 // Who serves a key. AP: `replicas` is every distinct node in ring order from the key; the first
 // `owners` of them are the key's home replicas and the rest are the fallbacks a sloppy quorum
 // takes, in order, when home replicas are down. CP: the range, its replication group, and the
-// group's members (leader first if known), all of them owners.
+// group's voters (leader first if known), all of them owners.
 struct Location {
   KeyRange range;
   std::string group;              // CP: replication group id; AP: empty
   std::vector<NodeId> replicas;
   size_t owners = 0;              // REQUIRES: owners <= replicas.size()
-  // CP: the version of the range map this answer comes from. A replica whose map is newer
-  // answers a request routed with an older one with StaleRoute. AP: 0.
-  uint64_t map_version = 0;
+  // CP: the range's id and its epoch in the map this answer comes from. A request carries the
+  // epoch it was routed with; a replica that knows the range at another epoch (or no longer
+  // owns the key) answers StaleRoute. Per range, so that a change of one range leaves routes
+  // to every other range valid. AP: 0.
+  uint64_t range_id = 0;
+  uint64_t epoch = 0;
 };
 
-// CP: the ranges of every table with their groups, as the metadata service publishes them.
-// `version` grows with every change (a split, a new group, a replaced member).
+// CP: where a range is in its life. A controller changes a range one step at a time and each
+// step raises the range's epoch; a state other than kStable tells routers and replicas which
+// step is under way, so that a node that restarts in the middle can finish or undo it.
+enum class RangeState : uint8_t {
+  kStable = 0,
+  kSplitting = 1,        // a split at `split_key` is proposed in the group's log
+  kAddingLearner = 2,    // `learners` are catching up; they vote only once promoted
+  kRemovingReplica = 3,  // `leaving` is being taken out of the group
+};
+
+// CP: one range of one table, as the metadata service records it.
+struct RangeDescriptor {
+  uint64_t id = 0;               // never reused
+  KeyRange range;                // `table` is the table's name
+  uint64_t epoch = 1;            // raised by every change to this range
+  std::string group;             // the Raft group that replicates it
+  std::vector<NodeId> voters;    // the group's voting members
+  std::vector<NodeId> learners;  // members catching up (kAddingLearner)
+  NodeId leader;                 // last known leader; may be stale, empty if unknown
+  RangeState state = RangeState::kStable;
+  Bytes split_key;               // kSplitting: where the range splits
+  NodeId leaving;                // kRemovingReplica: the member on its way out
+};
+
+// CP: the ranges of every table, as the metadata service publishes them. `generation` grows
+// with every change to the map (a new table, a split, a replaced member, a new leader).
 struct RangeMap {
-  uint64_t version = 0;
-  std::vector<Location> ranges;  // disjoint; together they cover every table's key space
+  uint64_t generation = 0;
+  std::vector<RangeDescriptor> ranges;  // disjoint; together they cover every table's keys
 };
 
 // A range whose data must be copied from one owner to another before ownership changes.

@@ -27,12 +27,12 @@ class Placement {
   virtual Result<std::vector<RangeMove>> set_members(std::span<const NodeInfo> members) = 0;
 
   // CP: installs a newer range map and returns the moves it causes (a range whose group
-  // changed). InvalidArgument for overlapping ranges or a version not above the current one.
+  // changed). InvalidArgument for overlapping ranges or a generation not above the current one.
   // NotSupported (the default) for a placement that derives ownership from membership alone,
   // as the ring does.
   virtual Result<std::vector<RangeMove>> set_range_map(const RangeMap& map) {
     return Status::not_supported("this placement derives ownership from membership, not from a "
-                                 "range map (map version " + std::to_string(map.version) + ")");
+                                 "range map (generation " + std::to_string(map.generation) + ")");
   }
 
   // Where (table, key) lives under the current view. Unavailable when there are no members.

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,14 @@ enum class StatusCode : uint8_t {
 
 std::string_view status_code_name(StatusCode code);
 
+// What some errors carry beyond their code and message, for a client or a router to act on.
+struct StatusDetail {
+  std::string leader_hint;   // NotLeader: the node believed to lead ("host:port" or a node id)
+  uint64_t route_epoch = 0;  // StaleRoute: the range's epoch where the request was refused
+  uint32_t answered = 0;     // QuorumUnavailable: replicas that answered in time
+  uint32_t required = 0;     // QuorumUnavailable: replicas the request needed
+};
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK.
@@ -65,6 +74,22 @@ class [[nodiscard]] Status {
   static Status busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status not_leader(std::string m, std::string leader_hint) {
+    StatusDetail detail;
+    detail.leader_hint = std::move(leader_hint);
+    return Status(StatusCode::kNotLeader, std::move(m)).with_detail(std::move(detail));
+  }
+  static Status stale_route(std::string m, uint64_t route_epoch) {
+    StatusDetail detail;
+    detail.route_epoch = route_epoch;
+    return Status(StatusCode::kStaleRoute, std::move(m)).with_detail(std::move(detail));
+  }
+  static Status quorum_unavailable(std::string m, uint32_t answered, uint32_t required) {
+    StatusDetail detail;
+    detail.answered = answered;
+    detail.required = required;
+    return Status(StatusCode::kQuorumUnavailable, std::move(m)).with_detail(std::move(detail));
+  }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -73,12 +98,19 @@ class [[nodiscard]] Status {
   // "OK", or "<CodeName>: <message>".
   std::string to_string() const;
 
-  // Returns a copy whose message is "<context>: <message>"; OK stays OK.
+  // Returns a copy whose message is "<context>: <message>"; OK stays OK. The detail is kept.
   Status with_context(std::string_view context) const;
+
+  // The detail, or an empty one when the error carries none (OK never does).
+  const StatusDetail& detail() const;
+  // A copy that carries `detail`. REQUIRES: !is_ok().
+  Status with_detail(StatusDetail detail) const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  // Shared and immutable: a Status stays cheap to copy, and one without detail pays a pointer.
+  std::shared_ptr<const StatusDetail> detail_;
 };
 
 template <typename T>

@@ -30,10 +30,10 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
     }
   }
   auto unavailable = [owners = any->owners](size_t answered, size_t members) {
-    return Status(StatusCode::kQuorumUnavailable, "a scan needs all but " +
-                                                      std::to_string(owners - 1) + " of the " +
-                                                      std::to_string(members) + " members; " +
-                                                      std::to_string(answered) + " answered");
+    return Status::quorum_unavailable(
+        "a scan needs all but " + std::to_string(owners - 1) + " of the " +
+            std::to_string(members) + " members; " + std::to_string(answered) + " answered",
+        static_cast<uint32_t>(answered), static_cast<uint32_t>(members - (owners - 1)));
   };
   const size_t members = asked.size() + missing;
   if (missing > missing_max) return R(unavailable(asked.size(), members));

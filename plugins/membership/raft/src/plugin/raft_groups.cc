@@ -29,9 +29,9 @@ constexpr size_t kInboxMax = 1 << 17;
 constexpr uint32_t kStatusWaitMs = 2000;
 
 Status not_leader(const NodeId& hint) {
-  return Status(StatusCode::kNotLeader, hint.empty()
-                                            ? "not the leader; the leader is not known yet"
-                                            : "not the leader; the leader is on node " + hint);
+  return Status::not_leader(hint.empty() ? "not the leader; the leader is not known yet"
+                                         : "not the leader; the leader is on node " + hint,
+                            hint);
 }
 
 // What a driver answer means to the caller.
