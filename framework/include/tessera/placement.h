@@ -37,6 +37,28 @@ class Placement {
 
   // Where (table, key) lives under the current view. Unavailable when there are no members.
   virtual Result<Location> locate(ByteView table, ByteView key) const = 0;
+
+  // CP: the ranges of `table` that hold keys in [start, end) (an empty `end`: to the table's
+  // end), in key order, as a scan crosses them. NotSupported (the default) for the ring, whose
+  // ranges are in hash order and say nothing about key order.
+  virtual Result<std::vector<Location>> locate_span(ByteView table, ByteView start,
+                                                    ByteView end) const {
+    (void)start;
+    (void)end;
+    return Status::not_supported("this placement has no key-ordered ranges (table " +
+                                 std::string(table) + ")");
+  }
+
+  // CP: `count` members for a new replication group, chosen among the alive members of the
+  // current view, one per zone before any zone gets a second, none of `avoid`. Unavailable
+  // when fewer than `count` members qualify. NotSupported (the default) where groups are not
+  // chosen by the placement.
+  virtual Result<std::vector<NodeId>> choose_replicas(size_t count,
+                                                      std::span<const NodeId> avoid) const {
+    (void)avoid;
+    return Status::not_supported("this placement does not choose group members (" +
+                                 std::to_string(count) + " asked)");
+  }
 };
 
 }  // namespace tessera

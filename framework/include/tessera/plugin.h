@@ -35,8 +35,9 @@ class Conflict;
 class Membership;
 
 // Bumped whenever PluginDescriptor or any plugin interface changes incompatibly.
-// 3 (issue 9): Membership::peer_service, and the CP changes to ReplicationGroups.
-inline constexpr uint32_t kPluginAbiVersion = 3;
+// 3: Membership::peer_service, and the CP changes to ReplicationGroups.
+// 4: Location's range id and epoch; Placement::locate_span and choose_replicas.
+inline constexpr uint32_t kPluginAbiVersion = 4;
 
 inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
 
