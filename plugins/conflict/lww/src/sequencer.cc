@@ -29,6 +29,15 @@ std::optional<Sequencer> Sequencer::decode(ByteView bytes) {
 
 uint32_t node_tag(const NodeId& node) { return XXH32(node.data(), node.size(), 0); }
 
+Sequencer ratchet(const Sequencer& proposed, const Sequencer& last) {
+  if (proposed > last) return proposed;
+  Sequencer next{.timestamp_ns = last.timestamp_ns,
+                 .counter = last.counter + 1,
+                 .node_tag = proposed.node_tag};
+  if (next.counter == 0) ++next.timestamp_ns;  // the counter wrapped
+  return next;
+}
+
 Sequencer SequencerClock::next(uint64_t now_ns, std::span<const Sequencer> seen) {
   std::lock_guard lock(mutex_);
   Sequencer floor = last_;

@@ -34,6 +34,15 @@ struct Sequencer {
 
 uint32_t node_tag(const NodeId& node);
 
+// The sequencer a replicated log applies for a write proposed with `proposed`, when the last
+// one it applied is `last`: `proposed` if it is above `last`, else the next sequencer after
+// `last` (same timestamp, counter + 1, carried into the timestamp when the counter wraps) with
+// the proposer's node tag. Applied in commit order, this makes sequencer order the commit order
+// even when a new leader's clock is behind the old one's or a node restarts with its clock set
+// back. The result must be persisted with the applied index, so that a restart ratchets on
+// from it.
+Sequencer ratchet(const Sequencer& proposed, const Sequencer& last);
+
 // Issues increasing sequencers for one node. Thread-safe.
 class SequencerClock {
  public:
