@@ -56,6 +56,9 @@ void add_client_bench_command(CLI::App& app) {
   cmd->add_option("--table", options->table, "Table (created when missing)")->capture_default_str();
   cmd->add_option("--timeout-ms", options->timeout_ms, "Per-request timeout (0: node default)")
       ->capture_default_str();
+  cmd->add_option("--history", options->history_path,
+                  "Write every operation to FILE as JSON lines for a linearizability check "
+                  "(puts write unique values; no preload)");
   cmd->add_option("--io-buffer-bytes", options->io_buffer_bytes,
                   "Read buffer per connection; writes of one event-loop turn also leave "
                   "together (0: neither, Cap'n Proto's own exact reads and one write per "

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ctest bench.client_pipelined: `tessera-bench client` against one memory-engine node on a free
 # loopback port: a --requests bound is met exactly with pipelined connections spread over two
-# threads (with and without the connection's BufferedStream), preloaded gets all hit, the node's CPU is reported for --node-pid, the flags of the
-# one-thread-per-connection tool still work, and bad flags or an unreachable node fail.
+# threads (with and without the connection's BufferedStream), preloaded gets all hit, the
+# node's CPU is reported for --node-pid, --history writes one JSON line per operation, the flags
+# of the one-thread-per-connection tool still work, and bad flags or an unreachable node fail.
 #   client_bench_test.sh TESSERA_NODE TESSERA_BENCH
 set -euo pipefail
 node_bin=$1
@@ -61,6 +62,25 @@ grep -q ", 0 misses, 0 errors" <<< "$out" || { echo "$out"; fail "gets missed"; 
 # The flags of the earlier tool.
 "$bench_bin" client --addr "$address" --connections 2 --read-ratio 0.9 --duration-s 0.3 \
   --warmup-s 0 --ops 0 --value-sizes 100:8,1000:1 --no-preload > /dev/null || fail "old flags"
+
+# A history: one JSON line per operation, every measured request among them, gets naming the
+# unique values of the puts they read (a fresh table, so nothing preloaded is read).
+"$bench_bin" client --addr "$address" --table hist -c 2 -P 4 --keys 20 --requests 2000 \
+  --seconds 30 --warmup-s 0 --history "$work/history.jsonl" > /dev/null || fail "history run"
+lines=$(wc -l < "$work/history.jsonl")
+[ "$lines" -ge 2000 ] || fail "history has $lines lines, fewer than the 2000 requests"
+bad=$(grep -cv '^{"client":[0-7],"op":"\(put\|get\)","key":"k[0-9]*",.*"ok":\(true\|null\),"call":[0-9]*' \
+        "$work/history.jsonl" || true)
+[ "$bad" -eq 0 ] || { head -3 "$work/history.jsonl"; fail "$bad malformed history lines"; }
+grep -q '"op":"get",.*"result":"c[0-7]\.[0-9]*","ok":true' "$work/history.jsonl" ||
+  fail "no get read a value a put of the history wrote"
+grep -q '"op":"put",.*"value":"c[0-7]\.[0-9]*","ok":true,"call":[0-9]*,"return":[0-9]*}$' \
+  "$work/history.jsonl" || fail "no answered put"
+if "$bench_bin" client --addr "$address" --requests 10 --history /nonexistent/dir/h.jsonl \
+     2> "$work/err" > /dev/null; then
+  fail "an unwritable history accepted"
+fi
+grep -q -- "--history /nonexistent/dir/h.jsonl" "$work/err" || fail "history message"
 
 # Bad flags and an unreachable node fail with a message.
 if "$bench_bin" client --addr "$address" --pipeline 0 --seconds 1 2> "$work/err"; then

@@ -149,7 +149,7 @@ class EtcdTarget final : public LoadTarget {
     request_ += "\r\n\r\n";
     request_ += body_;
     return round_trip().then([read = r.read](ParsedAnswer answer) {
-      LoadAnswer result{code_of_http(answer.status), true};
+      LoadAnswer result{code_of_http(answer.status), true, {}};
       // A range answer lists "kvs" only when the key has a value.
       if (read && result.code == StatusCode::kOk) {
         result.found = answer.body.find("\"kvs\"") != std::string_view::npos;

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "history.h"
 #include "malloc_counter.h"
 
 namespace tessera::bench {
@@ -37,6 +38,7 @@ struct Shared {
   std::atomic<uint32_t> finished{0};
   std::atomic<int64_t> ops_left{0};
   std::atomic<int64_t> last_op_ns{0};  // steady clock, when the --requests bound was reached
+  HistoryLog* history = nullptr;       // --history: every operation is recorded here
 };
 
 struct ThreadStats {
@@ -99,8 +101,17 @@ class LoadThread {
   }
 
  private:
+  // --history: the operation a request slot has in flight.
+  struct SlotOp {
+    HistoryOp op;
+    bool in_flight = false;
+    uint64_t sent = 0;  // operations this slot has sent, for unique put values
+  };
+
   struct Connection {
     kj::Own<LoadTarget> target;
+    uint32_t index = 0;           // over all threads
+    std::vector<SlotOp> slots;    // --history: one per pipeline position
     uint64_t preload_next = 0;  // the next key this connection preloads
     uint64_t preload_end = 0;
     bool broken = false;
@@ -114,6 +125,8 @@ class LoadThread {
           make_target_(io, options_.addresses[i % options_.addresses.size()], workload_);
       connection->preload_next = options_.keys * i / options_.connections;
       connection->preload_end = options_.keys * (i + 1) / options_.connections;
+      connection->index = i;
+      if (shared_.history != nullptr) connection->slots.resize(options_.pipeline);
       connections_.push_back(std::move(connection));
     }
     {
@@ -143,10 +156,16 @@ class LoadThread {
     last_answer_ = Clock::now();
     kj::Vector<kj::Promise<void>> slots;
     for (auto& c : connections_) {
-      for (uint32_t p = 0; p < options_.pipeline; ++p) slots.add(run_slot(*c));
+      for (uint32_t p = 0; p < options_.pipeline; ++p) slots.add(run_slot(*c, p));
     }
     kj::joinPromises(slots.releaseAsArray()).exclusiveJoin(watch()).wait(io.waitScope);
     see_phase(kStop);
+    // Requests still in flight were cancelled: their outcome is unknown.
+    for (auto& c : connections_) {
+      for (SlotOp& slot : c->slots) {
+        if (slot.in_flight) shared_.history->record(slot.op, HistoryOutcome{});
+      }
+    }
   }
 
   // Preloads the connection's next keys until its range is written; one such chain per slot.
@@ -172,18 +191,21 @@ class LoadThread {
   }
 
   // Sends one request and, from its answer's continuation, the next one, until the run stops.
-  kj::Promise<void> run_slot(Connection& c) {
+  kj::Promise<void> run_slot(Connection& c, uint32_t slot) {
     if (c.broken || done_) return kj::READY_NOW;
     LoadRequest request;
     request.key = pick_key_(rng_);
     request.read = pick_read_(rng_);
     if (!request.read) request.value = workload_.value(rng_);
+    if (shared_.history != nullptr) begin_history(c, slot, request);
     const Clock::time_point start = Clock::now();
     return c.target->send(request).then(
-        [this, &c, start, read = request.read](LoadAnswer answer) -> kj::Promise<void> {
-          return answered(c, start, read, answer);
+        [this, &c, slot, start, read = request.read](LoadAnswer answer) -> kj::Promise<void> {
+          if (shared_.history != nullptr) end_history(c, slot, &answer);
+          return answered(c, slot, start, read, answer);
         },
-        [this, &c](kj::Exception&& e) -> kj::Promise<void> {
+        [this, &c, slot](kj::Exception&& e) -> kj::Promise<void> {
+          if (shared_.history != nullptr) end_history(c, slot, nullptr);
           // Targets do not reconnect: count the loss once and stop using the connection.
           c.broken = true;
           if (shared_.phase.load(std::memory_order_relaxed) != kStop) {
@@ -194,7 +216,39 @@ class LoadThread {
         });
   }
 
-  kj::Promise<void> answered(Connection& c, Clock::time_point start, bool read, LoadAnswer answer) {
+  // Puts of a history write values no other operation writes, so a read names its write.
+  void begin_history(Connection& c, uint32_t slot, LoadRequest& request) {
+    SlotOp& s = c.slots[slot];
+    s.op.client = c.index * options_.pipeline + slot;
+    s.op.read = request.read;
+    s.op.key = workload_.key(request.key);
+    s.op.value.clear();
+    if (!request.read) {
+      s.op.value = "c" + std::to_string(s.op.client) + "." + std::to_string(s.sent);
+      request.value = s.op.value;
+    }
+    request.want_value = request.read;
+    ++s.sent;
+    s.in_flight = true;
+    s.op.call_ns = shared_.history->now_ns();
+  }
+
+  // `answer` is null when the connection was lost: the outcome is unknown.
+  void end_history(Connection& c, uint32_t slot, const LoadAnswer* answer) {
+    SlotOp& s = c.slots[slot];
+    HistoryOutcome outcome;
+    if (answer != nullptr) {
+      outcome.answered = true;
+      outcome.code = answer->code;
+      if (answer->found) outcome.result = answer->value;
+      outcome.return_ns = shared_.history->now_ns();
+    }
+    shared_.history->record(s.op, outcome);
+    s.in_flight = false;
+  }
+
+  kj::Promise<void> answered(Connection& c, uint32_t slot, Clock::time_point start, bool read,
+                             LoadAnswer answer) {
     const Clock::time_point end = Clock::now();
     last_answer_ = end;
     const int phase = shared_.phase.load(std::memory_order_relaxed);
@@ -220,7 +274,7 @@ class LoadThread {
       stats_.note_error(answer.code, std::string(status_code_name(answer.code)) + " answered to " +
                                          (read ? "a get" : "a put"));
     }
-    return run_slot(c);
+    return run_slot(c, slot);
   }
 
   // Ends the run on this thread when the control thread says stop, or when no answer came for
@@ -276,6 +330,11 @@ class LoadThread {
 Result<LoadResult> run_load(const LoadOptions& options, const Workload& workload,
                             const LoadTargetFactory& make_target) {
   Shared shared;
+  std::unique_ptr<HistoryLog> history;
+  if (!options.history_path.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(history, HistoryLog::open(options.history_path));
+    shared.history = history.get();
+  }
   shared.ops_left = static_cast<int64_t>(options.ops);
   std::vector<std::unique_ptr<LoadThread>> loads;
   for (uint32_t t = 0; t < options.threads; ++t) {
@@ -349,6 +408,7 @@ Result<LoadResult> run_load(const LoadOptions& options, const Workload& workload
     for (const auto& [code, n] : s.errors_by_code) result.errors_by_code[code] += n;
     if (result.first_error.empty()) result.first_error = s.first_error;
   }
+  if (history) TESSERA_RETURN_IF_ERROR(history->close());
   return result;
 }
 

@@ -12,7 +12,9 @@
 //
 // Measurement: latency from send to answer in a LatencyHistogram per thread (fixed memory);
 // CPU of this process (getrusage) and of every --node-pid (/proc) over the measured window;
-// heap allocations of the load threads in the window (malloc_counter.h).
+// heap allocations of the load threads in the window (malloc_counter.h). With
+// --history, every operation of every phase is also written to the history (history.h), one
+// client per request slot; requests cancelled at the stop are recorded with an unknown outcome.
 //
 // Thread-safety: run_load() blocks its caller until the run ends; call it from one thread.
 #pragma once

@@ -95,6 +95,7 @@ Status finish_load_options(LoadOptions& o) {
   if (o.duration_s == 0 && o.ops == 0) {
     return Status::invalid_argument("give a bound: --seconds > 0 or --requests > 0");
   }
+  if (!o.history_path.empty()) o.preload = false;
   return Status::ok();
 }
 

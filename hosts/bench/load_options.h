@@ -49,6 +49,10 @@ struct LoadOptions {
   uint32_t io_buffer_bytes = 16 * 1024;  // per connection; 0: unbuffered (client only)
   uint64_t seed = 1;
   std::vector<pid_t> node_pids;  // processes whose CPU time per request is reported
+  // `client` only: write every operation to this file as a history (history.h). Puts then
+  // write unique values ("c<client>.<n>") and the preload is skipped, so that every value a
+  // get can read is one the history wrote.
+  std::string history_path;
 };
 
 // Adds the flags shared by every load command to `cmd`, bound to `options` (which must outlive

@@ -31,11 +31,13 @@ struct LoadRequest {
   bool read = false;  // a get of `key`; else a put of `value` under `key`
   uint64_t key = 0;   // the key's index (Workload::fill_key)
   ByteView value;     // puts only; valid until the send's promise resolves
+  bool want_value = false;  // gets: return the value read in LoadAnswer::value (histories)
 };
 
 struct LoadAnswer {
   StatusCode code = StatusCode::kOk;
   bool found = true;  // gets: the key had a value
+  Bytes value;        // gets with want_value that found a value
 };
 
 class LoadTarget {

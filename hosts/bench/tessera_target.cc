@@ -68,16 +68,23 @@ class TesseraTarget final : public LoadTarget {
     if (r.read) {
       auto request = main_.getRequest(message_size(options_.table.size() + key_bytes, 3));
       fill_common(request, r.key, key_bytes);
-      return request.send().then([](capnp::Response<rpc::Tessera::GetResults>&& response) {
-        return LoadAnswer{code_of(response.getError()), response.getFound()};
-      });
+      return request.send().then(
+          [want_value = r.want_value](capnp::Response<rpc::Tessera::GetResults>&& response) {
+            LoadAnswer answer{code_of(response.getError()), response.getFound(), {}};
+            // Siblings (AP) are not one value: a history names the first.
+            if (want_value && answer.found && response.getValues().size() > 0) {
+              capnp::Data::Reader value = response.getValues()[0].getData();
+              answer.value.assign(reinterpret_cast<const char*>(value.begin()), value.size());
+            }
+            return answer;
+          });
     }
     auto request =
         main_.putRequest(message_size(options_.table.size() + key_bytes + r.value.size(), 4));
     fill_common(request, r.key, key_bytes);
     request.setValue(as_data(r.value));
     return request.send().then([](capnp::Response<rpc::Tessera::PutResults>&& response) {
-      return LoadAnswer{code_of(response.getError()), true};
+      return LoadAnswer{code_of(response.getError()), true, {}};
     });
   }
 
@@ -101,7 +108,7 @@ class TesseraTarget final : public LoadTarget {
         [this, first, count,
          &rng](capnp::Response<rpc::Tessera::WriteResults>&& response) -> kj::Promise<LoadAnswer> {
           const StatusCode code = code_of(response.getError());
-          if (code != StatusCode::kNotSupported) return LoadAnswer{code, true};
+          if (code != StatusCode::kNotSupported) return LoadAnswer{code, true, {}};
           batches_ = false;
           return preload_puts(first, first + count, rng);
         });
