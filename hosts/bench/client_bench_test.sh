@@ -4,10 +4,11 @@
 # threads (with and without the connection's BufferedStream), preloaded gets all hit, the
 # node's CPU is reported for --node-pid, --history writes one JSON line per operation, the flags
 # of the one-thread-per-connection tool still work, and bad flags or an unreachable node fail.
-#   client_bench_test.sh TESSERA_NODE TESSERA_BENCH
+#   client_bench_test.sh TESSERA_NODE TESSERA_BENCH TESSERA_CHECK_HISTORY
 set -euo pipefail
 node_bin=$1
 bench_bin=$2
+check_bin=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/tessera-bench-test.XXXXXX")
 node_pid=""
 cleanup() {
@@ -76,6 +77,14 @@ grep -q '"op":"get",.*"result":"c[0-7]\.[0-9]*","ok":true' "$work/history.jsonl"
   fail "no get read a value a put of the history wrote"
 grep -q '"op":"put",.*"value":"c[0-7]\.[0-9]*","ok":true,"call":[0-9]*,"return":[0-9]*}$' \
   "$work/history.jsonl" || fail "no answered put"
+# One node answers every key linearizably; the checker says so, and finds a forged stale read.
+"$check_bin" "$work/history.jsonl" || fail "a single node's history is not linearizable"
+printf '%s\n' '{"client":0,"op":"put","key":"z","value":"a","ok":true,"call":1,"return":2}' \
+  '{"client":0,"op":"put","key":"z","value":"b","ok":true,"call":3,"return":4}' \
+  '{"client":1,"op":"get","key":"z","result":"a","ok":true,"call":5,"return":6}' \
+  >> "$work/history.jsonl"
+if "$check_bin" "$work/history.jsonl" > "$work/check.out"; then fail "a stale read passed"; fi
+grep -q "first: key z" "$work/check.out" || fail "the stale read's key is not named"
 if "$bench_bin" client --addr "$address" --requests 10 --history /nonexistent/dir/h.jsonl \
      2> "$work/err" > /dev/null; then
   fail "an unwritable history accepted"
