@@ -34,8 +34,13 @@ void append_json_string(std::string& out, ByteView bytes) {
 }
 
 bool refused_before_applied(StatusCode code) {
+  // NotLeader, StaleRoute and Busy are answered only for a write that was not applied (a
+  // proposal lost to a leadership change answers NotLeader too; one whose fate is not known
+  // answers Timeout).
   return code == StatusCode::kInvalidArgument || code == StatusCode::kTooLarge ||
-         code == StatusCode::kNoSuchTable || code == StatusCode::kNotSupported;
+         code == StatusCode::kNoSuchTable || code == StatusCode::kNotSupported ||
+         code == StatusCode::kNotLeader || code == StatusCode::kStaleRoute ||
+         code == StatusCode::kBusy;
 }
 
 }  // namespace

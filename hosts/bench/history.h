@@ -11,9 +11,10 @@
 // `call` and `return` are nanoseconds of one monotonic clock shared by every thread, from the
 // start of the run. A get's `result` is the value read, or null for not found. `ok` is true
 // for an answered success, false for an operation known not to have taken effect (a get that
-// failed; a put refused before it was applied: InvalidArgument, TooLarge, NoSuchTable,
-// NotSupported), and null when the outcome is unknown (any other failed put, a lost connection,
-// a request still in flight when the run stopped); an unknown operation has no `return`.
+// failed; a put refused without being applied: InvalidArgument, TooLarge, NoSuchTable,
+// NotSupported, NotLeader, StaleRoute, Busy), and null when the outcome is unknown (any other
+// failed put, such as Timeout or QuorumUnavailable, a lost connection, a request still in flight
+// when the run stopped); an unknown operation has no `return`.
 //
 // Thread-safety: record() may be called from any thread; lines are written whole.
 #pragma once
