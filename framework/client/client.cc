@@ -7,6 +7,7 @@
 #include <kj/async.h>
 #include <kj/timer.h>
 
+#include "error_status.h"
 #include "tessera/rpc/tessera.capnp.h"
 
 namespace tessera {
@@ -34,23 +35,13 @@ Bytes to_bytes(capnp::Data::Reader data) {
 // The error with its detail; the message names a leader hint, so that a person reading it can
 // act on it too.
 Status from_error(rpc::Error::Reader error) {
-  if (error.getCode() == rpc::ErrorCode::OK) return Status::ok();
-  std::string message(error.getMessage().cStr());
-  if (error.getCode() == rpc::ErrorCode::NOT_LEADER && error.getLeaderHint().size() > 0) {
-    message += " (leader hint: " + std::string(error.getLeaderHint().cStr()) + ")";
-  }
-  auto code = static_cast<uint16_t>(error.getCode());
-  if (code > static_cast<uint16_t>(StatusCode::kInternal)) code = uint16_t(StatusCode::kInternal);
-  Status status(static_cast<StatusCode>(code), std::move(message));
-  StatusDetail detail{.leader_hint = std::string(error.getLeaderHint().cStr()),
-                      .route_epoch = error.getRouteEpoch(),
-                      .answered = error.getAnswered(),
-                      .required = error.getRequired()};
-  if (detail.leader_hint.empty() && detail.route_epoch == 0 && detail.answered == 0 &&
-      detail.required == 0) {
+  Status status = read_error(error);
+  if (status.code() != StatusCode::kNotLeader || status.detail().leader_hint.empty()) {
     return status;
   }
-  return status.with_detail(std::move(detail));
+  return Status(status.code(),
+                status.message() + " (leader hint: " + status.detail().leader_hint + ")")
+      .with_detail(status.detail());
 }
 
 void fill_options(rpc::RequestOptions::Builder out, const RequestOptions& options) {

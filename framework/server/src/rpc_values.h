@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "error_status.h"
 #include "tessera/bytes.h"
 #include "tessera/conflict.h"
 #include "tessera/rpc/replica.capnp.h"
@@ -31,32 +32,10 @@ inline capnp::Text::Reader as_text(const std::string& text) {
 }
 
 inline void set_error(rpc::Error::Builder error, const Status& status) {
-  error.setCode(static_cast<rpc::ErrorCode>(status.code()));
-  if (status.is_ok()) return;
-  error.setMessage(status.message());
-  const StatusDetail& detail = status.detail();
-  if (!detail.leader_hint.empty()) error.setLeaderHint(detail.leader_hint);
-  error.setAnswered(detail.answered);
-  error.setRequired(detail.required);
-  error.setRouteEpoch(detail.route_epoch);
+  write_error(error, status);
 }
 
-// The Status an Error carries, detail included. A code from a later schema becomes Internal.
-inline Status from_error(rpc::Error::Reader error) {
-  if (error.getCode() == rpc::ErrorCode::OK) return Status::ok();
-  auto code = static_cast<uint16_t>(error.getCode());
-  if (code > static_cast<uint16_t>(StatusCode::kInternal)) code = uint16_t(StatusCode::kInternal);
-  Status status(static_cast<StatusCode>(code), to_string(error.getMessage()));
-  StatusDetail detail{.leader_hint = to_string(error.getLeaderHint()),
-                      .route_epoch = error.getRouteEpoch(),
-                      .answered = error.getAnswered(),
-                      .required = error.getRequired()};
-  if (detail.leader_hint.empty() && detail.route_epoch == 0 && detail.answered == 0 &&
-      detail.required == 0) {
-    return status;
-  }
-  return status.with_detail(std::move(detail));
-}
+inline Status from_error(rpc::Error::Reader error) { return read_error(error); }
 
 inline void set_versions(capnp::List<rpc::StoredVersion>::Builder out,
                          const std::vector<VersionedValue>& versions) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "error_status.h"
 #include "tessera/peer_service.h"
 
 namespace tessera::raft_host {
@@ -63,9 +64,8 @@ std::string GroupHostService::leader_address(const std::string& group) const {
 
 void GroupHostService::set_error(rpc::Error::Builder error, const Status& status,
                                  const std::string& group) const {
-  error.setCode(static_cast<rpc::ErrorCode>(status.code()));
-  if (status.is_ok()) return;
-  error.setMessage(status.message());
+  write_error(error, status);
+  // The plugin's hint is a node id; a client wants an address.
   if (status.code() == StatusCode::kNotLeader) error.setLeaderHint(leader_address(group));
 }
 
