@@ -47,6 +47,14 @@ class Conflict {
   // it), never make one look superseded that was not: no write is lost to it. Returns `version`
   // unchanged when there is nothing to prune (always, for LWW). InvalidArgument as compare().
   virtual Result<Bytes> prune(ByteView version, std::span<const NodeId> members) const = 0;
+
+  // The version a replicated log applies for a write proposed with `proposed` when the last
+  // version it applied is `last` (empty before the first): a version after `last`, so that
+  // applied in commit order, version order is commit order even when a new leader's clock is
+  // behind the old one's or a node restarts with its clock set back. The log persists the result
+  // with its applied index. NotSupported for versions without a total order (vector clocks: the
+  // CP profile refuses such a plugin at start); InvalidArgument as compare().
+  virtual Result<Bytes> order_after(ByteView proposed, ByteView last) const = 0;
 };
 
 }  // namespace tessera

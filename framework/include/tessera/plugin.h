@@ -37,7 +37,8 @@ class Membership;
 // Bumped whenever PluginDescriptor or any plugin interface changes incompatibly.
 // 3: Membership::peer_service, and the CP changes to ReplicationGroups.
 // 4: Location's range id and epoch; Placement::locate_span and choose_replicas.
-inline constexpr uint32_t kPluginAbiVersion = 4;
+// 5: Conflict::order_after.
+inline constexpr uint32_t kPluginAbiVersion = 5;
 
 inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
 

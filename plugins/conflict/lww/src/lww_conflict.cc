@@ -84,6 +84,15 @@ class LwwConflict : public Conflict {
     return Bytes(version);
   }
 
+  Result<Bytes> order_after(ByteView proposed, ByteView last) const override {
+    std::optional<Sequencer> p = Sequencer::decode(proposed);
+    if (!p) return not_a_sequencer(proposed);
+    if (last.empty()) return p->encode();
+    std::optional<Sequencer> l = Sequencer::decode(last);
+    if (!l) return not_a_sequencer(last);
+    return ratchet(*p, *l).encode();
+  }
+
  private:
   SequencerClock clock_;
 };

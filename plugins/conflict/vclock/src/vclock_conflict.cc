@@ -93,6 +93,13 @@ class VclockConflict : public Conflict {
     return v->encode();
   }
 
+  // Vector clocks order writes only partially; a log that needs a total order refuses them.
+  Result<Bytes> order_after(ByteView, ByteView) const override {
+    return Status::not_supported(
+        "conflict plugin vclock: vector clocks have no total order for a replicated log; the "
+        "leader profile needs conflict plugin lww");
+  }
+
  private:
   uint64_t next_counter(uint64_t seen) {
     uint64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -107,5 +107,11 @@ TEST_F(VclockTest, DuplicatesCollapseAndGarbageIsRefused) {
   EXPECT_FALSE(conflict_->reconcile({{"garbage", false, ""}}).is_ok());
 }
 
+TEST_F(VclockTest, HasNoTotalOrderForAReplicatedLog) {
+  Result<Bytes> ordered = conflict_->order_after(write("a"), write("b"));
+  EXPECT_EQ(ordered.status().code(), StatusCode::kNotSupported);
+  EXPECT_NE(ordered.status().message().find("lww"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tessera
