@@ -15,7 +15,8 @@
 #include <spdlog/spdlog.h>
 
 #include "tessera/config.h"
-#include "tessera/server/node.h"
+#include "tessera/dynamo/dynamo_profile.h"
+#include "tessera/node/node.h"
 
 namespace {
 
@@ -34,11 +35,22 @@ std::filesystem::path default_plugin_dir() {
   return (exe.parent_path() / TESSERA_PLUGIN_DIR_FROM_BIN).lexically_normal();
 }
 
+// The profile `[node] profile` names (node_config.cc has checked the name).
+tessera::node::ProfileFactory profile_factory(const std::string& profile) {
+  if (profile == tessera::node::kProfileDynamo) return tessera::dynamo::make_dynamo_profile;
+  if (profile == tessera::node::kProfileLeader) {
+    return [](const tessera::node::NodeParts&) -> tessera::Result<std::unique_ptr<tessera::node::Profile>> {
+      return tessera::Status::not_supported("the leader profile is not served by tessera-node yet");
+    };
+  }
+  return tessera::node::make_single_profile;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the blocked signal mask.
-  tessera::server::capture_signals();
+  tessera::node::capture_signals();
 
   CLI::App app{"Tessera node: serves the client API on the configured address"};
   std::string config_file, node_id_flag, data_dir, listen, log_level;
@@ -56,17 +68,17 @@ int main(int argc, char** argv) {
 
   auto file = tessera::ConfigFile::load(config_file);
   if (!file.is_ok()) return fail(kExitConfig, file.status());
-  auto config = tessera::server::parse_node_config((*file)->root());
+  auto config = tessera::node::parse_node_config((*file)->root());
   if (!config.is_ok()) return fail(kExitConfig, config.status());
   if (!node_id_flag.empty()) config->node_id = node_id_flag;
   if (!data_dir.empty()) config->data_dir = std::filesystem::absolute(data_dir);
   if (!listen.empty()) {
-    tessera::Status parsed = tessera::server::parse_address(
+    tessera::Status parsed = tessera::node::parse_address(
         listen, "--listen", &config->listen_host, &config->listen_port);
     if (!parsed.is_ok()) return fail(kExitConfig, parsed);
   }
   if (!log_level.empty()) {
-    tessera::Status checked = tessera::server::check_log_level(log_level, "--log-level");
+    tessera::Status checked = tessera::node::check_log_level(log_level, "--log-level");
     if (!checked.is_ok()) return fail(kExitConfig, checked);
     config->log_level = log_level;
   }
@@ -76,11 +88,13 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(config->log_level));
 
   std::string node_id = config->node_id;
-  tessera::server::Node node(std::move(config).value(), default_plugin_dir());
+  tessera::node::ProfileFactory make_profile = profile_factory(config->profile);
+  tessera::node::Node node(std::move(config).value(), default_plugin_dir(), std::move(make_profile));
   tessera::Status started = node.start();
   if (started.code() == tessera::StatusCode::kBusy) return fail(kExitLocked, started);
   if (started.code() == tessera::StatusCode::kInvalidArgument ||
-      started.code() == tessera::StatusCode::kNotFound) {
+      started.code() == tessera::StatusCode::kNotFound ||
+      started.code() == tessera::StatusCode::kNotSupported) {
     return fail(kExitConfig, started);
   }
   if (!started.is_ok()) return fail(kExitRuntime, started);

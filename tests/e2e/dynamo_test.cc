@@ -21,6 +21,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kDynamoConfig =
+    "[node]\n"
+    "profile = \"dynamo\"\n"
     "[engine]\n"
     "plugin = \"lsm\"\n"
     "[conflict]\n"

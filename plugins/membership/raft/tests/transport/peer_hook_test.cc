@@ -11,12 +11,13 @@
 #include "tessera/membership.h"
 #include "tessera/peer_service.h"
 #include "tessera/rpc/tessera.capnp.h"
-#include "tessera/server/client_service.h"
+#include "tessera/node/client_service.h"
 
 namespace tessera {
 namespace {
 
-using server::ClientService;
+using node::ClientService;
+using node::ClientServiceOptions;
 
 // A peer service whose capability is another ClientService, so that a call on it (hello) shows
 // the capability reached the caller.
@@ -25,7 +26,7 @@ class HelloPeerService final : public PeerService {
   explicit HelloPeerService(kj::Timer* timer) : timer_(timer) {}
   capnp::Capability::Client capability() override {
     ++made_;
-    return rpc::Tessera::Client(kj::heap<ClientService>("inner", nullptr, nullptr, timer_, 1000));
+    return rpc::Tessera::Client(kj::heap<ClientService>("inner", nullptr, timer_, ClientServiceOptions{.default_timeout_ms = 1000}));
   }
   int made() const { return made_; }
 
@@ -61,8 +62,9 @@ class PeerHookTest : public ::testing::Test {
 TEST_F(PeerHookTest, KnownServiceIsHandedOut) {
   HelloPeerService service(&timer_);
   OneServiceMembership membership(&service);
-  rpc::Tessera::Client node(kj::heap<ClientService>("node-1", nullptr, nullptr, &timer_, 1000,
-                                                    nullptr, nullptr, &membership));
+  rpc::Tessera::Client node(kj::heap<ClientService>(
+      "node-1", nullptr, &timer_,
+      ClientServiceOptions{.default_timeout_ms = 1000, .membership = &membership}));
   auto request = node.peerRequest();
   request.setName("hello");
   auto response = request.send().wait(io_.waitScope);
@@ -76,8 +78,9 @@ TEST_F(PeerHookTest, KnownServiceIsHandedOut) {
 TEST_F(PeerHookTest, UnknownServiceIsNotFound) {
   HelloPeerService service(&timer_);
   OneServiceMembership membership(&service);
-  rpc::Tessera::Client node(kj::heap<ClientService>("node-1", nullptr, nullptr, &timer_, 1000,
-                                                    nullptr, nullptr, &membership));
+  rpc::Tessera::Client node(kj::heap<ClientService>(
+      "node-1", nullptr, &timer_,
+      ClientServiceOptions{.default_timeout_ms = 1000, .membership = &membership}));
   auto request = node.peerRequest();
   request.setName("raft");
   auto response = request.send().wait(io_.waitScope);
@@ -89,7 +92,7 @@ TEST_F(PeerHookTest, UnknownServiceIsNotFound) {
 }
 
 TEST_F(PeerHookTest, NodeWithoutMembershipIsNotSupported) {
-  rpc::Tessera::Client node(kj::heap<ClientService>("single", nullptr, nullptr, &timer_, 1000));
+  rpc::Tessera::Client node(kj::heap<ClientService>("single", nullptr, &timer_, ClientServiceOptions{.default_timeout_ms = 1000}));
   auto request = node.peerRequest();
   request.setName("raft");
   auto response = request.send().wait(io_.waitScope);
@@ -109,7 +112,7 @@ TEST_F(PeerHookTest, DefaultMembershipOffersNothing) {
   } plain;
   EXPECT_EQ(plain.peer_service("raft"), nullptr);
   rpc::Tessera::Client node(
-      kj::heap<ClientService>("node-2", nullptr, nullptr, &timer_, 1000, nullptr, nullptr, &plain));
+      kj::heap<ClientService>("node-2", nullptr, &timer_, ClientServiceOptions{.default_timeout_ms = 1000, .membership = &plain}));
   auto request = node.peerRequest();
   request.setName("raft");
   EXPECT_EQ(request.send().wait(io_.waitScope).getError().getCode(), rpc::ErrorCode::NOT_FOUND);

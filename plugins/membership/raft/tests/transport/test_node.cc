@@ -11,7 +11,7 @@
 
 #include "tessera/membership.h"
 #include "tessera/rpc/tessera.capnp.h"
-#include "tessera/server/client_service.h"
+#include "tessera/node/client_service.h"
 #include "transport/raft_peer.capnp.h"
 
 namespace tessera::raft::transport::testing {
@@ -97,8 +97,9 @@ void TestNode::run(uint64_t message_words_max, std::promise<std::string> listeni
   kj::AsyncIoContext io = kj::setupAsyncIo();
   ServiceMembership membership(service_);
   capnp::Capability::Client bootstrap =
-      tessera::rpc::Tessera::Client(kj::heap<server::ClientService>(
-          id_, nullptr, nullptr, &io.provider->getTimer(), 1000, nullptr, nullptr, &membership));
+      tessera::rpc::Tessera::Client(kj::heap<node::ClientService>(
+          id_, nullptr, &io.provider->getTimer(),
+          node::ClientServiceOptions{.default_timeout_ms = 1000, .membership = &membership}));
   capnp::ReaderOptions options;
   if (message_words_max != 0) options.traversalLimitInWords = message_words_max;
   auto stop = kj::newPromiseAndCrossThreadFulfiller<void>();

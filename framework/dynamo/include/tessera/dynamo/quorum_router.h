@@ -1,0 +1,201 @@
+// QuorumRouter: the AP ("Dynamo") profile's request path on a node.
+//
+// Any node coordinates. For a put, remove or get the router asks the placement plugin for the
+// key's preference list, takes from the membership plugin who is believed up, and drives one
+// quorum::Coordinator (framework/dynamo/coordinator) to its answer: it carries out the coordinator's
+// sends (to this node's own store on the worker pool, to peers through their Replica
+// capability, replica.capnp), feeds back the replies, ticks it, and sends its read repairs.
+// A put's version is made here, by the conflict plugin, before any replica sees it.
+//
+// Peers are reached at the address membership gives them, one Cap'n Proto connection each,
+// opened on first use and opened again after it fails. A peer that fails or does not answer
+// in time counts as a failed reply; the coordinator decides what that means for the quorum.
+//
+// Hinted handoff: a fallback keeps a hinted write as a durable hint beside its own copy
+// (hint_store.h); every kHintRoundIntervalMs the router hands up to
+// kHintsPerRound hints, resuming where the last round stopped, to owners that are alive again
+// and forgets each once its owner acknowledged it.
+//
+// Range streaming: when a membership change makes other nodes owners of keys this node holds,
+// the tick loop starts copying those keys to them (range_streaming.cc). Ownership switches at
+// once; until the copy is done, reads still find the keys on the other owners.
+//
+// Not built yet: anti-entropy, batches across the ring, hints for owners that left the
+// cluster (they are kept).
+//
+// Thread-safety: lives on the event loop thread; every method is called from it.
+// Ownership: borrows everything it is given; all of it outlives the router.
+#pragma once
+
+#include <kj/async-io.h>
+#include <kj/timer.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tessera/conflict.h"
+#include "tessera/membership.h"
+#include "tessera/placement.h"
+#include "tessera/quorum/coordinator.h"
+#include "tessera/rpc/replica.capnp.h"
+#include "tessera/rpc/tessera.capnp.h"
+#include "tessera/dynamo/hint_store.h"
+#include "tessera/node/local_store.h"
+#include "tessera/node/request_path.h"
+#include "tessera/node/worker_pool.h"
+
+namespace tessera::dynamo {
+
+using node::LocalStore;
+using node::RequestParams;
+using node::StoreGetResult;
+using node::StoreScanPage;
+using node::StoreLimits;
+using node::StoreVersionsPage;
+using node::WorkerPool;
+
+struct QuorumOptions {
+  uint32_t read_quorum = 2;   // R for a request with the default consistency
+  uint32_t write_quorum = 2;  // W likewise
+  uint32_t tick_ms = 10;      // the coordinators' unit of time
+  // Requests coordinated at once; past it a request gets Busy (the node's
+  // requests_in_flight_max).
+  size_t requests_in_flight_max = 4096;
+};
+
+// The nodes this node owes data to after a membership change: the new owners of ranges it held
+// (Placement::set_members' moves from this node). Filled on the membership listener's thread,
+// emptied by the router on the event loop; shared, so that a listener that outlives the router
+// is harmless.
+class RangeMoveQueue {
+ public:
+  explicit RangeMoveQueue(NodeId self) : self_(std::move(self)) {}
+  void add(const std::vector<RangeMove>& moves);
+  std::set<NodeId> take();
+
+ private:
+  const NodeId self_;
+  std::mutex mutex_;
+  std::set<NodeId> targets_;  // (mutex_)
+};
+
+class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorHandler {
+ public:
+  QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
+               Conflict* conflict,
+               Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
+               QuorumOptions options, std::shared_ptr<RangeMoveQueue> moves);
+  ~QuorumRouter() noexcept(false);
+
+  // QuorumUnavailable (with how many answered) when fewer than W replicas acked in time;
+  // InvalidArgument for an R or W over the key's N, or a malformed context.
+  kj::Promise<Result<Bytes>> put(std::string table, Bytes key, Bytes value,
+                                 RequestParams request) override;
+  kj::Promise<Status> remove(std::string table, Bytes key, RequestParams request) override;
+  // The reconciled live versions and their context, once R replicas answered.
+  kj::Promise<Result<StoreGetResult>> get(std::string table, Bytes key,
+                                          RequestParams request) override;
+
+  // Live keys of [start, end) in key order, paged as the client API's scan: every member's
+  // copies, each key's versions reconciled across them. Needs answers from all but N - 1
+  // members (then every key has a copy among them), else QuorumUnavailable. A value may be
+  // older than a quorum read would give where only a stale copy answered; nothing is repaired.
+  kj::Promise<Result<StoreScanPage>> scan(std::string table, Bytes start, Bytes end, uint32_t limit,
+                                          Bytes page_token, RequestParams request) override;
+
+  // On every member believed up, this node first. An error names the nodes that refused.
+  kj::Promise<Status> create_table(std::string name, RequestParams request) override;
+  kj::Promise<Status> drop_table(std::string name, RequestParams request) override;
+  // This node's tables, from its store.
+  kj::Promise<Result<std::vector<std::string>>> list_tables(RequestParams request) override;
+  // NotSupported: the keys of one batch live on different replicas.
+  kj::Promise<Status> write(std::string table, std::vector<Mutation> mutations,
+                            RequestParams request) override;
+
+ private:
+  // Sends and repairs that fail are counted where they are awaited; a task that throws anyway
+  // is logged.
+  void taskFailed(kj::Exception&& e) override;
+
+  struct Pending;
+  struct Peer;
+  struct PeerLink;
+
+  // Runs one coordinator for (table, key); `payload` is what a write sends (empty for a read).
+  // The answer, or the refusal a replica gave when too few could take the request.
+  kj::Promise<Result<quorum::Answer>> coordinate(quorum::Request request, std::string table,
+                                                 Bytes key, std::vector<VersionedValue> payload);
+  // The coordinator's request for `key`: its preference list, who is up, R or W, deadline.
+  Result<quorum::Request> make_request(quorum::Operation operation, ByteView table, ByteView key,
+                                       const RequestParams& request) const;
+
+  // One page out of every answering replica's page.
+  Result<StoreScanPage> merge_scan_pages(std::vector<StoreVersionsPage*> pages,
+                                         uint32_t limit) const;
+  void handle_effects(uint64_t id);
+  // How long one send of `pending` may take: its request's deadline.
+  kj::Duration send_timeout(const Pending& pending) const;
+  // Likewise for the calls of a scan or a table change.
+  kj::Duration send_timeout(const RequestParams& request) const;
+  void send_write(uint64_t id, const NodeId& to, const NodeId& hint_for, const Pending& pending,
+                  std::vector<VersionedValue> versions);
+  void send_read(uint64_t id, const NodeId& to, const Pending& pending);
+  kj::Promise<void> tick_loop();
+  // Copies every key this node holds that one of `targets` now owns to it, table by table and
+  // page by page (range_streaming.cc). Resolves to the number of keys sent.
+  kj::Promise<size_t> stream_to(std::set<NodeId> targets);
+  kj::Promise<size_t> stream_tables(std::vector<std::string> tables, size_t index,
+                                    std::set<NodeId> targets, size_t sent);
+  kj::Promise<size_t> stream_page(std::string table, Bytes token, std::set<NodeId> targets,
+                                  size_t sent);
+  kj::Promise<void> hand_over_hints();
+  // Sends `hint` to its owner and forgets it once the owner has it.
+  kj::Promise<void> hand_over(Hint hint);
+  // The owner answered NoSuchTable for a hint's table.
+  kj::Promise<void> owner_lacks_table(Hint hint);
+
+  static constexpr uint32_t kHintRoundIntervalMs = 1000;
+  static constexpr size_t kHintsPerRound = 256;
+  // A table change here and on every other member believed up.
+  kj::Promise<Status> on_every_member(std::string name, bool create, const RequestParams& request);
+
+  // The connection to `node`, opened now (at its address in the membership view) if there is
+  // none.
+  Peer peer(const NodeId& node);
+  // Drops `node`'s connection if it is still `link`, so that the next call reconnects.
+  void forget_peer(const NodeId& node, const PeerLink* link);
+  // One call on `node`'s Replica: `send(client)` makes it and `reply(response)` reads the
+  // answer; a failed call or no answer within `timeout` is `failed(status)` instead.
+  template <typename T, typename Send, typename Reply, typename Failed>
+  kj::Promise<T> call_peer(const NodeId& node, kj::Duration timeout, Send send, Reply reply,
+                           Failed failed);
+
+  const NodeId self_;
+  LocalStore* const store_;
+  HintStore* const hints_;
+  WorkerPool* const pool_;
+  Conflict* const conflict_;
+  Placement* const placement_;
+  Membership* const membership_;
+  kj::Timer& timer_;
+  kj::Network& network_;
+  const QuorumOptions options_;
+
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, std::unique_ptr<Pending>> pending_;
+  std::map<NodeId, Peer> peers_;
+  kj::Own<kj::TaskSet> tasks_;  // sends and repairs in flight; cancelled with the router
+  Bytes hint_cursor_;           // where the next handoff round reads on
+  std::shared_ptr<RangeMoveQueue> moves_;
+  bool streaming_ = false;  // a stream_to() runs
+  kj::Promise<void> ticking_;
+  kj::Promise<void> handing_over_;
+};
+
+}  // namespace tessera::dynamo

@@ -1,0 +1,106 @@
+#include "tessera/dynamo/dynamo_profile.h"
+
+#include <array>
+
+#include <spdlog/spdlog.h>
+
+#include "tessera/dynamo/hint_store.h"
+#include "tessera/dynamo/replica_service.h"
+
+namespace tessera::dynamo {
+namespace {
+
+constexpr std::array<std::string_view, 3> kQuorumKeys = {"read_quorum", "write_quorum",
+                                                         "tick_ms"};
+
+class DynamoProfile final : public node::Profile {
+ public:
+  DynamoProfile(const node::NodeParts& parts, QuorumOptions options)
+      : parts_(parts), options_(options), hints_(parts.store) {}
+
+  Status start_serving(kj::Timer& timer, kj::Network& network) override {
+    const NodeId& self = parts_.config->node_id;
+    moves_ = std::make_shared<RangeMoveQueue>(self);
+    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, parts_.pool, parts_.conflict,
+                                     parts_.placement, parts_.membership, timer, network,
+                                     options_, moves_);
+    return Status::ok();
+  }
+
+  node::RequestPath& path() override { return *router_; }
+
+  kj::Maybe<rpc::Replica::Client> replica() override {
+    return rpc::Replica::Client(kj::heap<ReplicaService>(parts_.store, &hints_, parts_.pool));
+  }
+
+  // Places keys by the membership view from now on and joins the cluster as this node at
+  // `address` (its client API; gossip uses the same host and port). Ranges this node gives
+  // away on a change go to the move queue, for the router to stream.
+  Status listening(const std::string& address) override {
+    // Ownership follows membership (join, leave), not liveness: every member but those that
+    // left keeps its place on the ring, and a down one is stood in for with hints.
+    Placement* placement = parts_.placement;
+    auto place = [placement, moves = moves_, self = parts_.config->node_id](
+                     const std::vector<NodeInfo>& members) {
+      std::vector<NodeInfo> owners;
+      for (const NodeInfo& member : members) {
+        if (member.state != NodeState::kLeft) owners.push_back(member);
+      }
+      // Only a ring that served requests placed data: the moves from a view this node had
+      // while it was still learning its peers (below N members) would send everything it
+      // holds to owners that have it already.
+      const bool was_serving = placement->locate("", "").is_ok();
+      Result<std::vector<RangeMove>> changes = placement->set_members(owners);
+      if (!changes.is_ok()) {
+        spdlog::error("node {}: placement refused the view: {}", self,
+                      changes.status().to_string());
+      } else if (!changes->empty()) {
+        spdlog::info("node {}: {} members; {} ranges change owner", self, owners.size(),
+                     changes->size());
+        if (was_serving) moves->add(*changes);
+      }
+    };
+    // Views reach `place` only from the plugin, in order (join publishes the first one): a
+    // view read here could be older than one the plugin already delivered.
+    parts_.membership->subscribe(place);
+    return parts_.membership->join(
+        NodeInfo{parts_.config->node_id, address, "", NodeState::kAlive});
+  }
+
+  // No leave(): a node that stops (a restart, an upgrade) keeps its place on the ring, and its
+  // peers take hints for it until it is back.
+  void stop_serving() override { router_ = nullptr; }
+
+ private:
+  const node::NodeParts parts_;
+  const QuorumOptions options_;
+  HintStore hints_;
+  std::shared_ptr<RangeMoveQueue> moves_;
+  kj::Own<QuorumRouter> router_;
+};
+
+}  // namespace
+
+Result<QuorumOptions> parse_quorum_options(const ConfigSection& section) {
+  TESSERA_RETURN_IF_ERROR(section.check_known_keys(kQuorumKeys));
+  TESSERA_ASSIGN_OR_RETURN(int64_t r, section.get_int("read_quorum", 2, 1, 16));
+  TESSERA_ASSIGN_OR_RETURN(int64_t w, section.get_int("write_quorum", 2, 1, 16));
+  TESSERA_ASSIGN_OR_RETURN(int64_t tick_ms, section.get_int("tick_ms", 10, 1, 1000));
+  QuorumOptions options;
+  options.read_quorum = static_cast<uint32_t>(r);
+  options.write_quorum = static_cast<uint32_t>(w);
+  options.tick_ms = static_cast<uint32_t>(tick_ms);
+  return options;
+}
+
+Result<std::unique_ptr<node::Profile>> make_dynamo_profile(const node::NodeParts& parts) {
+  if (parts.placement == nullptr || parts.membership == nullptr) {
+    return Status::invalid_argument("the dynamo profile needs a placement and a membership plugin");
+  }
+  TESSERA_ASSIGN_OR_RETURN(QuorumOptions options,
+                           parse_quorum_options(parts.config->profile_section));
+  options.requests_in_flight_max = parts.config->requests_in_flight_max;
+  return std::unique_ptr<node::Profile>(std::make_unique<DynamoProfile>(parts, options));
+}
+
+}  // namespace tessera::dynamo

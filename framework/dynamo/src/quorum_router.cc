@@ -1,0 +1,328 @@
+#include "tessera/dynamo/quorum_router.h"
+
+#include <capnp/rpc-twoparty.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <variant>
+
+#include "quorum_router_internal.h"
+#include "rpc_values.h"
+#include "tessera/node/stored_value.h"
+
+namespace tessera::dynamo {
+namespace {
+
+// R or W for `request` on a key with `owners` home replicas.
+uint32_t quorum_size(const RequestParams& request, bool read, uint32_t configured, size_t owners) {
+  const uint32_t explicit_size = read ? request.read_quorum : request.write_quorum;
+  if (explicit_size != 0) return explicit_size;
+  switch (request.consistency) {
+    case rpc::Consistency::ONE:
+      return 1;
+    case rpc::Consistency::QUORUM:
+      return static_cast<uint32_t>(owners / 2 + 1);
+    case rpc::Consistency::ALL:
+      return static_cast<uint32_t>(owners);
+    default:
+      return std::min<uint32_t>(configured, static_cast<uint32_t>(owners));
+  }
+}
+
+}  // namespace
+
+QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
+                           Conflict* conflict,
+                           Placement* placement, Membership* membership, kj::Timer& timer,
+                           kj::Network& network, QuorumOptions options,
+                           std::shared_ptr<RangeMoveQueue> moves)
+    : self_(std::move(self)),
+      store_(store),
+      hints_(hints),
+      pool_(pool),
+      conflict_(conflict),
+      placement_(placement),
+      membership_(membership),
+      timer_(timer),
+      network_(network),
+      options_(options),
+      tasks_(kj::heap<kj::TaskSet>(static_cast<kj::TaskSet::ErrorHandler&>(*this))),
+      moves_(std::move(moves)),
+      ticking_(tick_loop().eagerlyEvaluate(nullptr)),
+      handing_over_(hand_over_hints().eagerlyEvaluate([](kj::Exception&& e) {
+        spdlog::error("hinted handoff stopped: {}", e.getDescription().cStr());
+      })) {}
+
+QuorumRouter::~QuorumRouter() noexcept(false) = default;
+
+void QuorumRouter::taskFailed(kj::Exception&& e) {
+  // Sends that fail are counted by the coordinator; nothing else should end up here.
+  spdlog::warn("quorum router: {}", e.getDescription().cStr());
+}
+
+kj::Promise<void> QuorumRouter::tick_loop() {
+  return timer_.afterDelay(options_.tick_ms * kj::MILLISECONDS).then([this]() {
+    std::vector<uint64_t> ids;
+    for (auto& [id, pending] : pending_) {
+      pending->coordinator.tick();
+      ids.push_back(id);
+    }
+    for (uint64_t id : ids) handle_effects(id);
+    if (!streaming_) {
+      std::set<NodeId> targets = moves_->take();
+      if (!targets.empty()) {
+        streaming_ = true;
+        tasks_->add(stream_to(std::move(targets))
+                        .then([this](size_t) { streaming_ = false; },
+                              [this](kj::Exception&& e) {
+                                streaming_ = false;
+                                spdlog::warn("range streaming: {}", e.getDescription().cStr());
+                              }));
+      }
+    }
+    return tick_loop();
+  });
+}
+
+Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, ByteView table,
+                                                   ByteView key,
+                                                   const RequestParams& request) const {
+  if (pending_.size() >= options_.requests_in_flight_max) {
+    return Status::busy("over " + std::to_string(options_.requests_in_flight_max) +
+                        " requests in flight (requests_in_flight_max); retry later");
+  }
+  // Here rather than from every replica, which would only say that too few of them answered.
+  if (store_->has_table_now(std::string_view(table)) == false) {
+    return Status::no_such_table("table \"" + std::string(table) + "\" does not exist");
+  }
+  TESSERA_ASSIGN_OR_RETURN(Location location, placement_->locate(table, key));
+  const std::vector<NodeInfo> view = membership_->members();
+  quorum::Request out;
+  out.operation = operation;
+  out.owners = location.owners;
+  for (const NodeId& node : location.replicas) {
+    auto it = std::find_if(view.begin(), view.end(),
+                           [&](const NodeInfo& info) { return info.id == node; });
+    out.up.push_back(node == self_ || (it != view.end() && is_up(it->state)));
+  }
+  out.replicas = std::move(location.replicas);
+  const bool read = operation == quorum::Operation::kRead;
+  out.required =
+      quorum_size(request, read, read ? options_.read_quorum : options_.write_quorum, out.owners);
+  if (out.required > out.owners) {
+    return Status::invalid_argument(std::string(read ? "R" : "W") + " = " +
+                                    std::to_string(out.required) + " is more than the key's " +
+                                    std::to_string(out.owners) + " replicas (N)");
+  }
+  // A tick short of the client's deadline (the tick timer may fire up to a tick late), so that
+  // the coordinator's answer, which says how many replicas answered, comes before a bare
+  // Timeout from the service.
+  const uint64_t ticks = request.timeout_ms / options_.tick_ms;
+  out.deadline_ticks = ticks > 1 ? ticks - 1 : 1;
+  TESSERA_RETURN_IF_ERROR(quorum::check_request(out));
+  return out;
+}
+
+kj::Promise<Result<quorum::Answer>> QuorumRouter::coordinate(quorum::Request request,
+                                                             std::string table, Bytes key,
+                                                             std::vector<VersionedValue> payload) {
+  auto reconcile = [conflict = conflict_](std::vector<VersionedValue> versions) {
+    return conflict->reconcile(std::move(versions));
+  };
+  auto paf = kj::newPromiseAndFulfiller<Result<quorum::Answer>>();
+  const uint64_t id = next_id_++;
+  pending_.emplace(
+      id, std::make_unique<Pending>(Pending{quorum::Coordinator(std::move(request), reconcile),
+                                            std::move(table), std::move(key), std::move(payload),
+                                            kj::mv(paf.fulfiller), Status::ok()}));
+  handle_effects(id);
+  return kj::mv(paf.promise);
+}
+
+void QuorumRouter::handle_effects(uint64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending& pending = *it->second;
+  for (quorum::Effect& effect : pending.coordinator.drain()) {
+    if (auto* write = std::get_if<quorum::SendWrite>(&effect)) {
+      send_write(id, write->to, write->hint_for, pending, pending.payload);
+    } else if (auto* read = std::get_if<quorum::SendRead>(&effect)) {
+      send_read(id, read->to, pending);
+    } else if (auto* answer = std::get_if<quorum::Answer>(&effect)) {
+      const bool refused =
+          std::holds_alternative<quorum::QuorumUnavailable>(*answer) && !pending.refusal.is_ok();
+      pending.fulfiller->fulfill(refused ? Result<quorum::Answer>(pending.refusal)
+                                         : Result<quorum::Answer>(std::move(*answer)));
+    } else if (auto* repair = std::get_if<quorum::ReadRepair>(&effect)) {
+      send_write(0, repair->to, repair->hint_for, pending, std::move(repair->versions));
+    }
+  }
+  if (pending.coordinator.done()) pending_.erase(it);
+}
+
+kj::Duration QuorumRouter::send_timeout(const Pending& pending) const {
+  return pending.coordinator.request().deadline_ticks * options_.tick_ms * kj::MILLISECONDS;
+}
+
+kj::Duration QuorumRouter::send_timeout(const RequestParams& request) const {
+  // As a coordinator's deadline: a tick short of the service's.
+  const uint64_t ms = request.timeout_ms > 2 * options_.tick_ms
+                          ? request.timeout_ms - options_.tick_ms
+                          : request.timeout_ms / 2 + 1;
+  return ms * kj::MILLISECONDS;
+}
+
+// `id` 0: a repair, whose reply nobody waits for.
+void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_for,
+                              const Pending& pending, std::vector<VersionedValue> versions) {
+  kj::Promise<Status> acked = nullptr;
+  if (to == self_) {
+    acked = pool_->run(
+        [hints = hints_, table = pending.table, key = pending.key, versions = std::move(versions),
+         hint_for]() { return hints->merge_versions(table, key, versions, hint_for); });
+  } else {
+    auto send = [&](rpc::Replica::Client& replica) {
+      auto call = replica.writeRequest();
+      call.setTable(as_text(pending.table));
+      call.setKey(as_data(pending.key));
+      call.setHintFor(as_text(hint_for));
+      set_versions(call.initVersions(versions.size()), versions);
+      return call.send();
+    };
+    acked = call_peer<Status>(
+        to, send_timeout(pending), send,
+        [](auto response) { return from_error(response.getError()); },
+        [](Status failed) { return failed; });
+  }
+  tasks_->add(acked.then([this, id, to](Status status) {
+    if (id == 0) return;
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    if (is_refusal(status) && it->second->refusal.is_ok()) it->second->refusal = status;
+    it->second->coordinator.step(quorum::WriteReply{to, status.is_ok()});
+    handle_effects(id);
+  }));
+}
+
+void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pending) {
+  using Versions = Result<std::vector<VersionedValue>>;
+  kj::Promise<Versions> replied = nullptr;
+  if (to == self_) {
+    replied = pool_->run([store = store_, table = pending.table, key = pending.key]() {
+      return store->read_versions(table, key);
+    });
+  } else {
+    auto send = [&](rpc::Replica::Client& replica) {
+      auto call = replica.readRequest();
+      call.setTable(as_text(pending.table));
+      call.setKey(as_data(pending.key));
+      return call.send();
+    };
+    replied = call_peer<Versions>(
+        to, send_timeout(pending), send,
+        [](auto response) -> Versions {
+          TESSERA_RETURN_IF_ERROR(from_error(response.getError()));
+          return to_versions(response.getVersions());
+        },
+        [](Status failed) { return Versions(failed); });
+  }
+  tasks_->add(replied.then([this, id, to](Versions versions) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    Pending& pending = *it->second;
+    if (!versions.is_ok()) {
+      if (is_refusal(versions.status()) && pending.refusal.is_ok()) {
+        pending.refusal = versions.status();
+      }
+      pending.coordinator.step(quorum::ReadReply{to, false, {}});
+    } else {
+      pending.coordinator.step(quorum::ReadReply{to, true, std::move(versions).value()});
+    }
+    handle_effects(id);
+  }));
+}
+
+QuorumRouter::Peer QuorumRouter::peer(const NodeId& node) {
+  // An open connection is used as it is: a node's address changes only when it restarts, and
+  // then the old connection fails and is forgotten (call_peer), so the next call looks again.
+  // This keeps the copy of the membership view off the path of every send.
+  if (auto it = peers_.find(node); it != peers_.end()) return it->second;
+  std::string address;
+  for (const NodeInfo& info : membership_->members()) {
+    if (info.id == node) address = info.address;
+  }
+  if (address.empty()) {
+    return Peer{nullptr, rpc::Replica::Client(KJ_EXCEPTION(
+                             DISCONNECTED, "no address is known for node", node.c_str()))};
+  }
+  auto link = std::make_shared<PeerLink>();
+  kj::Promise<rpc::Replica::Client> connected =
+      network_.parseAddress(address)
+          .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
+          .then([link](kj::Own<kj::AsyncIoStream> stream) {
+            // After this the Peer and the calls on it (call_peer attaches it) keep `link`.
+            link->stream = kj::mv(stream);
+            link->rpc = kj::heap<capnp::TwoPartyClient>(*link->stream);
+            rpc::Tessera::Client tessera = link->rpc->bootstrap().castAs<rpc::Tessera>();
+            return tessera.replicaRequest().send().getReplica().castAs<rpc::Replica>();
+          });
+  Peer made{link, rpc::Replica::Client(kj::mv(connected))};
+  peers_.insert_or_assign(node, made);
+  return made;
+}
+
+void QuorumRouter::forget_peer(const NodeId& node, const PeerLink* link) {
+  auto it = peers_.find(node);
+  // Only the connection the failed call used: a newer one may be up already.
+  if (it != peers_.end() && it->second.link.get() == link) peers_.erase(it);
+}
+
+kj::Promise<Result<Bytes>> QuorumRouter::put(std::string table, Bytes key, Bytes value,
+                                             RequestParams request) {
+  Status fits = store_->check_key(key);
+  if (fits.is_ok()) fits = store_->check_value(value.size());
+  if (!fits.is_ok()) return Result<Bytes>(fits);
+  Result<Bytes> version = store_->new_version(request.context);
+  if (!version.is_ok()) return Result<Bytes>(version.status());
+  std::vector<VersionedValue> payload = {{*version, false, std::move(value)}};
+  Result<quorum::Request> made = make_request(quorum::Operation::kWrite, table, key, request);
+  if (!made.is_ok()) return Result<Bytes>(made.status());
+  return coordinate(std::move(made).value(), std::move(table), std::move(key), std::move(payload))
+      .then([version = *version](Result<quorum::Answer> answer) -> Result<Bytes> {
+        TESSERA_RETURN_IF_ERROR(answer.status());
+        TESSERA_RETURN_IF_ERROR(quorum::to_status(*answer));
+        return version;
+      });
+}
+
+kj::Promise<Status> QuorumRouter::remove(std::string table, Bytes key, RequestParams request) {
+  if (Status fits = store_->check_key(key); !fits.is_ok()) return fits;
+  Result<Bytes> version = store_->new_version(request.context);
+  if (!version.is_ok()) return version.status();
+  std::vector<VersionedValue> payload = {store_->new_tombstone(*version)};
+  Result<quorum::Request> made = make_request(quorum::Operation::kWrite, table, key, request);
+  if (!made.is_ok()) return made.status();
+  return coordinate(std::move(made).value(), std::move(table), std::move(key), std::move(payload))
+      .then([](Result<quorum::Answer> answer) {
+        return answer.is_ok() ? quorum::to_status(*answer) : answer.status();
+      });
+}
+
+kj::Promise<Result<StoreGetResult>> QuorumRouter::get(std::string table, Bytes key,
+                                                      RequestParams request) {
+  if (Status fits = store_->check_key(key); !fits.is_ok()) return Result<StoreGetResult>(fits);
+  Result<quorum::Request> made = make_request(quorum::Operation::kRead, table, key, request);
+  if (!made.is_ok()) return Result<StoreGetResult>(made.status());
+  return coordinate(std::move(made).value(), std::move(table), std::move(key), {})
+      .then([](Result<quorum::Answer> answer) -> Result<StoreGetResult> {
+        TESSERA_RETURN_IF_ERROR(answer.status());
+        TESSERA_RETURN_IF_ERROR(quorum::to_status(*answer));
+        auto& read = std::get<quorum::ReadAnswer>(*answer);
+        StoreGetResult result;
+        result.values = std::move(read.values);
+        result.context = node::encode_context(std::span<const Bytes>(read.context));
+        return result;
+      });
+}
+
+}  // namespace tessera::dynamo

@@ -1,0 +1,76 @@
+#include "tessera/dynamo/replica_service.h"
+
+#include "rpc_values.h"
+
+namespace tessera::dynamo {
+
+kj::Promise<void> ReplicaService::write(WriteContext context) {
+  auto params = context.getParams();
+  if (params.getVersions().size() > node::LocalStore::kVersionsMerged) {
+    set_error(context.getResults().initError(),
+              Status::invalid_argument(
+                  "a replica write of " + std::to_string(params.getVersions().size()) +
+                  " versions is over the limit of " + std::to_string(node::LocalStore::kVersionsMerged)));
+    return kj::READY_NOW;
+  }
+  auto job = [hints = hints_, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
+              versions = to_versions(params.getVersions()),
+              hint_for = to_string(params.getHintFor())]() {
+    return hints->merge_versions(table, key, versions, hint_for);
+  };
+  return pool_->run(std::move(job)).then([context](Status status) mutable {
+    set_error(context.getResults().initError(), status);
+  });
+}
+
+kj::Promise<void> ReplicaService::read(ReadContext context) {
+  auto params = context.getParams();
+  auto job = [store = store_, table = to_string(params.getTable()),
+              key = to_bytes(params.getKey())]() { return store->read_versions(table, key); };
+  return pool_->run(std::move(job))
+      .then([context](Result<std::vector<VersionedValue>> versions) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), versions.status());
+        if (versions.is_ok()) set_versions(results.initVersions(versions->size()), *versions);
+      });
+}
+
+kj::Promise<void> ReplicaService::scan(ScanContext context) {
+  auto params = context.getParams();
+  auto job = [store = store_, table = to_string(params.getTable()),
+              start = to_bytes(params.getStart()), end = to_bytes(params.getEnd()),
+              limit = params.getLimit(), token = to_bytes(params.getPageToken())]() {
+    return store->scan_versions(table, start, end, limit, token);
+  };
+  return pool_->run(std::move(job)).then([context](Result<node::StoreVersionsPage> page) mutable {
+    auto results = context.getResults();
+    set_error(results.initError(), page.status());
+    if (!page.is_ok()) return;
+    auto items = results.initItems(page->items.size());
+    for (size_t i = 0; i < page->items.size(); ++i) {
+      items[i].setKey(as_data(page->items[i].key));
+      set_versions(items[i].initVersions(page->items[i].versions.size()), page->items[i].versions);
+    }
+    results.setNextPageToken(as_data(page->next_page_token));
+  });
+}
+
+kj::Promise<void> ReplicaService::createTable(CreateTableContext context) {
+  auto job = [store = store_, name = to_string(context.getParams().getName())]() {
+    return store->create_table(name);
+  };
+  return pool_->run(std::move(job)).then([context](Status status) mutable {
+    set_error(context.getResults().initError(), status);
+  });
+}
+
+kj::Promise<void> ReplicaService::dropTable(DropTableContext context) {
+  auto job = [store = store_, name = to_string(context.getParams().getName())]() {
+    return store->drop_table(name);
+  };
+  return pool_->run(std::move(job)).then([context](Status status) mutable {
+    set_error(context.getResults().initError(), status);
+  });
+}
+
+}  // namespace tessera::dynamo

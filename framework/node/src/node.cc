@@ -1,0 +1,260 @@
+#include "tessera/node/node.h"
+
+#include <fcntl.h>
+
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <spdlog/spdlog.h>
+
+#include "tessera/conflict.h"
+#include "tessera/engine.h"
+#include "tessera/membership.h"
+#include "tessera/placement.h"
+#include "tessera/plugin_loader.h"
+#include "tessera/node/client_service.h"
+#include "tessera/node/worker_pool.h"
+
+namespace tessera::node {
+namespace fs = std::filesystem;
+
+void capture_signals() {
+  kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGTERM);
+}
+
+namespace {
+
+// An flock() on <data_dir>/LOCK, held for the life of the node. The kernel drops it when the
+// process dies, so a kill -9 never leaves a stale lock behind.
+class DataDirLock {
+ public:
+  static Result<std::unique_ptr<DataDirLock>> acquire(const fs::path& dir) {
+    std::error_code error;
+    fs::create_directories(dir, error);
+    if (error) {
+      return Status::io_error("cannot create data directory " + dir.string() + ": " +
+                              error.message());
+    }
+    fs::path file = dir / "LOCK";
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::io_error("cannot open " + file.string() + ": " + strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Status::busy("data directory " + dir.string() +
+                          " is locked by another process (" + file.string() + ")");
+    }
+    return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+  }
+  ~DataDirLock() { ::close(fd_); }
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+uint64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Keys one sweep pass examines: small enough that a pass never holds a worker for long.
+constexpr size_t kSweepKeysPerPass = 10'000;
+// Pause after a failed accept before the next one, and how often a failing streak is logged.
+constexpr uint32_t kAcceptRetryDelayMs = 100;
+constexpr uint32_t kAcceptFailuresPerLog = 100;
+
+// Accepts clients until cancelled. A failed accept (EMFILE when every descriptor is taken by a
+// client, ENOBUFS, ...) must not end the node: the clients it serves keep being served, and the
+// next accept succeeds once some of them hang up. So it is logged and retried after a pause;
+// the pause keeps a persistent failure from spinning the event loop.
+kj::Promise<void> accept_clients(kj::ConnectionReceiver& listener, capnp::TwoPartyServer& server,
+                                 kj::Timer& timer, uint32_t failures = 0) {
+  // evalNow: accept() may also throw at once, before it returns a promise.
+  return kj::evalNow([&listener]() { return listener.accept(); }).then(
+      [&listener, &server, &timer](kj::Own<kj::AsyncIoStream>&& connection) {
+        server.accept(kj::mv(connection));
+        return accept_clients(listener, server, timer);
+      },
+      [&listener, &server, &timer, failures](kj::Exception&& e) {
+        if (failures % kAcceptFailuresPerLog == 0) {
+          spdlog::warn("cannot accept a client ({} failures in a row), retrying every {} ms: {}",
+                       failures + 1, kAcceptRetryDelayMs, e.getDescription().cStr());
+        }
+        return timer.afterDelay(kAcceptRetryDelayMs * kj::MILLISECONDS)
+            .then([&listener, &server, &timer, failures]() {
+              return accept_clients(listener, server, timer, failures + 1);
+            });
+      });
+}
+
+}  // namespace
+
+// Members are destroyed bottom-up: the pool drains before the store closes, the store before
+// the plugins, the plugins before the data-dir lock is released.
+struct Node::State {
+  std::unique_ptr<DataDirLock> lock;
+  PluginPtr<Engine> engine;
+  PluginPtr<Conflict> conflict;
+  // Null on a single node. Membership goes first: its listener uses placement.
+  PluginPtr<Placement> placement;
+  PluginPtr<Membership> membership;
+  std::unique_ptr<LocalStore> store;
+  std::unique_ptr<WorkerPool> pool;
+  // Jobs it queued hold no pointer to it, so it may go before the pool drains.
+  std::unique_ptr<Profile> profile;
+  Bytes sweep_cursor;  // where the next tombstone sweep pass starts; owned by the event loop
+};
+
+kj::Promise<void> Node::sweep_tombstones(kj::Timer& timer) {
+  return timer.afterDelay(config_.tombstone_sweep_interval_ms * kj::MILLISECONDS)
+      .then([this]() {
+        return state_->pool->run([this, cursor = state_->sweep_cursor]() {
+          return state_->store->collect_tombstones(cursor, kSweepKeysPerPass,
+                                                   config_.tombstone_grace_ms);
+        });
+      })
+      .then([this, &timer](Result<TombstoneSweep> sweep) {
+        if (sweep.is_ok()) {
+          state_->sweep_cursor = sweep->next_cursor;
+          if (sweep->collected > 0) {
+            spdlog::debug("tombstone sweep: examined {}, collected {}", sweep->examined,
+                          sweep->collected);
+          }
+          if (sweep->unreadable > 0) {
+            spdlog::warn("tombstone sweep: {} stored records do not decode (Corruption); skipped",
+                         sweep->unreadable);
+          }
+        } else if (sweep.status().code() != StatusCode::kBusy) {
+          spdlog::warn("tombstone sweep failed: {}", sweep.status().to_string());
+        }
+        return sweep_tombstones(timer);
+      });
+}
+
+Node::Node(NodeConfig config, fs::path default_plugin_dir, ProfileFactory make_profile)
+    : config_(std::move(config)),
+      default_plugin_dir_(std::move(default_plugin_dir)),
+      make_profile_(std::move(make_profile)) {}
+
+Node::~Node() {
+  Status stopped = shut_down();
+  if (!stopped.is_ok()) spdlog::error("{}", stopped.to_string());
+}
+
+Status Node::shut_down() {
+  if (!state_ || !state_->engine || !state_->pool) return Status::ok();
+  state_->pool.reset();
+  Status synced = state_->engine->sync();
+  if (synced.is_ok()) return synced;
+  return Status::io_error("final sync of the engine failed: " + synced.to_string());
+}
+
+Status Node::start() {
+  auto state = std::make_unique<State>();
+  TESSERA_ASSIGN_OR_RETURN(state->lock, DataDirLock::acquire(config_.data_dir));
+
+  std::vector<fs::path> dirs = {default_plugin_dir_};
+  dirs.insert(dirs.end(), config_.plugin_dirs.begin(), config_.plugin_dirs.end());
+  PluginLoader loader(dirs);
+
+  PluginContext engine_context{config_.node_id, config_.data_dir / "engine"};
+  std::error_code error;
+  fs::create_directories(engine_context.data_dir, error);
+  if (error) {
+    return Status::io_error("cannot create the engine directory " +
+                            engine_context.data_dir.string() + ": " + error.message());
+  }
+  TESSERA_ASSIGN_OR_RETURN(state->engine, loader.make_engine(config_.engine.plugin,
+                                                             engine_context,
+                                                             config_.engine.config));
+  TESSERA_ASSIGN_OR_RETURN(state->conflict,
+                           loader.make_conflict(config_.conflict.plugin,
+                                                {config_.node_id, {}}, config_.conflict.config));
+  if (config_.placement) {
+    TESSERA_ASSIGN_OR_RETURN(state->placement,
+                             loader.make_placement(config_.placement->plugin,
+                                                   {config_.node_id, {}},
+                                                   config_.placement->config));
+    TESSERA_ASSIGN_OR_RETURN(state->membership,
+                             loader.make_membership(config_.membership->plugin,
+                                                    {config_.node_id, {}},
+                                                    config_.membership->config));
+  }
+  StoreOptions store_options{.node = config_.node_id,
+                             .limits = config_.limits,
+                             .sync_writes = config_.sync_writes,
+                             .now_ms = wall_clock_ms};
+  TESSERA_ASSIGN_OR_RETURN(state->store, LocalStore::open(state->engine.get(),
+                                                          state->conflict.get(),
+                                                          std::move(store_options)));
+  state->pool = std::make_unique<WorkerPool>(config_.worker_threads,
+                                             config_.requests_in_flight_max);
+  NodeParts parts{.config = &config_,
+                  .engine = state->engine.get(),
+                  .conflict = state->conflict.get(),
+                  .placement = state->placement.get(),
+                  .membership = state->membership.get(),
+                  .store = state->store.get(),
+                  .pool = state->pool.get()};
+  TESSERA_ASSIGN_OR_RETURN(state->profile, make_profile_(parts));
+  spdlog::info("node {}: profile {}, engine {}, conflict {}, data in {}", config_.node_id,
+               config_.profile, config_.engine.plugin, config_.conflict.plugin,
+               config_.data_dir.string());
+  state_ = std::move(state);
+  return Status::ok();
+}
+
+Status Node::serve(const std::function<void(const std::string&)>& on_listening) {
+  TESSERA_REQUIRE(state_ != nullptr, "serve() before a successful start()");
+  try {
+    kj::AsyncIoContext io = kj::setupAsyncIo();
+    Profile& profile = *state_->profile;
+    TESSERA_RETURN_IF_ERROR(profile.start_serving(io.provider->getTimer(), io.provider->getNetwork()));
+    KJ_DEFER(profile.stop_serving());
+    // Plugins' node-to-node services (Tessera.peer) come from the membership plugin, which
+    // outlives `server` and with it every capability a peer was handed.
+    auto service = kj::heap<ClientService>(
+        config_.node_id, &profile.path(), &io.provider->getTimer(),
+        ClientServiceOptions{.default_timeout_ms = config_.request_timeout_ms,
+                             .batch_ops_max = config_.limits.batch_ops_max,
+                             .replica = profile.replica(),
+                             .membership = state_->membership.get()});
+    capnp::TwoPartyServer server(kj::mv(service));
+    auto address = io.provider->getNetwork()
+                       .parseAddress(config_.listen_host, config_.listen_port)
+                       .wait(io.waitScope);
+    kj::Own<kj::ConnectionReceiver> listener = address->listen();
+    std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
+    kj::Promise<void> accepting = accept_clients(*listener, server, io.provider->getTimer());
+    kj::Promise<void> sweeping =
+        sweep_tombstones(io.provider->getTimer()).eagerlyEvaluate([](kj::Exception&& e) {
+          spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr());
+        });
+    spdlog::info("node {} listening on {}", config_.node_id, bound);
+    TESSERA_RETURN_IF_ERROR(profile.listening(bound));
+    on_listening(bound);
+
+    auto stop = io.unixEventPort.onSignal(SIGINT).exclusiveJoin(
+        io.unixEventPort.onSignal(SIGTERM));
+    // Accepting never ends on its own (a bug would surface as an exception from wait()); a
+    // signal ends the loop.
+    auto accept_failed = accepting.then([]() { return siginfo_t{}; });
+    siginfo_t signal = accept_failed.exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+    spdlog::info("node {}: signal {}, shutting down", config_.node_id, signal.si_signo);
+  } catch (const kj::Exception& e) {
+    return Status::unavailable("cannot serve on " + config_.listen_host + ":" +
+                               std::to_string(config_.listen_port) + ": " +
+                               std::string(e.getDescription().cStr()));
+  }
+  return shut_down();
+}
+
+}  // namespace tessera::node
