@@ -138,9 +138,14 @@ Result<std::vector<std::string>> Client::list_tables(const RequestOptions& optio
   });
 }
 
-Status Client::create_table(const std::string& name, const RequestOptions& options) {
+Status Client::create_table(const std::string& name, const RequestOptions& options,
+                            const std::vector<Bytes>& split_keys) {
   auto request = connection_->main.createTableRequest();
   request.setName(as_text(name));
+  auto keys = request.initSplitKeys(static_cast<unsigned>(split_keys.size()));
+  for (size_t i = 0; i < split_keys.size(); ++i) {
+    keys.set(static_cast<unsigned>(i), as_data(split_keys[i]));
+  }
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
                            [](auto& response) { return from_error(response.getError()); });

@@ -42,6 +42,13 @@ struct RangeUpdate {
   expectEpoch @1 :UInt64;
 }
 
+# A table's range after its first, as createTable makes it.
+struct InitialRange {
+  start @0 :Data;
+  group @1 :Text;
+  voters @2 :List(Text);
+}
+
 struct Command {
   union {
     # The first command of a cluster's metadata log, proposed from the static config on the
@@ -52,12 +59,15 @@ struct Command {
     }
     # Adds or replaces a node's address and zone.
     putNode @2 :NodeRecord;
-    # A new table with an id never used before, and one range covering all of its keys,
-    # replicated by `group` on `voters`.
+    # A new table with an id never used before, and one range from the first key, replicated
+    # by `group` on `voters`; then one range for each of `moreRanges`, from its start (the
+    # starts increasing, non-empty), each with its own group and voters. The last range is
+    # open-ended; each ends where the next starts.
     createTable :group {
       name @3 :Text;
       group @4 :Text;
       voters @5 :List(Text);
+      moreRanges @10 :List(InitialRange);
     }
     # Drops the table and its ranges; its id is not reused.
     dropTable @6 :Text;

@@ -95,7 +95,10 @@ interface Tessera {
   listTables @1 (options :RequestOptions) -> (error :Error, tables :List(TableInfo));
 
   # Names are 1 to 128 characters of [A-Za-z0-9_.-]. Errors: tableExists, invalidArgument.
-  createTable @2 (name :Text, options :RequestOptions) -> (error :Error);
+  # `splitKeys` (CP only): the table starts as one range per key plus the first, each range
+  # beginning at its key (increasing, non-empty), each its own Raft group; other profiles
+  # answer invalidArgument for a non-empty list.
+  createTable @2 (name :Text, options :RequestOptions, splitKeys :List(Data)) -> (error :Error);
 
   # Removes the table and all its data. Errors: noSuchTable.
   dropTable @3 (name :Text, options :RequestOptions) -> (error :Error);

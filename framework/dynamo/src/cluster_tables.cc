@@ -9,7 +9,9 @@
 
 namespace tessera::dynamo {
 
-kj::Promise<Status> QuorumRouter::create_table(std::string name, RequestParams request) {
+kj::Promise<Status> QuorumRouter::create_table(std::string name, std::vector<Bytes> split_keys,
+                                               RequestParams request) {
+  if (!split_keys.empty()) return node::refuse_split_keys(name);
   return on_every_member(std::move(name), true, request);
 }
 

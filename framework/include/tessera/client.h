@@ -62,7 +62,9 @@ class Client {
   Result<std::string> node_id();
   // Table calls use only `options.timeout_ms`.
   Result<std::vector<std::string>> list_tables(const RequestOptions& options = {});
-  Status create_table(const std::string& name, const RequestOptions& options = {});
+  // `split_keys` (leader profile): the table starts in ranges beginning at each key.
+  Status create_table(const std::string& name, const RequestOptions& options = {},
+                      const std::vector<Bytes>& split_keys = {});
   Status drop_table(const std::string& name, const RequestOptions& options = {});
 
   // Returns the version the write made.

@@ -91,11 +91,24 @@ Bytes encode_put_node(const NodeInfo& node) {
 
 Bytes encode_create_table(const std::string& name, const std::string& group,
                           std::span<const NodeId> voters) {
+  const TableRange first{"", group, {voters.begin(), voters.end()}};
+  return encode_create_table(name, std::span<const TableRange>(&first, 1));
+}
+
+Bytes encode_create_table(const std::string& name, std::span<const TableRange> ranges) {
+  TESSERA_REQUIRE(!ranges.empty() && ranges[0].start.empty());
   capnp::MallocMessageBuilder message;
   auto create = message.initRoot<rpc::meta::Command>().initCreateTable();
   create.setName(text(name));
-  create.setGroup(text(group));
-  fill_list(create.initVoters(static_cast<unsigned>(voters.size())), voters);
+  create.setGroup(text(ranges[0].group));
+  fill_list(create.initVoters(static_cast<unsigned>(ranges[0].voters.size())), ranges[0].voters);
+  auto more = create.initMoreRanges(static_cast<unsigned>(ranges.size() - 1));
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    auto range = more[static_cast<unsigned>(i - 1)];
+    range.setStart(as_data(ranges[i].start));
+    range.setGroup(text(ranges[i].group));
+    fill_list(range.initVoters(static_cast<unsigned>(ranges[i].voters.size())), ranges[i].voters);
+  }
   return to_bytes(message);
 }
 

@@ -241,29 +241,51 @@ class CommandApplier {
 
   Result<CommandResult> create_table(rpc::meta::Command::CreateTable::Reader create) {
     const std::string name = create.getName().cStr();
-    std::vector<NodeId> voters;
-    for (auto v : create.getVoters()) voters.emplace_back(v.cStr());
     if (name.empty()) return refuse(Status::invalid_argument("a table needs a name"));
-    if (create.getGroup().size() == 0 || voters.empty() || !valid_ids(voters)) {
-      return refuse(Status::invalid_argument("table '" + name +
-                                             "' needs a group and distinct, non-empty voters"));
+    // The table's ranges in key order: the first from the empty key, then moreRanges.
+    std::vector<RangeDescriptor> ranges(1);
+    ranges[0].group = create.getGroup().cStr();
+    for (auto v : create.getVoters()) ranges[0].voters.emplace_back(v.cStr());
+    for (auto more : create.getMoreRanges()) {
+      RangeDescriptor range;
+      range.range.start = Bytes(reinterpret_cast<const char*>(more.getStart().begin()),
+                                more.getStart().size());
+      range.group = more.getGroup().cStr();
+      for (auto v : more.getVoters()) range.voters.emplace_back(v.cStr());
+      if (range.range.start <= ranges.back().range.start) {
+        return refuse(Status::invalid_argument("table '" + name +
+                                               "': the ranges' start keys must increase, and "
+                                               "only the first starts at the empty key"));
+      }
+      ranges.back().range.end = range.range.start;
+      ranges.push_back(std::move(range));
+    }
+    std::set<std::string> groups;
+    for (const RangeDescriptor& range : ranges) {
+      if (range.group.empty() || !groups.insert(range.group).second || range.voters.empty() ||
+          !valid_ids(range.voters)) {
+        return refuse(Status::invalid_argument(
+            "table '" + name + "' needs a distinct group and distinct, non-empty voters for "
+            "each range"));
+      }
     }
     TESSERA_ASSIGN_OR_RETURN(bool exists, table_exists(db_, name));
     if (exists) return refuse(Status::table_exists("table '" + name + "' exists"));
     TESSERA_ASSIGN_OR_RETURN(int64_t table_id, get_meta(db_, "next_table_id"));
     TESSERA_ASSIGN_OR_RETURN(int64_t range_id, get_meta(db_, "next_range_id"));
     TESSERA_RETURN_IF_ERROR(set_meta(db_, "next_table_id", table_id + 1));
-    TESSERA_RETURN_IF_ERROR(set_meta(db_, "next_range_id", range_id + 1));
+    TESSERA_RETURN_IF_ERROR(
+        set_meta(db_, "next_range_id", range_id + static_cast<int64_t>(ranges.size())));
     SqliteStatement s(db_, "INSERT INTO tables VALUES (?, ?)");
     TESSERA_RETURN_IF_ERROR(s.bind(1, table_id).bind_text(2, name).run());
-    RangeDescriptor range;
-    range.id = static_cast<uint64_t>(range_id);
-    range.range.table = name;
-    range.group = create.getGroup().cStr();
-    range.voters = std::move(voters);
-    TESSERA_RETURN_IF_ERROR(write_range(db_, range));
-    TESSERA_RETURN_IF_ERROR(record_change(db_, range.id).status());
-    return done(static_cast<uint64_t>(table_id), range.id);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      RangeDescriptor& range = ranges[i];
+      range.id = static_cast<uint64_t>(range_id) + i;
+      range.range.table = name;
+      TESSERA_RETURN_IF_ERROR(write_range(db_, range));
+      TESSERA_RETURN_IF_ERROR(record_change(db_, range.id).status());
+    }
+    return done(static_cast<uint64_t>(table_id), ranges[0].id);
   }
 
   Result<CommandResult> drop_table(const std::string& name) {

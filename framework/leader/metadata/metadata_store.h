@@ -42,8 +42,16 @@ namespace tessera::leader {
 // Commands, encoded for ReplicationGroups::propose.
 Bytes encode_found(const std::string& cluster_id, std::span<const NodeInfo> nodes);
 Bytes encode_put_node(const NodeInfo& node);
+// A table's range as createTable makes it: from `start` ("" for the first) to the next one's.
+struct TableRange {
+  Bytes start;
+  std::string group;
+  std::vector<NodeId> voters;
+};
 Bytes encode_create_table(const std::string& name, const std::string& group,
                           std::span<const NodeId> voters);
+// REQUIRES: ranges is not empty and ranges[0].start is empty.
+Bytes encode_create_table(const std::string& name, std::span<const TableRange> ranges);
 Bytes encode_drop_table(const std::string& name);
 // Compare and set, all or none: each range only if its current epoch is its expect_epoch (0:
 // a new range) and its new epoch is expect_epoch + 1; every table touched must stay tiled.
@@ -55,7 +63,7 @@ Bytes encode_put_ranges(std::span<const RangeUpdate> updates);
 Bytes encode_set_leader(uint64_t range_id, const NodeId& leader);
 
 // What a command's result bytes say: the command's status (a refusal names why), and for
-// createTable the new table's id and its first range's id; the map's generation after it.
+// createTable the new table's id and its first range's id (the others follow it in key order); the map's generation after it.
 struct CommandResult {
   Status status;
   uint64_t table_id = 0;

@@ -165,26 +165,31 @@ kj::Promise<Result<std::vector<std::string>>> LeaderRouter::list_tables(node::Re
   return access_->list_tables();
 }
 
-kj::Promise<Status> LeaderRouter::create_table(std::string name, node::RequestParams params) {
-  return change_table(std::move(name), true, params);
+kj::Promise<Status> LeaderRouter::create_table(std::string name, std::vector<Bytes> split_keys,
+                                               node::RequestParams params) {
+  return change_table(std::move(name), true, std::move(split_keys), params);
 }
 
 kj::Promise<Status> LeaderRouter::drop_table(std::string name, node::RequestParams params) {
-  return change_table(std::move(name), false, params);
+  return change_table(std::move(name), false, {}, params);
 }
 
 kj::Promise<Status> LeaderRouter::change_table(std::string name, bool create,
+                                               std::vector<Bytes> split_keys,
                                                const node::RequestParams& params) {
   const kj::TimePoint deadline = deadline_of(params);
-  Try<Done> attempt = [this, name, create](const Attempt& a) -> kj::Promise<Result<Done>> {
+  Try<Done> attempt = [this, name, create, split_keys](const Attempt& a)
+      -> kj::Promise<Result<Done>> {
     if (a.target == replicas_->self().id) {
-      return (create ? access_->create_table(name) : access_->drop_table(name))
+      return (create ? access_->create_table(name, split_keys) : access_->drop_table(name))
           .then([](Status s) { return as_result(s); });
     }
     auto send = [&](rpc::Tessera::Client& client) {
       if (create) {
         auto request = client.createTableRequest();
         request.setName(name);
+        auto keys = request.initSplitKeys(static_cast<unsigned>(split_keys.size()));
+        for (size_t i = 0; i < split_keys.size(); ++i) keys.set(static_cast<unsigned>(i), as_data(split_keys[i]));
         set_options(request.initOptions(), a.timeout_ms, rpc::Consistency::DEFAULT);
         return request.send().then([](auto response) { return read_error(response.getError()); });
       }

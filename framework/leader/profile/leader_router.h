@@ -81,7 +81,8 @@ class LeaderRouter final : public node::RequestPath {
         forward_(forward) {}
 
   kj::Promise<Result<std::vector<std::string>>> list_tables(node::RequestParams params) override;
-  kj::Promise<Status> create_table(std::string name, node::RequestParams params) override;
+  kj::Promise<Status> create_table(std::string name, std::vector<Bytes> split_keys,
+                                   node::RequestParams params) override;
   kj::Promise<Status> drop_table(std::string name, node::RequestParams params) override;
   kj::Promise<Result<Bytes>> put(std::string table, Bytes key, Bytes value,
                                  node::RequestParams params) override;
@@ -110,7 +111,7 @@ class LeaderRouter final : public node::RequestPath {
   kj::Promise<Result<T>> route(std::function<Result<Location>()> locate, kj::TimePoint deadline,
                                bool write, Try<T> attempt, uint32_t tries = 0, NodeId hint = {});
   // Creates or drops table `name` through the metadata group.
-  kj::Promise<Status> change_table(std::string name, bool create,
+  kj::Promise<Status> change_table(std::string name, bool create, std::vector<Bytes> split_keys,
                                    const node::RequestParams& params);
   // Writes `writes` atomically (one range), as put, remove and write do.
   kj::Promise<Result<Bytes>> write_keys(std::string table, std::vector<RangeWriteOp> writes,

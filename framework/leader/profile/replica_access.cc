@@ -93,11 +93,14 @@ kj::Promise<Status> ReplicaAccess::propose_metadata(Bytes command) {
   });
 }
 
-kj::Promise<Status> ReplicaAccess::create_table(std::string name) {
-  // Voters for the table's first range: spread over zones, least loaded first.
+kj::Promise<Status> ReplicaAccess::create_table(std::string name, std::vector<Bytes> split_keys) {
+  // Voters for each range: spread over zones, least loaded first.
   Result<std::vector<NodeId>> voters = replicas_->choose_voters(replicas_per_range_);
   if (!voters.is_ok()) return voters.status();
-  return propose_metadata(encode_create_table(name, new_group_name(), *voters));
+  std::vector<TableRange> ranges = {{"", new_group_name(), *voters}};
+  for (Bytes& key : split_keys) ranges.push_back({std::move(key), new_group_name(), *voters});
+  // The metadata checks the order of the keys.
+  return propose_metadata(encode_create_table(name, ranges));
 }
 
 kj::Promise<Status> ReplicaAccess::drop_table(std::string name) {

@@ -109,8 +109,11 @@ kj::Promise<void> ClientService::listTables(ListTablesContext context) {
 kj::Promise<void> ClientService::createTable(CreateTableContext context) {
   TESSERA_REFUSE_WITHOUT_PATH(context);
   RequestParams params = params_of(context.getParams().getOptions());
-  return within_deadline(params,
-                         path_->create_table(to_string(context.getParams().getName()), params))
+  auto keys = context.getParams().getSplitKeys();
+  std::vector<Bytes> split_keys;
+  for (auto key : keys) split_keys.push_back(to_bytes(key));
+  return within_deadline(params, path_->create_table(to_string(context.getParams().getName()),
+                                                     std::move(split_keys), params))
       .then(answer_status(context));
 }
 

@@ -6,6 +6,12 @@
 
 namespace tessera::node {
 
+Status refuse_split_keys(std::string_view table) {
+  return Status::invalid_argument("table " + std::string(table) +
+                                  ": split keys are for the leader profile, whose tables are in "
+                                  "key ranges; this node's profile places no ranges");
+}
+
 kj::Promise<Result<std::vector<std::string>>> LocalPath::list_tables(RequestParams) {
   // On the pool too: the catalog lock it takes is held across a synced engine write by
   // create_table and drop_table, and the event loop must not wait for a disk.
@@ -13,7 +19,9 @@ kj::Promise<Result<std::vector<std::string>>> LocalPath::list_tables(RequestPara
       [store = store_]() { return Result<std::vector<std::string>>(store->list_tables()); });
 }
 
-kj::Promise<Status> LocalPath::create_table(std::string name, RequestParams) {
+kj::Promise<Status> LocalPath::create_table(std::string name, std::vector<Bytes> split_keys,
+                                            RequestParams) {
+  if (!split_keys.empty()) return refuse_split_keys(name);
   return pool_->run([store = store_, name = std::move(name)]() { return store->create_table(name); });
 }
 

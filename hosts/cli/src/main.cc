@@ -127,8 +127,9 @@ int run_tables(Session& session) {
   return kExitOk;
 }
 
-int run_create_table(Session& session, const std::string& name) {
-  Status status = session.client().create_table(name);
+int run_create_table(Session& session, const std::string& name,
+                     const std::vector<std::string>& split_keys) {
+  Status status = session.client().create_table(name, {}, {split_keys.begin(), split_keys.end()});
   return status.is_ok() ? kExitOk : session.fail("create-table", status);
 }
 
@@ -259,6 +260,10 @@ int run(int argc, char** argv) {
   CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");
   CLI::App* create = app.add_subcommand("create-table", "Create a table");
   create->add_option("name", table, "Table name: 1-128 of [A-Za-z0-9_.-]")->required();
+  std::vector<std::string> split_keys;
+  create->add_option("--split", split_keys,
+                     "Leader profile: start the table in ranges beginning at these keys "
+                     "(increasing), each its own Raft group");
   CLI::App* drop = app.add_subcommand("drop-table", "Drop a table and all its data");
   drop->add_option("name", table, "Table name")->required();
 
@@ -330,7 +335,7 @@ int run(int argc, char** argv) {
   }
   if (!session.connect()) return kExitUnreachable;
   if (*tables) return run_tables(session);
-  if (*create) return run_create_table(session, table);
+  if (*create) return run_create_table(session, table, split_keys);
   if (*drop) return run_drop_table(session, table);
   if (*put) return run_put(session, table, key, put_bytes, put_show_version);
   if (*get) return run_get(session, table, key, get_flags);

@@ -88,6 +88,32 @@ TEST_F(MetadataStoreTest, TablesGetIdsThatAreNeverReused) {
   EXPECT_FALSE(store_->table_id("zzz").value().has_value());
 }
 
+TEST_F(MetadataStoreTest, ATableMayStartInSeveralRanges) {
+  found();
+  std::vector<TableRange> ranges = {{"", "g1", voters_}, {"m", "g2", voters_}, {"t", "g3", voters_}};
+  CommandResult t = apply1(encode_create_table("t", ranges));
+  ASSERT_TRUE(t.status.is_ok()) << t.status.to_string();
+  RangeMap map = store_->range_map().value();
+  ASSERT_EQ(map.ranges.size(), 3u);
+  EXPECT_EQ(map.ranges[0].id, t.range_id);
+  EXPECT_EQ(map.ranges[0].range.end, "m");
+  EXPECT_EQ(map.ranges[1].range.start, "m");
+  EXPECT_EQ(map.ranges[1].range.end, "t");
+  EXPECT_EQ(map.ranges[2].range.end, "");
+  EXPECT_EQ(map.ranges[2].group, "g3");
+  EXPECT_EQ(map.ranges[2].id, t.range_id + 2);
+  // Starts out of order, a repeated group: refused, nothing created.
+  std::vector<TableRange> unordered = {{"", "h1", voters_}, {"t", "h2", voters_}, {"m", "h3", voters_}};
+  EXPECT_EQ(apply1(encode_create_table("u", unordered)).status.code(),
+            StatusCode::kInvalidArgument);
+  std::vector<TableRange> same_group = {{"", "h1", voters_}, {"m", "h1", voters_}};
+  EXPECT_EQ(apply1(encode_create_table("u", same_group)).status.code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_FALSE(store_->table_id("u").value().has_value());
+  CommandResult next = apply1(encode_create_table("v", "g4", voters_));
+  EXPECT_EQ(next.range_id, t.range_id + 3) << "range ids are not reused";
+}
+
 TEST_F(MetadataStoreTest, TheRangeMapCoversEachTableAndSplitsAtomically) {
   found();
   CommandResult t = apply1(encode_create_table("t", "g1", voters_));

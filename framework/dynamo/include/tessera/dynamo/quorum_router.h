@@ -110,7 +110,8 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
                                           Bytes page_token, RequestParams request) override;
 
   // On every member believed up, this node first. An error names the nodes that refused.
-  kj::Promise<Status> create_table(std::string name, RequestParams request) override;
+  kj::Promise<Status> create_table(std::string name, std::vector<Bytes> split_keys,
+                                   RequestParams request) override;
   kj::Promise<Status> drop_table(std::string name, RequestParams request) override;
   // This node's tables, from its store.
   kj::Promise<Result<std::vector<std::string>>> list_tables(RequestParams request) override;

@@ -17,7 +17,8 @@ class LocalPath final : public RequestPath {
   LocalPath(LocalStore* store, WorkerPool* pool) : store_(store), pool_(pool) {}
 
   kj::Promise<Result<std::vector<std::string>>> list_tables(RequestParams params) override;
-  kj::Promise<Status> create_table(std::string name, RequestParams params) override;
+  kj::Promise<Status> create_table(std::string name, std::vector<Bytes> split_keys,
+                                   RequestParams params) override;
   kj::Promise<Status> drop_table(std::string name, RequestParams params) override;
   kj::Promise<Result<Bytes>> put(std::string table, Bytes key, Bytes value,
                                  RequestParams params) override;

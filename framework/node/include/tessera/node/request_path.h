@@ -38,14 +38,20 @@ struct RequestParams {
   Bytes context;              // a get's context, for a write that supersedes what it read
 };
 
+// The refusal of a path whose tables are not in ranges (a single node, the ring).
+Status refuse_split_keys(std::string_view table);
+
 class RequestPath {
  public:
   // noexcept(false): a path holds KJ promises, whose destructors may throw.
   virtual ~RequestPath() noexcept(false) = default;
 
   virtual kj::Promise<Result<std::vector<std::string>>> list_tables(RequestParams params) = 0;
-  // InvalidArgument for a bad name, TableExists when taken.
-  virtual kj::Promise<Status> create_table(std::string name, RequestParams params) = 0;
+  // InvalidArgument for a bad name, TableExists when taken. `split_keys` (increasing,
+  // non-empty): where the table's first ranges begin; InvalidArgument from a path without
+  // ranges when not empty.
+  virtual kj::Promise<Status> create_table(std::string name, std::vector<Bytes> split_keys,
+                                           RequestParams params) = 0;
   // NoSuchTable when absent.
   virtual kj::Promise<Status> drop_table(std::string name, RequestParams params) = 0;
 
