@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tessera/config.h"
+#include "leader_profile.h"
 #include "tessera/dynamo/dynamo_profile.h"
 #include "tessera/node/node.h"
 
@@ -38,11 +39,7 @@ std::filesystem::path default_plugin_dir() {
 // The profile `[node] profile` names (node_config.cc has checked the name).
 tessera::node::ProfileFactory profile_factory(const std::string& profile) {
   if (profile == tessera::node::kProfileDynamo) return tessera::dynamo::make_dynamo_profile;
-  if (profile == tessera::node::kProfileLeader) {
-    return [](const tessera::node::NodeParts&) -> tessera::Result<std::unique_ptr<tessera::node::Profile>> {
-      return tessera::Status::not_supported("the leader profile is not served by tessera-node yet");
-    };
-  }
+  if (profile == tessera::node::kProfileLeader) return tessera::leader::make_leader_profile;
   return tessera::node::make_single_profile;
 }
 

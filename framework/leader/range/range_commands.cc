@@ -91,7 +91,7 @@ Result<RangeWriteCommand> decode_command(ByteView bytes) {
   return command;
 }
 
-Bytes encode_result(const Result<Bytes>& outcome) {
+Bytes encode_range_result(const Result<Bytes>& outcome) {
   capnp::MallocMessageBuilder message;
   auto result = message.initRoot<rpc::range::RangeResult>();
   write_error(result.initError(), outcome.status());
@@ -99,7 +99,7 @@ Bytes encode_result(const Result<Bytes>& outcome) {
   return to_bytes(message);
 }
 
-Result<Bytes> decode_result(ByteView bytes) {
+Result<Bytes> decode_range_result(ByteView bytes) {
   Status status;
   Bytes version;
   KJ_IF_MAYBE (e, kj::runCatchingExceptions([&]() {

@@ -41,10 +41,10 @@ Result<RangeWriteCommand> decode_command(ByteView bytes);
 
 // A command's result: OK with the version applied, or the refusal (its detail kept, e.g. the
 // range's epoch of a StaleRoute).
-Bytes encode_result(const Result<Bytes>& outcome);
+Bytes encode_range_result(const Result<Bytes>& outcome);
 
-// What encode_result encoded: the version applied, or the refusal. Corruption for bytes that do
+// What encode_range_result encoded: the version applied, or the refusal. Corruption for bytes that do
 // not parse as a RangeResult (they did not come from a range state machine).
-Result<Bytes> decode_result(ByteView bytes);
+Result<Bytes> decode_range_result(ByteView bytes);
 
 }  // namespace tessera::leader

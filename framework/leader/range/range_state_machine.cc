@@ -252,7 +252,7 @@ Status RangeStateMachine::apply(std::span<const Command> commands, std::vector<B
     }
     Result<Bytes> outcome = apply_write(command.data, *range, last, batch);
     if (outcome.is_ok()) last = outcome.value();
-    results.push_back(encode_result(outcome));
+    results.push_back(encode_range_result(outcome));
   }
   const LogIndex index = commands.back().index;
   batch.put(meta_key(range_id_), encode_meta(index, last));

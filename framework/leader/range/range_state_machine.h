@@ -97,7 +97,7 @@ class RangeStateMachine final : public GroupStateMachine {
                                                          RangeDescriptor descriptor,
                                                          Options options);
 
-  // GroupStateMachine. apply's results are encode_result(...) of each command: the version
+  // GroupStateMachine. apply's results are encode_range_result(...) of each command: the version
   // applied, or the refusal; empty for the plugin's own (empty) entries. A non-OK status is the
   // engine's failure, and nothing of the batch is applied.
   Status apply(std::span<const Command> commands, std::vector<Bytes>& results) override;

@@ -62,6 +62,12 @@ kj::Promise<void> ClientService::replica(ReplicaContext context) {
 kj::Promise<void> ClientService::peer(PeerContext context) {
   auto results = context.getResults();
   const std::string name = to_string(context.getParams().getName());
+  PeerService* own = options_.profile_peer_services ? options_.profile_peer_services(name) : nullptr;
+  if (own != nullptr) {
+    results.setService(own->capability());
+    set_error(results.initError(), Status::ok());
+    return kj::READY_NOW;
+  }
   if (options_.membership == nullptr) {
     const std::string why = "node " + node_id_ +
                             " runs no plugin that offers peer services (asked for \"" + name +

@@ -183,9 +183,15 @@ Status Node::start() {
                              loader.make_placement(config_.placement->plugin,
                                                    {config_.node_id, {}},
                                                    config_.placement->config));
+    // The membership plugin's own files (the raft log) under <data_dir>/membership.
+    const fs::path membership_dir = config_.data_dir / "membership";
+    fs::create_directories(membership_dir, error);
+    if (error) {
+      return Status::io_error("cannot create " + membership_dir.string() + ": " + error.message());
+    }
     TESSERA_ASSIGN_OR_RETURN(state->membership,
                              loader.make_membership(config_.membership->plugin,
-                                                    {config_.node_id, {}},
+                                                    {config_.node_id, membership_dir},
                                                     config_.membership->config));
   }
   StoreOptions store_options{.node = config_.node_id,
@@ -226,7 +232,10 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
         ClientServiceOptions{.default_timeout_ms = config_.request_timeout_ms,
                              .batch_ops_max = config_.limits.batch_ops_max,
                              .replica = profile.replica(),
-                             .membership = state_->membership.get()});
+                             .membership = state_->membership.get(),
+                             .profile_peer_services = [&profile](std::string_view name) {
+                               return profile.peer_service(name);
+                             }});
     capnp::TwoPartyServer server(kj::mv(service));
     auto address = io.provider->getNetwork()
                        .parseAddress(config_.listen_host, config_.listen_port)

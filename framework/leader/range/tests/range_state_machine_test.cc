@@ -111,7 +111,7 @@ class RangeStateMachineTest : public ::testing::Test {
     EXPECT_TRUE(status.is_ok()) << status.to_string();
     EXPECT_EQ(results.size(), commands.size());
     std::vector<Result<Bytes>> out;
-    for (const Bytes& r : results) out.push_back(decode_result(r));
+    for (const Bytes& r : results) out.push_back(decode_range_result(r));
     return out;
   }
   Result<Bytes> apply1(Bytes command) { return apply(*sm_, {std::move(command)}).at(0); }

@@ -13,7 +13,11 @@
 #include <capnp/capability.h>
 #include <kj/timer.h>
 
+#include <functional>
+#include <string_view>
+
 #include "tessera/membership.h"
+#include "tessera/peer_service.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/request_path.h"
 #include "tessera/rpc/replica.capnp.h"
@@ -30,6 +34,9 @@ struct ClientServiceOptions {
   // When set, offers the plugins' node-to-node services (Tessera.peer); borrowed, outlives the
   // service. Tessera.peer touches no request path.
   Membership* membership = nullptr;
+  // The profile's own node-to-node services, asked before the membership plugin's; may be
+  // empty. Called on the event loop thread.
+  std::function<PeerService*(std::string_view name)> profile_peer_services = nullptr;
 };
 
 class ClientService final : public rpc::Tessera::Server {

@@ -28,6 +28,7 @@
 #include "tessera/node/node_config.h"
 #include "tessera/node/request_path.h"
 #include "tessera/node/worker_pool.h"
+#include "tessera/peer_service.h"
 #include "tessera/placement.h"
 #include "tessera/rpc/replica.capnp.h"
 #include "tessera/status.h"
@@ -57,6 +58,8 @@ class Profile {
   virtual RequestPath& path() = 0;
   // What peers get from Tessera.replica; none unless the profile has a replica side.
   virtual kj::Maybe<rpc::Replica::Client> replica() { return nullptr; }
+  // A node-to-node service of the profile's own (Tessera.peer), or null; on the event loop.
+  virtual PeerService* peer_service(std::string_view name) { return nullptr; }
   // The client port listens at `address` ("host:port").
   virtual Status listening(const std::string& address) { return Status::ok(); }
   // Drops everything start_serving() built; on the event loop thread.
