@@ -525,6 +525,12 @@ TEST_F(LeaderCluster, NoAcknowledgedWriteIsLostWhenTheDataLeaderIsKilled) {
     }
     return true;
   })) << "the restarted node's replica lacks " << behind;
+  // And it follows both groups' leaders again, as the others do.
+  for (const std::string& group : {std::string(kMetaGroup), range_group_}) {
+    EXPECT_TRUE(eventually(kSettle, [&] { return agreed_leader(*cluster_, group).has_value(); }))
+        << "the nodes do not agree on " << group << "'s leader after the restart\n"
+        << describe_leaders(*cluster_);
+  }
   std::printf("acknowledged %zu puts, failover %lld ms\n", writers.acked(),
               static_cast<long long>(
                   std::chrono::duration_cast<std::chrono::milliseconds>(failover).count()));
