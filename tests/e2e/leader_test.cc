@@ -241,6 +241,11 @@ class LeaderCluster : public ::testing::Test {
     return got->values[0].data;
   }
 
+  // SIGSTOPs every node but `lone`, then expects a put and linearizable gets through `lone` to
+  // answer Timeout or Unavailable within their deadline, never OK; SIGCONTs them and expects
+  // service again. REQUIRES: table t holds key "k".
+  void expect_a_minority_refuses(size_t lone);
+
   std::unique_ptr<test::TestCluster> cluster_;
   std::unique_ptr<Client> clients_[kNodes];  // after cluster_: closed before the nodes stop
   std::string range_group_;                  // table t's group, once found
@@ -584,18 +589,13 @@ bool no_majority(const Status& status) {
   return status.code() == StatusCode::kTimeout || status.code() == StatusCode::kUnavailable;
 }
 
-TEST_F(LeaderCluster, AMinorityCanNeitherCommitNorReadLinearizably) {
-  const std::optional<size_t> leader = make_table_and_find_its_leader();
-  ASSERT_TRUE(leader.has_value());
-  ASSERT_TRUE(client(*leader).put("t", "k", "before", with()).is_ok());
-
-  // The range's leader is left alone: the node most tempted to answer from what it has.
-  const size_t lone = *leader;
+void LeaderCluster::expect_a_minority_refuses(size_t lone) {
+  Client& lone_client = client(lone);
   const size_t stopped[2] = {(lone + 1) % kNodes, (lone + 2) % kNodes};
   for (size_t node : stopped) ASSERT_TRUE(cluster_->pause_node(node).is_ok());
 
   auto started = Clock::now();
-  Result<Bytes> put = client(lone).put("t", "k", "minority", with());
+  Result<Bytes> put = lone_client.put("t", "k", "minority", with());
   auto took = Clock::now() - started;
   EXPECT_FALSE(put.is_ok()) << "a put with two of three nodes stopped was acknowledged";
   EXPECT_TRUE(no_majority(put.status())) << put.status().to_string();
@@ -605,14 +605,14 @@ TEST_F(LeaderCluster, AMinorityCanNeitherCommitNorReadLinearizably) {
   // The put took longer than an election timeout, so no lease a leader might hold covers this
   // read: it must confirm leadership with a majority, which it cannot.
   started = Clock::now();
-  Result<GetReply> get = client(lone).get("t", "k", with(Consistency::kLinearizable));
+  Result<GetReply> get = lone_client.get("t", "k", with(Consistency::kLinearizable));
   took = Clock::now() - started;
   EXPECT_FALSE(get.is_ok()) << "a linearizable get with two of three nodes stopped answered";
   EXPECT_TRUE(no_majority(get.status())) << get.status().to_string();
   EXPECT_LT(took, std::chrono::milliseconds(kRequestTimeoutMs) + kDeadlineSlack)
       << "the get answered past its deadline";
   // So does the default consistency, which is linearizable in this profile.
-  Result<GetReply> plain = client(lone).get("t", "k", with());
+  Result<GetReply> plain = lone_client.get("t", "k", with());
   EXPECT_TRUE(no_majority(plain.status())) << plain.status().to_string();
 
   for (size_t node : stopped) ASSERT_TRUE(cluster_->resume_node(node).is_ok());
@@ -620,13 +620,29 @@ TEST_F(LeaderCluster, AMinorityCanNeitherCommitNorReadLinearizably) {
   // unknown), so the value read is one of the two, and a new write wins over both.
   Status last;
   EXPECT_TRUE(eventually(kSettle, [&] {
-    last = client(lone).put("t", "k", "after", with()).status();
+    last = lone_client.put("t", "k", "after", with()).status();
     return last.is_ok();
   })) << last.to_string() << "\n" << describe_leaders(*cluster_);
   for (size_t node = 0; node < kNodes; ++node) {
     EXPECT_TRUE(eventually(kSettle, [&] { return value_at(node, "t", "k") == "after"; }))
         << cluster_->node_id(node);
   }
+}
+
+TEST_F(LeaderCluster, AMinorityCanNeitherCommitNorReadLinearizably) {
+  const std::optional<size_t> leader = make_table_and_find_its_leader();
+  ASSERT_TRUE(leader.has_value());
+  ASSERT_TRUE(client(*leader).put("t", "k", "before", with()).is_ok());
+  // The range's leader is left alone: the node most tempted to answer from what it has.
+  expect_a_minority_refuses(*leader);
+}
+
+// The same through a follower of the range, which forwards to a leader that cannot commit.
+TEST_F(LeaderCluster, AMinorityFollowerCanNeitherCommitNorReadLinearizably) {
+  const std::optional<size_t> leader = make_table_and_find_its_leader();
+  ASSERT_TRUE(leader.has_value());
+  ASSERT_TRUE(client(*leader).put("t", "k", "before", with()).is_ok());
+  expect_a_minority_refuses((*leader + 1) % kNodes);
 }
 
 TEST_F(LeaderCluster, RestartOfAllNodesKeepsEverything) {
