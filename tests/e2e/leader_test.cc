@@ -60,7 +60,7 @@ replicas = 3
 )";
 
 constexpr size_t kNodes = 3;
-constexpr auto kSettle = 20s;               // bound on every wait for the cluster to agree
+constexpr auto kSettle = 20s;                 // bound on every wait for the cluster to agree
 constexpr uint32_t kRequestTimeoutMs = 2000;  // each request's deadline
 // How much later than its deadline a request that cannot succeed may answer: the node's own
 // timer resolution and the RPC round trip on a loaded machine.
@@ -290,8 +290,8 @@ TEST_F(LeaderCluster, WritesOnAnyNodeAreReadOnEveryNode) {
 
   constexpr int kKeys = 30;
   for (int i = 0; i < kKeys; ++i) {
-    Result<Bytes> put = client(i % kNodes).put("t", key_of("k", i), "v" + std::to_string(i),
-                                               with());
+    Result<Bytes> put =
+        client(i % kNodes).put("t", key_of("k", i), "v" + std::to_string(i), with());
     ASSERT_TRUE(put.is_ok()) << key_of("k", i) << ": " << put.status().to_string();
   }
   // Linearizable reads through every node, followers included, see every acknowledged write.
@@ -303,10 +303,13 @@ TEST_F(LeaderCluster, WritesOnAnyNodeAreReadOnEveryNode) {
   }
   // A stale read answers from the node's own replica: it catches up within a bound.
   for (size_t node = 0; node < kNodes; ++node) {
-    EXPECT_TRUE(eventually(kSettle, [&] {
-      return value_at(node, "t", key_of("k", kKeys - 1), Consistency::kStale) ==
-             "v" + std::to_string(kKeys - 1);
-    })) << "stale read through " << cluster_->node_id(node);
+    EXPECT_TRUE(eventually(kSettle,
+                           [&] {
+                             return value_at(node, "t", key_of("k", kKeys - 1),
+                                             Consistency::kStale) ==
+                                    "v" + std::to_string(kKeys - 1);
+                           }))
+        << "stale read through " << cluster_->node_id(node);
   }
 
   // Pages of 7 keys: every node pages the same keys in order, the token continuing each page.
@@ -363,7 +366,7 @@ TEST_F(LeaderCluster, WritesOnAnyNodeAreReadOnEveryNode) {
 class Writers {
  public:
   struct KeyState {
-    std::string acknowledged;            // empty until a put of the key is acknowledged
+    std::string acknowledged;             // empty until a put of the key is acknowledged
     std::set<std::string> unknown_after;  // puts after the last acknowledged one, outcome unknown
   };
 
@@ -482,7 +485,8 @@ TEST_F(LeaderCluster, NoAcknowledgedWriteIsLostWhenTheDataLeaderIsKilled) {
   ASSERT_TRUE(leader.has_value());
   Writers writers(*cluster_, 3);
   ASSERT_TRUE(eventually(kSettle, [&] { return writers.acked() > 200; }))
-      << "no progress before the kill: " << writers.acked() << "\n" << cluster_->describe_logs();
+      << "no progress before the kill: " << writers.acked() << "\n"
+      << cluster_->describe_logs();
 
   cluster_->kill_node(*leader);
   const auto killed_at = Clock::now();
@@ -512,24 +516,27 @@ TEST_F(LeaderCluster, NoAcknowledgedWriteIsLostWhenTheDataLeaderIsKilled) {
 
   for (size_t node = 0; node < kNodes; ++node) {
     const std::vector<std::string> wrong = wrong_keys(*cluster_, node, keys);
-    EXPECT_TRUE(wrong.empty()) << wrong.size() << " keys wrong through "
-                               << cluster_->node_id(node) << ", first " << wrong.front();
+    EXPECT_TRUE(wrong.empty()) << wrong.size() << " keys wrong through " << cluster_->node_id(node)
+                               << ", first " << wrong.front();
   }
   // The restarted node's own replica catches up with every acknowledged key.
   reconnect(*leader);
   ASSERT_NE(clients_[*leader], nullptr);
   std::string behind;
-  EXPECT_TRUE(eventually(kSettle, [&] {
-    for (const auto& [key, state] : keys) {
-      if (state.acknowledged.empty()) continue;
-      std::optional<Bytes> read = value_at(*leader, "t", key, Consistency::kStale);
-      if (!read || (*read != state.acknowledged && state.unknown_after.count(*read) == 0)) {
-        behind = key;
-        return false;
-      }
-    }
-    return true;
-  })) << "the restarted node's replica lacks " << behind;
+  EXPECT_TRUE(eventually(
+      kSettle,
+      [&] {
+        for (const auto& [key, state] : keys) {
+          if (state.acknowledged.empty()) continue;
+          std::optional<Bytes> read = value_at(*leader, "t", key, Consistency::kStale);
+          if (!read || (*read != state.acknowledged && state.unknown_after.count(*read) == 0)) {
+            behind = key;
+            return false;
+          }
+        }
+        return true;
+      }))
+      << "the restarted node's replica lacks " << behind;
   // And it follows both groups' leaders again, as the others do.
   for (const std::string& group : {std::string(kMetaGroup), range_group_}) {
     EXPECT_TRUE(eventually(kSettle, [&] { return agreed_leader(*cluster_, group).has_value(); }))
@@ -544,10 +551,13 @@ TEST_F(LeaderCluster, NoAcknowledgedWriteIsLostWhenTheDataLeaderIsKilled) {
 TEST_F(LeaderCluster, MetadataLeaderKillStillCreatesTables) {
   ASSERT_TRUE(create_table("t", 0));
   std::optional<size_t> meta_leader;
-  ASSERT_TRUE(eventually(kSettle, [&] {
-    meta_leader = agreed_leader(*cluster_, kMetaGroup);
-    return meta_leader.has_value();
-  })) << "no agreed leader of the meta group\n" << describe_leaders(*cluster_);
+  ASSERT_TRUE(eventually(kSettle,
+                         [&] {
+                           meta_leader = agreed_leader(*cluster_, kMetaGroup);
+                           return meta_leader.has_value();
+                         }))
+      << "no agreed leader of the meta group\n"
+      << describe_leaders(*cluster_);
 
   cluster_->kill_node(*meta_leader);
   const size_t survivor = (*meta_leader + 1) % kNodes;
@@ -564,9 +574,9 @@ TEST_F(LeaderCluster, MetadataLeaderKillStillCreatesTables) {
                        << " after the kill of meta leader " << cluster_->node_id(*meta_leader)
                        << ": " << last.to_string() << "\n"
                        << describe_leaders(*cluster_);
-  std::printf("create-table answered %lld ms after the kill of the meta leader\n",
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  std::printf(
+      "create-table answered %lld ms after the kill of the meta leader\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 
   // The new table serves through both survivors, and the other survivor lists it.
   ASSERT_TRUE(writable("u", survivor));
@@ -619,10 +629,13 @@ void LeaderCluster::expect_a_minority_refuses(size_t lone) {
   // The cluster serves again; the minority's put may have committed after all (its outcome was
   // unknown), so the value read is one of the two, and a new write wins over both.
   Status last;
-  EXPECT_TRUE(eventually(kSettle, [&] {
-    last = lone_client.put("t", "k", "after", with()).status();
-    return last.is_ok();
-  })) << last.to_string() << "\n" << describe_leaders(*cluster_);
+  EXPECT_TRUE(eventually(kSettle,
+                         [&] {
+                           last = lone_client.put("t", "k", "after", with()).status();
+                           return last.is_ok();
+                         }))
+      << last.to_string() << "\n"
+      << describe_leaders(*cluster_);
   for (size_t node = 0; node < kNodes; ++node) {
     EXPECT_TRUE(eventually(kSettle, [&] { return value_at(node, "t", "k") == "after"; }))
         << cluster_->node_id(node);
@@ -653,8 +666,8 @@ TEST_F(LeaderCluster, RestartOfAllNodesKeepsEverything) {
   constexpr int kKeys = 150;
   for (int i = 0; i < kKeys; ++i) {
     const std::string table = i % 2 == 0 ? "t" : "u";
-    Result<Bytes> put = client(i % kNodes).put(table, key_of("r", i), "v" + std::to_string(i),
-                                               with());
+    Result<Bytes> put =
+        client(i % kNodes).put(table, key_of("r", i), "v" + std::to_string(i), with());
     ASSERT_TRUE(put.is_ok()) << key_of("r", i) << ": " << put.status().to_string();
   }
   ASSERT_TRUE(client(0).remove("t", key_of("r", 0), with()).is_ok());
@@ -675,17 +688,22 @@ TEST_F(LeaderCluster, RestartOfAllNodesKeepsEverything) {
   }
 
   for (size_t node = 0; node < kNodes; ++node) {
-    EXPECT_TRUE(eventually(kSettle, [&] {
-      Result<std::vector<std::string>> tables = client(node).list_tables(with());
-      return tables.is_ok() && std::count(tables->begin(), tables->end(), "t") == 1 &&
-             std::count(tables->begin(), tables->end(), "u") == 1;
-    })) << cluster_->node_id(node) << " lost a table";
+    EXPECT_TRUE(eventually(kSettle,
+                           [&] {
+                             Result<std::vector<std::string>> tables =
+                                 client(node).list_tables(with());
+                             return tables.is_ok() &&
+                                    std::count(tables->begin(), tables->end(), "t") == 1 &&
+                                    std::count(tables->begin(), tables->end(), "u") == 1;
+                           }))
+        << cluster_->node_id(node) << " lost a table";
     for (int i = 1; i < kKeys; ++i) {
       const std::string table = i % 2 == 0 ? "t" : "u";
       // The first read of each group waits out its election after the restart.
-      EXPECT_TRUE(eventually(kSettle, [&] {
-        return value_at(node, table, key_of("r", i)) == "v" + std::to_string(i);
-      })) << table << "/" << key_of("r", i) << " through " << cluster_->node_id(node);
+      EXPECT_TRUE(eventually(
+          kSettle,
+          [&] { return value_at(node, table, key_of("r", i)) == "v" + std::to_string(i); }))
+          << table << "/" << key_of("r", i) << " through " << cluster_->node_id(node);
     }
     Result<GetReply> removed = client(node).get("t", key_of("r", 0), with());
     ASSERT_TRUE(removed.is_ok()) << removed.status().to_string();

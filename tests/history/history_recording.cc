@@ -41,12 +41,28 @@ Result<RecordedHistory> record_history(const RecordingOptions& options,
     addresses += (addresses.empty() ? "" : ",") + address;
   }
   const std::filesystem::path history = options.dir / "history.jsonl";
-  const std::vector<std::string> argv = {
-      options.bench_binary.string(), "client", "--addr", addresses, "--table", options.table,
-      "-c", std::to_string(options.connections), "-P", std::to_string(options.pipeline),
-      "--keys", std::to_string(options.keys), "--read-ratio", std::to_string(options.read_ratio),
-      "--seconds", std::to_string(options.seconds), "--warmup-s", "0",
-      "--timeout-ms", std::to_string(options.timeout_ms), "--history", history.string()};
+  const std::vector<std::string> argv = {options.bench_binary.string(),
+                                         "client",
+                                         "--addr",
+                                         addresses,
+                                         "--table",
+                                         options.table,
+                                         "-c",
+                                         std::to_string(options.connections),
+                                         "-P",
+                                         std::to_string(options.pipeline),
+                                         "--keys",
+                                         std::to_string(options.keys),
+                                         "--read-ratio",
+                                         std::to_string(options.read_ratio),
+                                         "--seconds",
+                                         std::to_string(options.seconds),
+                                         "--warmup-s",
+                                         "0",
+                                         "--timeout-ms",
+                                         std::to_string(options.timeout_ms),
+                                         "--history",
+                                         history.string()};
   const auto tool_timeout = std::chrono::seconds(options.seconds) + kToolMargin;
 
   std::optional<Result<test::CommandResult>> ran;
@@ -61,7 +77,8 @@ Result<RecordedHistory> record_history(const RecordingOptions& options,
     return Status::internal("tessera-bench did not end: " + ran->status().to_string());
   }
   std::ifstream in(history);
-  if (!in) return Status::internal("tessera-bench left no history; it said:\n" + recorded.tool_output);
+  if (!in)
+    return Status::internal("tessera-bench left no history; it said:\n" + recorded.tool_output);
   Result<CheckReport> report = check_history(in);
   if (!report.is_ok()) return report.status();
   recorded.report = std::move(report).value();
