@@ -166,50 +166,40 @@ kj::Promise<Result<std::vector<std::string>>> LeaderRouter::list_tables(node::Re
 }
 
 kj::Promise<Status> LeaderRouter::create_table(std::string name, node::RequestParams params) {
-  const kj::TimePoint deadline = deadline_of(params);
-  Try<Done> attempt = [this, name](const Attempt& a) -> kj::Promise<Result<Done>> {
-    if (a.target == replicas_->self().id) {
-      return access_->create_table(name).then([](Status s) { return as_result(s); });
-    }
-    return call<Done>(
-        a, true,
-        [&](rpc::Tessera::Client& client) {
-          auto request = client.createTableRequest();
-          request.setName(name);
-          set_options(request.initOptions(), a.timeout_ms, rpc::Consistency::DEFAULT);
-          return request.send();
-        },
-        [](auto& response) { return as_result(read_error(response.getError())); });
-  };
-  return route<Done>([this]() { return Result<Location>(metadata_location()); }, deadline, true,
-                     std::move(attempt))
-      .then([this, name, deadline](Result<Done> done) -> kj::Promise<Status> {
-        if (!done.is_ok()) return done.status();
-        return await_table(name, true, deadline);
-      });
+  return change_table(std::move(name), true, params);
 }
 
 kj::Promise<Status> LeaderRouter::drop_table(std::string name, node::RequestParams params) {
+  return change_table(std::move(name), false, params);
+}
+
+kj::Promise<Status> LeaderRouter::change_table(std::string name, bool create,
+                                               const node::RequestParams& params) {
   const kj::TimePoint deadline = deadline_of(params);
-  Try<Done> attempt = [this, name](const Attempt& a) -> kj::Promise<Result<Done>> {
+  Try<Done> attempt = [this, name, create](const Attempt& a) -> kj::Promise<Result<Done>> {
     if (a.target == replicas_->self().id) {
-      return access_->drop_table(name).then([](Status s) { return as_result(s); });
+      return (create ? access_->create_table(name) : access_->drop_table(name))
+          .then([](Status s) { return as_result(s); });
     }
-    return call<Done>(
-        a, true,
-        [&](rpc::Tessera::Client& client) {
-          auto request = client.dropTableRequest();
-          request.setName(name);
-          set_options(request.initOptions(), a.timeout_ms, rpc::Consistency::DEFAULT);
-          return request.send();
-        },
-        [](auto& response) { return as_result(read_error(response.getError())); });
+    auto send = [&](rpc::Tessera::Client& client) {
+      if (create) {
+        auto request = client.createTableRequest();
+        request.setName(name);
+        set_options(request.initOptions(), a.timeout_ms, rpc::Consistency::DEFAULT);
+        return request.send().then([](auto response) { return read_error(response.getError()); });
+      }
+      auto request = client.dropTableRequest();
+      request.setName(name);
+      set_options(request.initOptions(), a.timeout_ms, rpc::Consistency::DEFAULT);
+      return request.send().then([](auto response) { return read_error(response.getError()); });
+    };
+    return call<Done>(a, true, send, [](Status& status) { return as_result(status); });
   };
   return route<Done>([this]() { return Result<Location>(metadata_location()); }, deadline, true,
                      std::move(attempt))
-      .then([this, name, deadline](Result<Done> done) -> kj::Promise<Status> {
+      .then([this, name, create, deadline](Result<Done> done) -> kj::Promise<Status> {
         if (!done.is_ok()) return done.status();
-        return await_table(name, false, deadline);
+        return await_table(name, create, deadline);
       });
 }
 

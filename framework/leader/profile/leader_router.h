@@ -109,6 +109,9 @@ class LeaderRouter final : public node::RequestPath {
   template <typename T>
   kj::Promise<Result<T>> route(std::function<Result<Location>()> locate, kj::TimePoint deadline,
                                bool write, Try<T> attempt, uint32_t tries = 0, NodeId hint = {});
+  // Creates or drops table `name` through the metadata group.
+  kj::Promise<Status> change_table(std::string name, bool create,
+                                   const node::RequestParams& params);
   // Writes `writes` atomically (one range), as put, remove and write do.
   kj::Promise<Result<Bytes>> write_keys(std::string table, std::vector<RangeWriteOp> writes,
                                         node::RequestParams params);
