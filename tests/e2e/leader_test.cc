@@ -357,6 +357,43 @@ TEST_F(LeaderCluster, WritesOnAnyNodeAreReadOnEveryNode) {
   EXPECT_NE(cli->out.find("v5"), std::string::npos) << cli->out;
 }
 
+// A table pre-split into three ranges: each range a group of its own, scans that page across
+// the ranges in key order, batches atomic within a range and refused across ranges.
+TEST_F(LeaderCluster, APreSplitTableScansAcrossRangesAndRefusesBatchesAcrossThem) {
+  Status created;
+  ASSERT_TRUE(eventually(kSettle, [&] {
+    created = client(0).create_table("s", with(), {"g", "p"});
+    return created.is_ok() || created.code() == StatusCode::kTableExists;
+  })) << created.to_string();
+  EXPECT_EQ(client(1).create_table("bad", with(), {"p", "g"}).code(),
+            StatusCode::kInvalidArgument);
+  const std::vector<std::string> keys = {"a", "f", "g", "h", "o", "p", "q", "z"};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Status put;
+    ASSERT_TRUE(eventually(kSettle, [&] {
+      put = client(i % kNodes).put("s", keys[i], "v" + keys[i], with()).status();
+      return put.is_ok();
+    })) << keys[i] << ": " << put.to_string();
+  }
+  EXPECT_EQ(data_groups(*cluster_).size(), 3u) << describe_leaders(*cluster_);
+  for (size_t node = 0; node < kNodes; ++node) {
+    int pages = 0;
+    EXPECT_EQ(scan_all(client(node), "s", "", "", 2, &pages), keys)
+        << "scan through " << cluster_->node_id(node);
+    EXPECT_GE(pages, 5) << "a page crossed a range";
+    EXPECT_EQ(scan_all(client(node), "s", "f", "q", 100, &pages),
+              (std::vector<std::string>{"f", "g", "h", "o", "p"}));
+  }
+  // Within one range: applied whole. Across two: refused, naming the ranges, nothing applied.
+  ASSERT_TRUE(client(2).write("s", {{"h", Bytes("1")}, {"i", Bytes("2")}}, with()).is_ok());
+  EXPECT_EQ(value_at(0, "s", "i"), "2");
+  Status across = client(1).write("s", {{"b", Bytes("3")}, {"r", Bytes("4")}}, with());
+  EXPECT_EQ(across.code(), StatusCode::kInvalidArgument) << across.to_string();
+  EXPECT_NE(across.message().find("ranges"), std::string::npos) << across.message();
+  EXPECT_EQ(value_at(0, "s", "b"), std::nullopt);
+  EXPECT_EQ(value_at(0, "s", "r"), std::nullopt);
+}
+
 // ---- Writers that remember what was acknowledged ----
 
 // Threads that each overwrite their own keys through one node, moving to the next node when
