@@ -97,10 +97,13 @@ Status LocalReplicas::refresh() {
       if (!updated.is_ok()) spdlog::warn("range {}: {}", range.id, updated.to_string());
     } else if (voter) {
       Status hosted = host(range);
-      if (!hosted.is_ok()) {
+      // Tried again at every refresh; logged when the reason changes, not every 20 ms.
+      std::string& last = host_errors_[range.id];
+      if (!hosted.is_ok() && hosted.to_string() != last) {
         spdlog::error("range {} (group {}): cannot host it: {}", range.id, range.group,
                       hosted.to_string());
       }
+      last = hosted.is_ok() ? std::string() : hosted.to_string();
     }
   }
   for (auto it = ranges_.begin(); it != ranges_.end();) {

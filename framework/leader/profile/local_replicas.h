@@ -83,6 +83,7 @@ class LocalReplicas {
   std::unique_ptr<MetadataStore> metadata_;
   std::map<GroupId, ReplicaId> on_disk_;  // groups this node had at open()
   std::map<uint64_t, std::unique_ptr<RangeStateMachine>> ranges_;  // by range id
+  std::map<uint64_t, std::string> host_errors_;  // the last reason a range could not be hosted
   uint64_t generation_seen_ = 0;
   bool installed_map_ = false;
   bool open_ = false;
