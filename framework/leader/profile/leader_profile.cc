@@ -53,7 +53,7 @@ class LeaderProfile final : public node::Profile, private kj::TaskSet::ErrorHand
         groups_(groups),
         events_(std::make_shared<LeaderEvents>()),
         replicas_(config_, parts.config->data_dir / "leader", parts.engine, parts.conflict,
-                  parts.placement, groups),
+                  parts.placement, groups, parts.pool),
         access_(&replicas_, groups, parts.conflict, config_.replicas) {}
 
   ~LeaderProfile() noexcept(false) override { stop(); }

@@ -26,13 +26,14 @@ std::vector<NodeId> ids_of(const std::vector<NodeInfo>& nodes) {
 
 LocalReplicas::LocalReplicas(const LeaderConfig& config, fs::path dir, Engine* engine,
                              const Conflict* conflict, Placement* placement,
-                             ReplicationGroups* groups)
+                             ReplicationGroups* groups, node::WorkerPool* pool)
     : config_(config),
       dir_(std::move(dir)),
       engine_(engine),
       conflict_(conflict),
       placement_(placement),
-      groups_(groups) {
+      groups_(groups),
+      pool_(pool) {
   std::lock_guard lock(routes_mutex_);
   voters_[kMetadataGroup] = ids_of(config_.metadata_voters());
 }
@@ -113,6 +114,14 @@ Status LocalReplicas::refresh() {
     }
     const GroupId group = group_of(it->first);
     (void)groups_->close_group(group);
+    // Its data goes off the event loop: a large range takes a while to delete. The pool drains
+    // before the engine closes; a crash midway leaves the rest (the range is in no map).
+    std::shared_ptr<RangeStateMachine> gone(std::move(it->second));
+    (void)pool_->run([gone, id = it->first]() {
+      Status deleted = gone->destroy();
+      if (!deleted.is_ok()) spdlog::warn("range {}: deleting its data: {}", id, deleted.to_string());
+      return deleted;
+    });
     it = ranges_.erase(it);
   }
   generation_seen_ = map.generation;

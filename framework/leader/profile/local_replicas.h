@@ -12,9 +12,10 @@
 // installs it in the placement plugin, and brings its range replicas in line: a range whose
 // voters include this node is reopened from disk or, when new, founded with the descriptor's
 // voters (replica i+1 is the i-th voter); a descriptor whose epoch moved updates its state
-// machine; a range that is gone is closed (its data stays in the engine: not deleted yet).
+// machine; a range that is gone is closed and its data deleted from the engine.
 //
-// Thread-safety: open(), refresh(), close() and range() are called on the event loop thread.
+// Thread-safety: open(), refresh(), close() and range() are called on the event loop thread
+// (refresh() queues deletions on the worker pool).
 // resolve() and group_of() are called by the plugin's threads and take `routes_mutex_`.
 // Ownership: borrows the engine, conflict, placement and groups; all outlive it.
 #pragma once
@@ -31,6 +32,7 @@
 #include "range_state_machine.h"
 #include "tessera/conflict.h"
 #include "tessera/engine.h"
+#include "tessera/node/worker_pool.h"
 #include "tessera/placement.h"
 #include "tessera/replication.h"
 
@@ -40,8 +42,10 @@ inline constexpr const char* kMetadataGroup = "meta";
 
 class LocalReplicas {
  public:
+  // `pool` deletes the data of ranges that are gone.
   LocalReplicas(const LeaderConfig& config, std::filesystem::path dir, Engine* engine,
-                const Conflict* conflict, Placement* placement, ReplicationGroups* groups);
+                const Conflict* conflict, Placement* placement, ReplicationGroups* groups,
+                node::WorkerPool* pool);
   ~LocalReplicas();
 
   // Opens the metadata store and its group (founding it on the first start), then the ranges
@@ -79,6 +83,7 @@ class LocalReplicas {
   const Conflict* const conflict_;
   Placement* const placement_;
   ReplicationGroups* const groups_;
+  node::WorkerPool* const pool_;
 
   std::unique_ptr<MetadataStore> metadata_;
   std::map<GroupId, ReplicaId> on_disk_;  // groups this node had at open()

@@ -319,6 +319,11 @@ Status RangeStateMachine::clear(const KeyRange& range) {
   return engine_->write({}, batch);
 }
 
+Status RangeStateMachine::destroy() {
+  TESSERA_RETURN_IF_ERROR(clear(current()->range));
+  return engine_->sync();
+}
+
 Status RangeStateMachine::restore_pairs(ByteView in, const KeyRange& range) {
   WriteBatch batch;
   while (!in.empty()) {

@@ -113,6 +113,11 @@ class RangeStateMachine final : public GroupStateMachine {
   // that does not parse, holds a key outside the range, or was taken at another index.
   Status restore(LogIndex index, SnapshotChunks& chunks) override;
 
+  // Deletes the range's keys and its meta record from the engine, in bounded batches, for a
+  // range that no longer exists (its table was dropped). REQUIRES: the group is closed, so that
+  // nothing applies meanwhile.
+  Status destroy();
+
   // Takes the range's new descriptor from the metadata (an epoch or bounds change); commands
   // applied afterwards, and reads, are checked against it. InvalidArgument for another range's
   // id, an epoch below the current one, or bounds with end <= start.

@@ -162,6 +162,21 @@ TEST_F(RangeStateMachineTest, PutsAndRemovesAreReadBackWithTheirVersion) {
   EXPECT_EQ(sm_->last_version(), sequencer(200));
 }
 
+TEST_F(RangeStateMachineTest, DestroyDeletesTheRangeAndLeavesItsNeighbours) {
+  ASSERT_TRUE(apply1(write(sequencer(100), {put("c", "1"), put("l", "2")})).is_ok());
+  std::unique_ptr<RangeStateMachine> right = open_range(engine_.get(), range_of(8, "m", "", 1));
+  std::vector<RangeWriteOp> ops = {put("x", "3")};
+  ASSERT_TRUE(apply(*right, {encode_write(8, 1, sequencer(100), ops)})[0].is_ok());
+  ASSERT_TRUE(sm_->destroy().is_ok());
+  EXPECT_FALSE(get(*sm_, "c").has_value());
+  EXPECT_FALSE(get(*sm_, "l").has_value());
+  EXPECT_EQ(get(*right, "x"), (StoredValue{"3", sequencer(100)})) << "the neighbour keeps its keys";
+  // Nothing of it is left: opened again, it is a fresh range.
+  sm_ = open_range(engine_.get(), descriptor_);
+  EXPECT_EQ(sm_->applied_index(), 0u);
+  EXPECT_TRUE(sm_->last_version().empty());
+}
+
 TEST_F(RangeStateMachineTest, AWriteOfSeveralKeysIsAppliedWholeOrNotAtAll) {
   auto whole = apply1(write(sequencer(100), {put("b", "1"), put("f", "2"), put("l\xff", "3")}));
   ASSERT_TRUE(whole.is_ok()) << whole.status().to_string();
