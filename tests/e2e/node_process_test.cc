@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 #include <map>
 
 #include "e2e_env.h"
@@ -168,6 +169,32 @@ TEST(NodeProcess, ClientReportsAnUnreachableNodeNamingTheAddress) {
 }
 
 // Durability: every write the node acknowledged survives SIGKILL on the lsm engine.
+// Past connections_max a new client is closed at once, and the clients connected keep being
+// served; once one leaves, a new one gets in.
+TEST(NodeProcess, ConnectionsPastTheLimitAreClosedAndTheOthersServed) {
+  test::TestCluster cluster(
+      cluster_options(std::string("[node]\nconnections_max = 2\n\n") + test::kMemoryNodeConfig));
+  ASSERT_TRUE(cluster.start(1).is_ok());
+  std::unique_ptr<Client> first = connect_client(cluster.address(0));
+  std::unique_ptr<Client> second = connect_client(cluster.address(0));
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(first->create_table("t").is_ok());
+  Result<std::unique_ptr<Client>> third = Client::connect(cluster.address(0));
+  Status refused = third.is_ok() ? (*third)->put("t", "k", "v").status() : third.status();
+  EXPECT_FALSE(refused.is_ok()) << "a third connection was served";
+  EXPECT_TRUE(second->put("t", "k", "v").is_ok()) << "a connected client lost its service";
+  first.reset();
+  bool admitted = false;
+  for (int attempt = 0; attempt < 50 && !admitted; ++attempt) {
+    Result<std::unique_ptr<Client>> again = Client::connect(cluster.address(0));
+    admitted = again.is_ok() && (*again)->put("t", "k2", "v").is_ok();
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(admitted) << "no client got in after one left";
+  EXPECT_NE(cluster.describe_logs().find("connections_max"), std::string::npos);
+}
+
 TEST(NodeProcess, LsmKeepsAcknowledgedWritesAcrossSigkill) {
   if (!fs::exists(kPluginDir / "tessera_engine_lsm.so")) {
     GTEST_SKIP() << "the lsm engine plugin is not built (" << kPluginDir.string() << ")";

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -71,28 +72,70 @@ constexpr size_t kSweepKeysPerPass = 10'000;
 constexpr uint32_t kAcceptRetryDelayMs = 100;
 constexpr uint32_t kAcceptFailuresPerLog = 100;
 
+// The client connections open now, shared with each connection's stream (which takes one off
+// as it goes) and with the accept loop.
+struct ConnectionCount {
+  uint32_t open = 0;
+  uint32_t refused = 0;  // since the last log line
+};
+
 // Accepts clients until cancelled. A failed accept (EMFILE when every descriptor is taken by a
 // client, ENOBUFS, ...) must not end the node: the clients it serves keep being served, and the
 // next accept succeeds once some of them hang up. So it is logged and retried after a pause;
-// the pause keeps a persistent failure from spinning the event loop.
+// the pause keeps a persistent failure from spinning the event loop. Past `connections_max`
+// open connections a new one is closed at once (logged once per kAcceptFailuresPerLog), so
+// that the clients already connected keep their descriptors and memory.
 kj::Promise<void> accept_clients(kj::ConnectionReceiver& listener, capnp::TwoPartyServer& server,
-                                 kj::Timer& timer, uint32_t failures = 0) {
+                                 kj::Timer& timer, uint32_t connections_max,
+                                 std::shared_ptr<ConnectionCount> count, uint32_t failures = 0) {
   // evalNow: accept() may also throw at once, before it returns a promise.
   return kj::evalNow([&listener]() { return listener.accept(); }).then(
-      [&listener, &server, &timer](kj::Own<kj::AsyncIoStream>&& connection) {
-        server.accept(kj::mv(connection));
-        return accept_clients(listener, server, timer);
+      [&listener, &server, &timer, connections_max,
+       count](kj::Own<kj::AsyncIoStream>&& connection) {
+        if (count->open >= connections_max) {
+          if (count->refused++ % kAcceptFailuresPerLog == 0) {
+            spdlog::warn("{} client connections are open (connections_max); closing new ones "
+                         "({} so far)", count->open, count->refused);
+          }
+        } else {
+          ++count->open;
+          server.accept(kj::mv(connection).attach(kj::defer([count]() { --count->open; })));
+        }
+        return accept_clients(listener, server, timer, connections_max, count);
       },
-      [&listener, &server, &timer, failures](kj::Exception&& e) {
+      [&listener, &server, &timer, connections_max, count, failures](kj::Exception&& e) {
         if (failures % kAcceptFailuresPerLog == 0) {
           spdlog::warn("cannot accept a client ({} failures in a row), retrying every {} ms: {}",
                        failures + 1, kAcceptRetryDelayMs, e.getDescription().cStr());
         }
         return timer.afterDelay(kAcceptRetryDelayMs * kj::MILLISECONDS)
-            .then([&listener, &server, &timer, failures]() {
-              return accept_clients(listener, server, timer, failures + 1);
+            .then([&listener, &server, &timer, connections_max, count, failures]() {
+              return accept_clients(listener, server, timer, connections_max, count,
+                                    failures + 1);
             });
       });
+}
+
+// Raises this process's soft limit of open descriptors to its hard limit, so that the node can
+// hold as many connections as the system allows it; says what it got.
+void raise_descriptor_limit(uint32_t connections_max) {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  spdlog::info("open file descriptors: limit {} (was {}, hard limit {})",
+               static_cast<unsigned long long>(limit.rlim_cur),
+               static_cast<unsigned long long>(before),
+               static_cast<unsigned long long>(limit.rlim_max));
+  // Engine files, peer links and the listener need some; 256 is a generous reserve.
+  if (limit.rlim_cur != RLIM_INFINITY && connections_max + 256 > limit.rlim_cur) {
+    spdlog::warn("connections_max {} leaves fewer than 256 of the {} descriptors for files and "
+                 "peers: a full node may fail to open a file",
+                 connections_max, static_cast<unsigned long long>(limit.rlim_cur));
+  }
 }
 
 }  // namespace
@@ -160,6 +203,7 @@ Status Node::shut_down() {
 Status Node::start() {
   auto state = std::make_unique<State>();
   TESSERA_ASSIGN_OR_RETURN(state->lock, DataDirLock::acquire(config_.data_dir));
+  raise_descriptor_limit(config_.connections_max);
 
   std::vector<fs::path> dirs = {default_plugin_dir_};
   dirs.insert(dirs.end(), config_.plugin_dirs.begin(), config_.plugin_dirs.end());
@@ -242,7 +286,9 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
                        .wait(io.waitScope);
     kj::Own<kj::ConnectionReceiver> listener = address->listen();
     std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
-    kj::Promise<void> accepting = accept_clients(*listener, server, io.provider->getTimer());
+    kj::Promise<void> accepting =
+        accept_clients(*listener, server, io.provider->getTimer(), config_.connections_max,
+                       std::make_shared<ConnectionCount>());
     kj::Promise<void> sweeping =
         sweep_tombstones(io.provider->getTimer()).eagerlyEvaluate([](kj::Exception&& e) {
           spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr());
