@@ -3,8 +3,10 @@
 #   tessera_add_plugin(KIND engine NAME mine SOURCES mine.cc)
 include(CMakePackageConfigHelpers)
 
+# The SONAME file is `runtime` (what the Debian package ships, cmake/Package.cmake); the
+# libtessera.so link is for building against it.
 install(TARGETS tessera EXPORT TesseraTargets
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT development
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/framework/include/tessera
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
