@@ -195,6 +195,33 @@ TEST(NodeProcess, ConnectionsPastTheLimitAreClosedAndTheOthersServed) {
   EXPECT_NE(cluster.describe_logs().find("connections_max"), std::string::npos);
 }
 
+// The limit per client address holds even while the node has room, and an idle connection is
+// closed after idle_timeout_ms while a busy one is not.
+TEST(NodeProcess, ConnectionsPerAddressAndIdleConnectionsAreBounded) {
+  test::TestCluster cluster(cluster_options(
+      std::string("[node]\nconnections_per_address_max = 1\nidle_timeout_ms = 300\n\n") +
+      test::kMemoryNodeConfig));
+  ASSERT_TRUE(cluster.start(1).is_ok());
+  std::unique_ptr<Client> busy = connect_client(cluster.address(0));
+  ASSERT_NE(busy, nullptr);
+  ASSERT_TRUE(busy->create_table("t").is_ok());
+  Result<std::unique_ptr<Client>> second = Client::connect(cluster.address(0));
+  Status refused = second.is_ok() ? (*second)->put("t", "k", "v").status() : second.status();
+  EXPECT_FALSE(refused.is_ok()) << "a second connection from 127.0.0.1 was served";
+  // Kept busy for longer than the idle timeout: still served.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(busy->put("t", "k", "v" + std::to_string(i)).is_ok()) << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Silent for longer than it: closed, which also makes room for a new one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_FALSE(busy->put("t", "k", "late").is_ok()) << "an idle connection stayed open";
+  Result<std::unique_ptr<Client>> after = Client::connect(cluster.address(0));
+  ASSERT_TRUE(after.is_ok()) << after.status().to_string();
+  EXPECT_TRUE((*after)->put("t", "k", "again").is_ok());
+  EXPECT_NE(cluster.describe_logs().find("connections_per_address_max"), std::string::npos);
+}
+
 TEST(NodeProcess, LsmKeepsAcknowledgedWritesAcrossSigkill) {
   if (!fs::exists(kPluginDir / "tessera_engine_lsm.so")) {
     GTEST_SKIP() << "the lsm engine plugin is not built (" << kPluginDir.string() << ")";

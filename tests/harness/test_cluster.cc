@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -336,6 +337,15 @@ Result<ExitStatus> TestCluster::wait_node_exit(size_t index, std::chrono::millis
 bool TestCluster::running(size_t index) {
   Node& n = node(index);
   return n.process != nullptr && n.process->running();
+}
+
+Status TestCluster::limit_descriptors(size_t index, uint64_t count) {
+  if (!running(index)) return Status::invalid_argument("node " + node(index).id + " is not running");
+  const struct rlimit limit{count, count};
+  if (::prlimit(node(index).process->pid(), RLIMIT_NOFILE, &limit, nullptr) != 0) {
+    return Status::io_error(std::string("prlimit: ") + std::strerror(errno));
+  }
+  return Status::ok();
 }
 
 Result<size_t> TestCluster::peak_rss_bytes(size_t index) {

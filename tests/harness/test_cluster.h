@@ -102,6 +102,9 @@ class TestCluster {
 
   size_t size() const { return nodes_.size(); }
   bool running(size_t index);
+  // Lowers the running node's limit of open descriptors (soft and hard) to `count`, as a system
+  // that gives it no more would (prlimit). InvalidArgument when it is not running.
+  Status limit_descriptors(size_t index, uint64_t count);
   // The node's peak resident memory so far (VmHWM), in bytes. InvalidArgument when it is not
   // running.
   Result<size_t> peak_rss_bytes(size_t index);

@@ -4,7 +4,6 @@
 
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "tessera/membership.h"
 #include "tessera/placement.h"
 #include "tessera/plugin_loader.h"
+#include "client_connections.h"
 #include "tessera/node/client_service.h"
 #include "tessera/node/worker_pool.h"
 
@@ -68,76 +68,6 @@ uint64_t wall_clock_ms() {
 
 // Keys one sweep pass examines: small enough that a pass never holds a worker for long.
 constexpr size_t kSweepKeysPerPass = 10'000;
-// Pause after a failed accept before the next one, and how often a failing streak is logged.
-constexpr uint32_t kAcceptRetryDelayMs = 100;
-constexpr uint32_t kAcceptFailuresPerLog = 100;
-
-// The client connections open now, shared with each connection's stream (which takes one off
-// as it goes) and with the accept loop.
-struct ConnectionCount {
-  uint32_t open = 0;
-  uint32_t refused = 0;  // since the last log line
-};
-
-// Accepts clients until cancelled. A failed accept (EMFILE when every descriptor is taken by a
-// client, ENOBUFS, ...) must not end the node: the clients it serves keep being served, and the
-// next accept succeeds once some of them hang up. So it is logged and retried after a pause;
-// the pause keeps a persistent failure from spinning the event loop. Past `connections_max`
-// open connections a new one is closed at once (logged once per kAcceptFailuresPerLog), so
-// that the clients already connected keep their descriptors and memory.
-kj::Promise<void> accept_clients(kj::ConnectionReceiver& listener, capnp::TwoPartyServer& server,
-                                 kj::Timer& timer, uint32_t connections_max,
-                                 std::shared_ptr<ConnectionCount> count, uint32_t failures = 0) {
-  // evalNow: accept() may also throw at once, before it returns a promise.
-  return kj::evalNow([&listener]() { return listener.accept(); }).then(
-      [&listener, &server, &timer, connections_max,
-       count](kj::Own<kj::AsyncIoStream>&& connection) {
-        if (count->open >= connections_max) {
-          if (count->refused++ % kAcceptFailuresPerLog == 0) {
-            spdlog::warn("{} client connections are open (connections_max); closing new ones "
-                         "({} so far)", count->open, count->refused);
-          }
-        } else {
-          ++count->open;
-          server.accept(kj::mv(connection).attach(kj::defer([count]() { --count->open; })));
-        }
-        return accept_clients(listener, server, timer, connections_max, count);
-      },
-      [&listener, &server, &timer, connections_max, count, failures](kj::Exception&& e) {
-        if (failures % kAcceptFailuresPerLog == 0) {
-          spdlog::warn("cannot accept a client ({} failures in a row), retrying every {} ms: {}",
-                       failures + 1, kAcceptRetryDelayMs, e.getDescription().cStr());
-        }
-        return timer.afterDelay(kAcceptRetryDelayMs * kj::MILLISECONDS)
-            .then([&listener, &server, &timer, connections_max, count, failures]() {
-              return accept_clients(listener, server, timer, connections_max, count,
-                                    failures + 1);
-            });
-      });
-}
-
-// Raises this process's soft limit of open descriptors to its hard limit, so that the node can
-// hold as many connections as the system allows it; says what it got.
-void raise_descriptor_limit(uint32_t connections_max) {
-  struct rlimit limit {};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  const rlim_t before = limit.rlim_cur;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
-  }
-  spdlog::info("open file descriptors: limit {} (was {}, hard limit {})",
-               static_cast<unsigned long long>(limit.rlim_cur),
-               static_cast<unsigned long long>(before),
-               static_cast<unsigned long long>(limit.rlim_max));
-  // Engine files, peer links and the listener need some; 256 is a generous reserve.
-  if (limit.rlim_cur != RLIM_INFINITY && connections_max + 256 > limit.rlim_cur) {
-    spdlog::warn("connections_max {} leaves fewer than 256 of the {} descriptors for files and "
-                 "peers: a full node may fail to open a file",
-                 connections_max, static_cast<unsigned long long>(limit.rlim_cur));
-  }
-}
-
 }  // namespace
 
 // Members are destroyed bottom-up: the pool drains before the store closes, the store before
@@ -286,9 +216,11 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
                        .wait(io.waitScope);
     kj::Own<kj::ConnectionReceiver> listener = address->listen();
     std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
-    kj::Promise<void> accepting =
-        accept_clients(*listener, server, io.provider->getTimer(), config_.connections_max,
-                       std::make_shared<ConnectionCount>());
+    ClientAcceptor acceptor(*listener, server, io.provider->getTimer(),
+                            ConnectionLimits{.connections_max = config_.connections_max,
+                                             .per_address_max = config_.connections_per_address_max,
+                                             .idle_timeout_ms = config_.idle_timeout_ms});
+    kj::Promise<void> accepting = acceptor.run();
     kj::Promise<void> sweeping =
         sweep_tombstones(io.provider->getTimer()).eagerlyEvaluate([](kj::Exception&& e) {
           spdlog::error("tombstone sweeper stopped: {}", e.getDescription().cStr());

@@ -18,9 +18,9 @@ constexpr std::array<std::string_view, 9> kRootKeys = {
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kProfiles = {
     std::pair{kProfileSingle, std::string_view()}, std::pair{kProfileDynamo, "quorum"},
     std::pair{kProfileLeader, "leader"}};
-constexpr std::array<std::string_view, 12> kNodeKeys = {
+constexpr std::array<std::string_view, 14> kNodeKeys = {
     "id", "profile", "listen", "data_dir", "log_level", "worker_threads", "requests_in_flight_max",
-    "connections_max",
+    "connections_max", "connections_per_address_max", "idle_timeout_ms",
     "request_timeout_ms", "sync_writes", "tombstone_grace_ms", "tombstone_sweep_interval_ms"};
 // Ten days, as Cassandra's gc_grace_seconds: longer than any hint or repair should take.
 constexpr int64_t kTombstoneGraceDefaultMs = 10LL * 24 * 3600 * 1000;
@@ -210,6 +210,12 @@ Result<NodeConfig> parse_node_config(const ConfigSection& root) {
   TESSERA_ASSIGN_OR_RETURN(int64_t connections_max,
                            node.get_int("connections_max", 10'000, 1, 1'000'000));
   config.connections_max = static_cast<uint32_t>(connections_max);
+  TESSERA_ASSIGN_OR_RETURN(int64_t per_address,
+                           node.get_int("connections_per_address_max", 1'000, 1, 1'000'000));
+  config.connections_per_address_max = static_cast<uint32_t>(per_address);
+  TESSERA_ASSIGN_OR_RETURN(int64_t idle_ms,
+                           node.get_int("idle_timeout_ms", 600'000, 0, 86'400'000));
+  config.idle_timeout_ms = static_cast<uint32_t>(idle_ms);
   config.request_timeout_ms = static_cast<uint32_t>(timeout_ms);
 
   TESSERA_RETURN_IF_ERROR(parse_limits(root, &config.limits));

@@ -2,7 +2,7 @@
 //
 //   [node]    id, profile ("single", "dynamo" or "leader"), listen ("host:port"), data_dir,
 //             log_level, worker_threads, requests_in_flight_max, connections_max,
-//             request_timeout_ms, sync_writes, tombstone_grace_ms, tombstone_sweep_interval_ms
+//             connections_per_address_max, idle_timeout_ms, request_timeout_ms, sync_writes, tombstone_grace_ms, tombstone_sweep_interval_ms
 //   [limits]  key_bytes_max, value_bytes_max, batch_bytes_max, batch_ops_max, scan_items_max,
 //             scan_bytes_max
 //   [plugins] dirs: extra plugin directories (the installation's own is always searched first)
@@ -47,6 +47,8 @@ struct NodeConfig {
   uint32_t worker_threads = 0;
   uint32_t requests_in_flight_max = 0;
   uint32_t connections_max = 0;  // client connections open at once; past it one is closed at once
+  uint32_t connections_per_address_max = 0;  // likewise from one client address
+  uint32_t idle_timeout_ms = 0;              // a connection silent this long is closed; 0: never
   uint32_t request_timeout_ms = 0;
   bool sync_writes = true;
   uint64_t tombstone_grace_ms = 0;

@@ -1,0 +1,65 @@
+// The node's client port: accepting connections within limits, and closing idle ones.
+//
+// Limits, each logged once per kRefusalsPerLog refusals: past `connections_max` open client
+// connections, or `per_address_max` from one client address, a new connection is closed at
+// once, so that the clients already connected keep their descriptors and memory. A connection
+// that neither sends nor receives a byte for `idle_timeout_ms` (0: never) is closed; a request
+// in progress is not idle as long as its answer comes within that time (request deadlines are
+// far shorter by default).
+//
+// Thread-safety: the event loop thread only. Ownership: borrows the listener, the server and
+// the timer; all outlive the acceptor, and the connections it admits end with the server.
+#pragma once
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+#include <kj/timer.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace tessera::node {
+
+struct ConnectionLimits {
+  uint32_t connections_max = 10'000;
+  uint32_t per_address_max = 1'000;
+  uint32_t idle_timeout_ms = 0;
+};
+
+class ClientAcceptor {
+ public:
+  ClientAcceptor(kj::ConnectionReceiver& listener, capnp::TwoPartyServer& server,
+                 kj::Timer& timer, ConnectionLimits limits);
+
+  // Accepts until cancelled. A failed accept (EMFILE when every descriptor is taken, ENOBUFS,
+  // ...) does not end it: it is logged and retried after a pause, so that a persistent failure
+  // does not spin the event loop and the next accept succeeds once clients hang up.
+  kj::Promise<void> run() { return accept_next(0); }
+
+ private:
+  struct Counts {
+    uint32_t open = 0;
+    std::map<std::string, uint32_t> by_address;
+    uint32_t refused = 0;
+  };
+
+  kj::Promise<void> accept_next(uint32_t failures);
+  void admit(kj::Own<kj::AsyncIoStream> connection);
+
+  kj::ConnectionReceiver& listener_;
+  capnp::TwoPartyServer& server_;
+  kj::Timer& timer_;
+  const ConnectionLimits limits_;
+  // Shared with every admitted connection, which gives its place back as it ends (possibly
+  // after the acceptor is gone).
+  std::shared_ptr<Counts> counts_ = std::make_shared<Counts>();
+};
+
+// Raises this process's soft limit of open descriptors to its hard limit, so that the node can
+// hold as many connections as the system lets it; logs what it got, and warns when
+// `connections_max` leaves too few for files and peers.
+void raise_descriptor_limit(uint32_t connections_max);
+
+}  // namespace tessera::node
