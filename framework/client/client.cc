@@ -125,6 +125,34 @@ Result<std::string> Client::node_id() {
   });
 }
 
+Result<NodeStatus> Client::status(const RequestOptions& options) {
+  auto request = connection_->main.statusRequest();
+  fill_options(request.initOptions(), options);
+  return connection_->call(
+      request, Connection::deadline(options), [](auto& response) -> Result<NodeStatus> {
+        Status status = from_error(response.getError());
+        if (!status.is_ok()) return status;
+        auto in = response.getStatus();
+        NodeStatus out;
+        out.node_id = in.getNodeId().cStr();
+        out.profile = in.getProfile().cStr();
+        out.listen = in.getListen().cStr();
+        out.uptime_ms = in.getUptimeMs();
+        for (auto plugin : in.getPlugins()) {
+          out.plugins.push_back({plugin.getSlot().cStr(), plugin.getName().cStr(),
+                                 plugin.getVersion().cStr(), plugin.getFile().cStr()});
+        }
+        out.data_bytes = in.getDataBytes();
+        for (auto stat : in.getEngineStats()) {
+          out.engine_stats.emplace_back(stat.getName().cStr(), stat.getValue());
+        }
+        for (auto stat : in.getMembershipStats()) {
+          out.membership_stats.emplace_back(stat.getName().cStr(), stat.getValue());
+        }
+        return out;
+      });
+}
+
 Result<std::vector<std::string>> Client::list_tables(const RequestOptions& options) {
   auto request = connection_->main.listTablesRequest();
   fill_options(request.initOptions(), options);

@@ -146,4 +146,31 @@ interface Tessera {
   # Not authenticated yet, like `replica`: any client that reaches the port gets the service
   # (issue 12 hands node links out only after the peer proves a cluster secret).
   peer @10 (name :Text) -> (error :Error, service :Capability);
+
+  # What this node is and how it is doing (`tessera status`). Not authenticated yet; an admin
+  # role will guard it once clients authenticate.
+  status @11 (options :RequestOptions) -> (error :Error, status :NodeStatus);
+}
+
+struct PluginInfo {
+  slot @0 :Text;     # engine, conflict, placement, membership
+  name @1 :Text;     # as its descriptor names it
+  version @2 :Text;
+  file @3 :Text;     # the shared library it was loaded from
+}
+
+struct Stat {
+  name @0 :Text;
+  value @1 :Float64;
+}
+
+struct NodeStatus {
+  nodeId @0 :Text;
+  profile @1 :Text;         # single, dynamo, leader
+  listen @2 :Text;          # host:port of this API
+  uptimeMs @3 :UInt64;
+  plugins @4 :List(PluginInfo);
+  dataBytes @5 :UInt64;     # the engine's approximate size of everything it stores
+  engineStats @6 :List(Stat);
+  membershipStats @7 :List(Stat);  # e.g. the raft plugin's log and group counters
 }

@@ -65,6 +65,20 @@ TEST_F(CliTest, TablesLifecycle) {
   EXPECT_EQ(cli({"tables"}).out, "users\n");
 }
 
+TEST_F(CliTest, StatusSaysWhatTheNodeIs) {
+  test::CommandResult status = cli({"status"});
+  EXPECT_EXIT_CODE(status, kOk);
+  for (const char* expected : {"profile                           single", "plugin engine",
+                               "memory", "plugin conflict", "lww", "listen", "uptime", "data"}) {
+    EXPECT_NE(status.out.find(expected), std::string::npos) << expected << " in\n" << status.out;
+  }
+  EXPECT_EQ(status.out.find("plugin placement"), std::string::npos) << status.out;
+  test::CommandResult json = cli({"status", "--json"});
+  EXPECT_EXIT_CODE(json, kOk);
+  EXPECT_NE(json.out.find("\"profile\": \"single\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"slot\": \"engine\""), std::string::npos) << json.out;
+}
+
 TEST_F(CliTest, PutGetDelete) {
   ASSERT_TRUE(client().create_table("t").is_ok());
   EXPECT_EXIT_CODE(cli({"put", "t", "k", "hello world"}), kOk);

@@ -28,6 +28,21 @@ struct RequestOptions {
   Bytes context;            // causal context from an earlier get (AP)
 };
 
+// What a node says of itself (Tessera.status).
+struct NodeStatus {
+  struct Plugin {
+    std::string slot, name, version, file;
+  };
+  std::string node_id;
+  std::string profile;
+  std::string listen;
+  uint64_t uptime_ms = 0;
+  std::vector<Plugin> plugins;
+  uint64_t data_bytes = 0;
+  std::vector<std::pair<std::string, double>> engine_stats;      // in name order
+  std::vector<std::pair<std::string, double>> membership_stats;  // in name order
+};
+
 struct StoredValue {
   Bytes data;
   Bytes version;
@@ -60,6 +75,7 @@ class Client {
   ~Client();
 
   Result<std::string> node_id();
+  Result<NodeStatus> status(const RequestOptions& options = {});
   // Table calls use only `options.timeout_ms`.
   Result<std::vector<std::string>> list_tables(const RequestOptions& options = {});
   // `split_keys` (leader profile): the table starts in ranges beginning at each key.

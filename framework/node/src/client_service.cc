@@ -86,6 +86,47 @@ kj::Promise<void> ClientService::peer(PeerContext context) {
   return kj::READY_NOW;
 }
 
+kj::Promise<void> ClientService::status(StatusContext context) {
+  if (!options_.status_report) {
+    set_error(context.getResults().initError(),
+              Status::not_supported("node " + node_id_ + " reports no status on this service"));
+    return kj::READY_NOW;
+  }
+  RequestParams params = params_of(context.getParams().getOptions());
+  return within_deadline(params, options_.status_report())
+      .then([context](Result<NodeStatusReport> report) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), report.status());
+        if (!report.is_ok()) return;
+        auto out = results.initStatus();
+        out.setNodeId(report->node_id);
+        out.setProfile(report->profile);
+        out.setListen(report->listen);
+        out.setUptimeMs(report->uptime_ms);
+        auto plugins = out.initPlugins(static_cast<unsigned>(report->plugins.size()));
+        for (size_t i = 0; i < report->plugins.size(); ++i) {
+          const PluginReport& plugin = report->plugins[i];
+          plugins[i].setSlot(plugin.slot);
+          plugins[i].setName(plugin.name);
+          plugins[i].setVersion(plugin.version);
+          plugins[i].setFile(plugin.file);
+        }
+        out.setDataBytes(report->data_bytes);
+        auto fill = [](auto list, const std::map<std::string, double>& stats) {
+          unsigned i = 0;
+          for (const auto& [name, value] : stats) {
+            list[i].setName(name);
+            list[i].setValue(value);
+            ++i;
+          }
+        };
+        fill(out.initEngineStats(static_cast<unsigned>(report->engine_stats.size())),
+             report->engine_stats);
+        fill(out.initMembershipStats(static_cast<unsigned>(report->membership_stats.size())),
+             report->membership_stats);
+      });
+}
+
 kj::Promise<void> ClientService::hello(HelloContext context) {
   auto results = context.getResults();
   results.setApiVersion(rpc::API_VERSION);

@@ -83,6 +83,8 @@ struct Node::State {
   std::unique_ptr<WorkerPool> pool;
   // Jobs it queued hold no pointer to it, so it may go before the pool drains.
   std::unique_ptr<Profile> profile;
+  std::vector<PluginReport> plugins;  // what was loaded, for the status
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   Bytes sweep_cursor;  // where the next tombstone sweep pass starts; owned by the event loop
 };
 
@@ -128,6 +130,27 @@ Status Node::shut_down() {
   Status synced = state_->engine->sync();
   if (synced.is_ok()) return synced;
   return Status::io_error("final sync of the engine failed: " + synced.to_string());
+}
+
+kj::Promise<Result<NodeStatusReport>> Node::status_report() {
+  NodeStatusReport report;
+  report.node_id = config_.node_id;
+  report.profile = config_.profile;
+  report.listen = listening_;
+  report.uptime_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - state_->started)
+                                               .count());
+  report.plugins = state_->plugins;
+  // The engine's figures on the pool: an engine may take a lock that a write holds.
+  return state_->pool->run([engine = state_->engine.get(), membership = state_->membership.get(),
+                            report = std::move(report)]() mutable -> Result<NodeStatusReport> {
+    TESSERA_ASSIGN_OR_RETURN(report.data_bytes, engine->approximate_size("", ""));
+    report.engine_stats = engine->stats();
+    if (membership != nullptr && membership->replication_groups() != nullptr) {
+      report.membership_stats = membership->replication_groups()->stats();
+    }
+    return report;
+  });
 }
 
 Status Node::start() {
@@ -177,6 +200,20 @@ Status Node::start() {
                                                           std::move(store_options)));
   state->pool = std::make_unique<WorkerPool>(config_.worker_threads,
                                              config_.requests_in_flight_max);
+  // The descriptors of what was loaded, for Tessera.status (loading again only maps the same
+  // libraries once more).
+  auto describe = [&](const char* slot, const std::string& plugin, PluginKind kind) {
+    Result<LoadedPlugin> loaded = loader.load(plugin, kind);
+    if (!loaded.is_ok()) return;
+    state->plugins.push_back({slot, loaded->descriptor->name, loaded->descriptor->version,
+                              loaded->file.string()});
+  };
+  describe("engine", config_.engine.plugin, PluginKind::kEngine);
+  describe("conflict", config_.conflict.plugin, PluginKind::kConflict);
+  if (config_.placement) describe("placement", config_.placement->plugin, PluginKind::kPlacement);
+  if (config_.membership) {
+    describe("membership", config_.membership->plugin, PluginKind::kMembership);
+  }
   NodeParts parts{.config = &config_,
                   .engine = state->engine.get(),
                   .conflict = state->conflict.get(),
@@ -209,13 +246,15 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
                              .membership = state_->membership.get(),
                              .profile_peer_services = [&profile](std::string_view name) {
                                return profile.peer_service(name);
-                             }});
+                             },
+                             .status_report = [this]() { return status_report(); }});
     capnp::TwoPartyServer server(kj::mv(service));
     auto address = io.provider->getNetwork()
                        .parseAddress(config_.listen_host, config_.listen_port)
                        .wait(io.waitScope);
     kj::Own<kj::ConnectionReceiver> listener = address->listen();
     std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
+    listening_ = bound;
     ClientAcceptor acceptor(*listener, server, io.provider->getTimer(),
                             ConnectionLimits{.connections_max = config_.connections_max,
                                              .per_address_max = config_.connections_per_address_max,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "exit_code.h"
 #include "format.h"
@@ -119,6 +120,51 @@ class Session {
   RequestOptions request_options_;
   std::unique_ptr<Client> client_;
 };
+
+// `tessera status`: aligned "name  value" lines, or one JSON object with --json.
+int run_status(Session& session, bool json) {
+  Result<NodeStatus> got = session.client().status(session.request_options());
+  if (!got.is_ok()) return session.fail("status", got.status());
+  const NodeStatus& s = *got;
+  if (json) {
+    nlohmann::json out = {{"node_id", s.node_id},     {"profile", s.profile},
+                          {"listen", s.listen},       {"uptime_ms", s.uptime_ms},
+                          {"data_bytes", s.data_bytes}, {"plugins", nlohmann::json::array()},
+                          {"engine", nlohmann::json::object()},
+                          {"membership", nlohmann::json::object()}};
+    for (const NodeStatus::Plugin& p : s.plugins) {
+      out["plugins"].push_back(
+          {{"slot", p.slot}, {"name", p.name}, {"version", p.version}, {"file", p.file}});
+    }
+    for (const auto& [name, value] : s.engine_stats) out["engine"][name] = value;
+    for (const auto& [name, value] : s.membership_stats) out["membership"][name] = value;
+    write_stdout(out.dump(2) + "\n");
+    return kExitOk;
+  }
+  auto line = [](const std::string& name, const std::string& value) {
+    std::string padded = name;
+    padded.resize(std::max<size_t>(padded.size() + 1, 34), ' ');
+    write_stdout(padded + value + "\n");
+  };
+  auto number = [](double value) {
+    char text[64];
+    std::snprintf(text, sizeof(text), "%.15g", value);
+    return std::string(text);
+  };
+  line("node", s.node_id);
+  line("profile", s.profile);
+  line("listen", s.listen);
+  line("uptime", number(static_cast<double>(s.uptime_ms) / 1000.0) + " s");
+  char mib[32];
+  std::snprintf(mib, sizeof(mib), "%.2f", static_cast<double>(s.data_bytes) / (1024.0 * 1024.0));
+  line("data", std::string(mib) + " MiB (" + std::to_string(s.data_bytes) + " bytes, approximate)");
+  for (const NodeStatus::Plugin& p : s.plugins) {
+    line("plugin " + p.slot, p.name + " " + p.version + " (" + p.file + ")");
+  }
+  for (const auto& [name, value] : s.engine_stats) line("engine." + name, number(value));
+  for (const auto& [name, value] : s.membership_stats) line("membership." + name, number(value));
+  return kExitOk;
+}
 
 int run_tables(Session& session) {
   Result<std::vector<std::string>> tables = session.client().list_tables();
@@ -257,6 +303,10 @@ int run(int argc, char** argv) {
   std::string key;
   std::string value;
 
+  CLI::App* status = app.add_subcommand(
+      "status", "What the node is: id, profile, plugins and versions, uptime, data size, stats");
+  bool status_json = false;
+  status->add_flag("--json", status_json, "One JSON object, for scripts");
   CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");
   CLI::App* create = app.add_subcommand("create-table", "Create a table");
   create->add_option("name", table, "Table name: 1-128 of [A-Za-z0-9_.-]")->required();
@@ -334,6 +384,7 @@ int run(int argc, char** argv) {
     session.set_context(std::move(context).value());
   }
   if (!session.connect()) return kExitUnreachable;
+  if (*status) return run_status(session, status_json);
   if (*tables) return run_tables(session);
   if (*create) return run_create_table(session, table, split_keys);
   if (*drop) return run_drop_table(session, table);

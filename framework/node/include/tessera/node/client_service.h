@@ -19,6 +19,7 @@
 #include "tessera/membership.h"
 #include "tessera/peer_service.h"
 #include "tessera/node/local_store.h"
+#include "tessera/node/node_status.h"
 #include "tessera/node/request_path.h"
 #include "tessera/rpc/replica.capnp.h"
 #include "tessera/rpc/tessera.capnp.h"
@@ -37,6 +38,8 @@ struct ClientServiceOptions {
   // The profile's own node-to-node services, asked before the membership plugin's; may be
   // empty. Called on the event loop thread.
   std::function<PeerService*(std::string_view name)> profile_peer_services = nullptr;
+  // What Tessera.status answers; NotSupported when unset.
+  std::function<kj::Promise<Result<NodeStatusReport>>()> status_report = nullptr;
 };
 
 class ClientService final : public rpc::Tessera::Server {
@@ -57,6 +60,7 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> write(WriteContext context) override;
   kj::Promise<void> replica(ReplicaContext context) override;
   kj::Promise<void> peer(PeerContext context) override;
+  kj::Promise<void> status(StatusContext context) override;
 
  private:
   // `answer`, or Timeout once the request's deadline passes.

@@ -21,6 +21,7 @@
 
 #include "tessera/status.h"
 #include "tessera/node/node_config.h"
+#include "tessera/node/node_status.h"
 #include "tessera/node/profile.h"
 
 namespace tessera::node {
@@ -51,10 +52,13 @@ class Node {
   // Every tombstone_sweep_interval_ms, one bounded pass of LocalStore::collect_tombstones on the
   // worker pool, resuming where the previous pass stopped.
   kj::Promise<void> sweep_tombstones(kj::Timer& timer);
+  // What Tessera.status answers; the engine's figures are read on the worker pool.
+  kj::Promise<Result<NodeStatusReport>> status_report();
 
   NodeConfig config_;
   std::filesystem::path default_plugin_dir_;
   ProfileFactory make_profile_;
+  std::string listening_;  // host:port once serve() listens
   std::unique_ptr<State> state_;
 };
 
