@@ -153,6 +153,50 @@ Result<NodeStatus> Client::status(const RequestOptions& options) {
       });
 }
 
+Result<std::vector<MemberInfo>> Client::members(const RequestOptions& options) {
+  auto request = connection_->main.membersRequest();
+  fill_options(request.initOptions(), options);
+  using R = Result<std::vector<MemberInfo>>;
+  return connection_->call(request, Connection::deadline(options), [](auto& response) -> R {
+    Status status = from_error(response.getError());
+    if (!status.is_ok()) return status;
+    std::vector<MemberInfo> out;
+    for (auto m : response.getMembers()) {
+      out.push_back({m.getId().cStr(), m.getAddress().cStr(), m.getZone().cStr(),
+                     m.getState().cStr()});
+    }
+    return out;
+  });
+}
+
+Result<std::vector<RangeInfo>> Client::ring(const RequestOptions& options) {
+  auto request = connection_->main.ringRequest();
+  fill_options(request.initOptions(), options);
+  using R = Result<std::vector<RangeInfo>>;
+  return connection_->call(request, Connection::deadline(options), [](auto& response) -> R {
+    Status status = from_error(response.getError());
+    if (!status.is_ok()) return status;
+    std::vector<RangeInfo> out;
+    for (auto r : response.getRanges()) {
+      RangeInfo range;
+      range.table = r.getTable().cStr();
+      range.start = to_bytes(r.getStart());
+      range.end = to_bytes(r.getEnd());
+      range.range_id = r.getRangeId();
+      range.epoch = r.getEpoch();
+      range.group = r.getGroup().cStr();
+      for (auto v : r.getVoters()) range.voters.emplace_back(v.cStr());
+      range.leader = r.getLeader().cStr();
+      range.hosted = r.getHosted();
+      range.term = r.getTerm();
+      range.commit_index = r.getCommitIndex();
+      range.applied_index = r.getAppliedIndex();
+      out.push_back(std::move(range));
+    }
+    return out;
+  });
+}
+
 Result<std::vector<std::string>> Client::list_tables(const RequestOptions& options) {
   auto request = connection_->main.listTablesRequest();
   fill_options(request.initOptions(), options);

@@ -150,6 +150,35 @@ interface Tessera {
   # What this node is and how it is doing (`tessera status`). Not authenticated yet; an admin
   # role will guard it once clients authenticate.
   status @11 (options :RequestOptions) -> (error :Error, status :NodeStatus);
+
+  # The members this node knows and their state (`tessera members`).
+  members @12 (options :RequestOptions) -> (error :Error, members :List(MemberInfo));
+
+  # Who owns what (`tessera ring`). Leader profile: every range with its group and, where this
+  # node hosts a replica, the group's term, leader and indexes. Other profiles: notSupported.
+  ring @13 (options :RequestOptions) -> (error :Error, ranges :List(RangeInfo));
+}
+
+struct MemberInfo {
+  id @0 :Text;
+  address @1 :Text;
+  zone @2 :Text;
+  state @3 :Text;   # alive, suspect, dead, left
+}
+
+struct RangeInfo {
+  table @0 :Text;
+  start @1 :Data;
+  end @2 :Data;        # empty: to the table's end
+  rangeId @3 :UInt64;
+  epoch @4 :UInt64;
+  group @5 :Text;
+  voters @6 :List(Text);
+  leader @7 :Text;     # as this node knows it; empty when unknown
+  hosted @8 :Bool;     # this node has a replica: the fields below are its view
+  term @9 :UInt64;
+  commitIndex @10 :UInt64;
+  appliedIndex @11 :UInt64;
 }
 
 struct PluginInfo {

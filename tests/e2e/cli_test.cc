@@ -79,6 +79,15 @@ TEST_F(CliTest, StatusSaysWhatTheNodeIs) {
   EXPECT_NE(json.out.find("\"slot\": \"engine\""), std::string::npos) << json.out;
 }
 
+TEST_F(CliTest, MembersOfASingleNodeAndNoRing) {
+  test::CommandResult members = cli({"members"});
+  EXPECT_EXIT_CODE(members, kOk);
+  EXPECT_NE(members.out.find(address() + "\t-\talive"), std::string::npos) << members.out;
+  test::CommandResult ring = cli({"ring"});
+  EXPECT_NE(ring.status.code, kOk) << describe(ring);
+  EXPECT_NE(ring.err.find("NotSupported"), std::string::npos) << ring.err;
+}
+
 TEST_F(CliTest, PutGetDelete) {
   ASSERT_TRUE(client().create_table("t").is_ok());
   EXPECT_EXIT_CODE(cli({"put", "t", "k", "hello world"}), kOk);

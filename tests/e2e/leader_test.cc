@@ -423,6 +423,40 @@ TEST_F(LeaderCluster, ARouterWithAStaleMapRecovers) {
   }
 }
 
+// `ring` and `members` show the cluster as each node sees it.
+TEST_F(LeaderCluster, RingAndMembersShowTheRangesTheirLeadersAndTheNodes) {
+  Status created;
+  ASSERT_TRUE(eventually(kSettle, [&] {
+    created = client(0).create_table("r", with(), {"m"});
+    return created.is_ok() || created.code() == StatusCode::kTableExists;
+  })) << created.to_string();
+  for (const char* key : {"a", "z"}) {
+    Status put;
+    ASSERT_TRUE(eventually(kSettle, [&] {
+      put = client(1).put("r", key, "v", with()).status();
+      return put.is_ok();
+    })) << put.to_string();
+  }
+  for (size_t node = 0; node < kNodes; ++node) {
+    Result<std::vector<RangeInfo>> ring = Status::unavailable("not asked yet");
+    ASSERT_TRUE(eventually(kSettle, [&] {
+      ring = client(node).ring(with());
+      if (!ring.is_ok() || ring->size() != 2) return false;
+      for (const RangeInfo& r : *ring) {
+        if (r.leader.empty() || !r.hosted || r.applied_index == 0) return false;
+      }
+      return true;
+    })) << cluster_->node_id(node) << ": "
+        << (ring.is_ok() ? std::to_string(ring->size()) + " ranges" : ring.status().to_string());
+    EXPECT_EQ((*ring)[0].end, "m");
+    EXPECT_EQ((*ring)[1].start, "m");
+    EXPECT_EQ((*ring)[0].voters.size(), kNodes);
+    Result<std::vector<MemberInfo>> members = client(node).members(with());
+    ASSERT_TRUE(members.is_ok()) << members.status().to_string();
+    EXPECT_EQ(members->size(), kNodes);
+  }
+}
+
 // ---- Writers that remember what was acknowledged ----
 
 // Threads that each overwrite their own keys through one node, moving to the next node when

@@ -43,6 +43,24 @@ struct NodeStatus {
   std::vector<std::pair<std::string, double>> membership_stats;  // in name order
 };
 
+// A member as the node knows it (Tessera.members).
+struct MemberInfo {
+  std::string id, address, zone, state;  // state: alive, suspect, dead, left
+};
+
+// A range as the node knows it (Tessera.ring, leader profile).
+struct RangeInfo {
+  std::string table;
+  Bytes start, end;  // end empty: to the table's end
+  uint64_t range_id = 0;
+  uint64_t epoch = 0;
+  std::string group;
+  std::vector<std::string> voters;
+  std::string leader;
+  bool hosted = false;  // the node has a replica: term and indexes are its view
+  uint64_t term = 0, commit_index = 0, applied_index = 0;
+};
+
 struct StoredValue {
   Bytes data;
   Bytes version;
@@ -76,6 +94,8 @@ class Client {
 
   Result<std::string> node_id();
   Result<NodeStatus> status(const RequestOptions& options = {});
+  Result<std::vector<MemberInfo>> members(const RequestOptions& options = {});
+  Result<std::vector<RangeInfo>> ring(const RequestOptions& options = {});
   // Table calls use only `options.timeout_ms`.
   Result<std::vector<std::string>> list_tables(const RequestOptions& options = {});
   // `split_keys` (leader profile): the table starts in ranges beginning at each key.

@@ -105,6 +105,35 @@ class LeaderProfile final : public node::Profile, private kj::TaskSet::ErrorHand
 
   node::RequestPath& path() override { return *router_; }
 
+  // The range map as this node applied it, with its own groups' view. On the pool: a group's
+  // status waits for the raft driver.
+  kj::Promise<Result<std::vector<node::RangeReport>>> ring() override {
+    using R = Result<std::vector<node::RangeReport>>;
+    Result<RangeMap> map = replicas_.metadata().range_map();
+    if (!map.is_ok()) return R(map.status());
+    std::vector<node::RangeReport> reports;
+    for (RangeDescriptor& range : map->ranges) {
+      node::RangeReport report;
+      report.hosted = replicas_.range(range.id) != nullptr;
+      report.leader = events_->leaders.get(range.group);
+      if (report.leader.empty()) report.leader = range.leader;
+      report.range = std::move(range);
+      reports.push_back(std::move(report));
+    }
+    return parts_.pool->run([groups = groups_, reports = std::move(reports)]() mutable -> R {
+      for (node::RangeReport& report : reports) {
+        if (!report.hosted) continue;
+        Result<GroupStatus> status = groups->status(report.range.group);
+        if (!status.is_ok()) continue;
+        report.term = status->term;
+        report.commit_index = status->commit_index;
+        report.applied_index = status->applied_index;
+        if (status->leader) report.leader = status->leader->node;
+      }
+      return reports;
+    });
+  }
+
   PeerService* peer_service(std::string_view name) override {
     return name == kLeaderPeerService ? local_service_.get() : nullptr;
   }

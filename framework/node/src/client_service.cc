@@ -127,6 +127,61 @@ kj::Promise<void> ClientService::status(StatusContext context) {
       });
 }
 
+kj::Promise<void> ClientService::members(MembersContext context) {
+  auto results = context.getResults();
+  if (!options_.members) {
+    set_error(results.initError(), Status::not_supported("node " + node_id_ + " lists no members"));
+    return kj::READY_NOW;
+  }
+  Result<std::vector<NodeInfo>> members = options_.members();
+  set_error(results.initError(), members.status());
+  if (!members.is_ok()) return kj::READY_NOW;
+  static constexpr const char* kStates[] = {"alive", "suspect", "dead", "left"};
+  auto out = results.initMembers(static_cast<unsigned>(members->size()));
+  for (size_t i = 0; i < members->size(); ++i) {
+    const NodeInfo& member = (*members)[i];
+    out[i].setId(member.id);
+    out[i].setAddress(member.address);
+    out[i].setZone(member.zone);
+    out[i].setState(kStates[static_cast<size_t>(member.state) % 4]);
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> ClientService::ring(RingContext context) {
+  if (!options_.ring) {
+    set_error(context.getResults().initError(),
+              Status::not_supported("node " + node_id_ + " shows no ranges on this service"));
+    return kj::READY_NOW;
+  }
+  RequestParams params = params_of(context.getParams().getOptions());
+  return within_deadline(params, options_.ring())
+      .then([context](Result<std::vector<RangeReport>> ranges) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), ranges.status());
+        if (!ranges.is_ok()) return;
+        auto out = results.initRanges(static_cast<unsigned>(ranges->size()));
+        for (size_t i = 0; i < ranges->size(); ++i) {
+          const RangeReport& r = (*ranges)[i];
+          out[i].setTable(r.range.range.table);
+          out[i].setStart(as_data(r.range.range.start));
+          out[i].setEnd(as_data(r.range.range.end));
+          out[i].setRangeId(r.range.id);
+          out[i].setEpoch(r.range.epoch);
+          out[i].setGroup(r.range.group);
+          auto voters = out[i].initVoters(static_cast<unsigned>(r.range.voters.size()));
+          for (size_t v = 0; v < r.range.voters.size(); ++v) {
+            voters.set(static_cast<unsigned>(v), r.range.voters[v]);
+          }
+          out[i].setLeader(r.leader);
+          out[i].setHosted(r.hosted);
+          out[i].setTerm(r.term);
+          out[i].setCommitIndex(r.commit_index);
+          out[i].setAppliedIndex(r.applied_index);
+        }
+      });
+}
+
 kj::Promise<void> ClientService::hello(HelloContext context) {
   auto results = context.getResults();
   results.setApiVersion(rpc::API_VERSION);

@@ -247,7 +247,13 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
                              .profile_peer_services = [&profile](std::string_view name) {
                                return profile.peer_service(name);
                              },
-                             .status_report = [this]() { return status_report(); }});
+                             .status_report = [this]() { return status_report(); },
+                             .members = [this]() -> Result<std::vector<NodeInfo>> {
+                               if (state_->membership) return state_->membership->members();
+                               return std::vector<NodeInfo>{
+                                   NodeInfo{config_.node_id, listening_, "", NodeState::kAlive}};
+                             },
+                             .ring = [&profile]() { return profile.ring(); }});
     capnp::TwoPartyServer server(kj::mv(service));
     auto address = io.provider->getNetwork()
                        .parseAddress(config_.listen_host, config_.listen_port)

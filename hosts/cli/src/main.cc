@@ -166,6 +166,55 @@ int run_status(Session& session, bool json) {
   return kExitOk;
 }
 
+// `tessera members`: "id<TAB>address<TAB>zone<TAB>state" lines, or JSON.
+int run_members(Session& session, bool json) {
+  Result<std::vector<MemberInfo>> got = session.client().members(session.request_options());
+  if (!got.is_ok()) return session.fail("members", got.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const MemberInfo& m : *got) {
+    if (json) {
+      out.push_back({{"id", m.id}, {"address", m.address}, {"zone", m.zone}, {"state", m.state}});
+    } else {
+      write_stdout(m.id + "\t" + m.address + "\t" + (m.zone.empty() ? "-" : m.zone) + "\t" +
+                   m.state + "\n");
+    }
+  }
+  if (json) write_stdout(out.dump(2) + "\n");
+  return kExitOk;
+}
+
+// `tessera ring`: a line per range, keys escaped as the scan prints them, or JSON.
+int run_ring(Session& session, bool json) {
+  Result<std::vector<RangeInfo>> got = session.client().ring(session.request_options());
+  if (!got.is_ok()) return session.fail("ring", got.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const RangeInfo& r : *got) {
+    std::string voters;
+    for (const std::string& v : r.voters) voters += (voters.empty() ? "" : ",") + v;
+    if (json) {
+      out.push_back({{"table", r.table}, {"start", escape(r.start)}, {"end", escape(r.end)},
+                     {"range_id", r.range_id}, {"epoch", r.epoch}, {"group", r.group},
+                     {"voters", r.voters}, {"leader", r.leader}, {"hosted", r.hosted},
+                     {"term", r.term}, {"commit_index", r.commit_index},
+                     {"applied_index", r.applied_index}});
+      continue;
+    }
+    std::string line = r.table + "\t[" + escape(r.start) + ", " +
+                       (r.end.empty() ? std::string("end") : escape(r.end)) + ")\trange " +
+                       std::to_string(r.range_id) + " epoch " + std::to_string(r.epoch) + "\t" +
+                       r.group + "\tvoters " + voters + "\tleader " +
+                       (r.leader.empty() ? std::string("?") : r.leader);
+    if (r.hosted) {
+      line += "\tterm " + std::to_string(r.term) + " commit " + std::to_string(r.commit_index) +
+              " applied " + std::to_string(r.applied_index) + " lag " +
+              std::to_string(r.commit_index - std::min(r.commit_index, r.applied_index));
+    }
+    write_stdout(line + "\n");
+  }
+  if (json) write_stdout(out.dump(2) + "\n");
+  return kExitOk;
+}
+
 int run_tables(Session& session) {
   Result<std::vector<std::string>> tables = session.client().list_tables();
   if (!tables.is_ok()) return session.fail("tables", tables.status());
@@ -307,6 +356,14 @@ int run(int argc, char** argv) {
       "status", "What the node is: id, profile, plugins and versions, uptime, data size, stats");
   bool status_json = false;
   status->add_flag("--json", status_json, "One JSON object, for scripts");
+  CLI::App* members = app.add_subcommand(
+      "members", "The members the node knows: id, address, zone, state (alive, suspect, dead)");
+  bool members_json = false;
+  members->add_flag("--json", members_json, "A JSON array, for scripts");
+  CLI::App* ring = app.add_subcommand(
+      "ring", "Leader profile: every range, its group, voters, leader, and term and indexes");
+  bool ring_json = false;
+  ring->add_flag("--json", ring_json, "A JSON array, for scripts");
   CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");
   CLI::App* create = app.add_subcommand("create-table", "Create a table");
   create->add_option("name", table, "Table name: 1-128 of [A-Za-z0-9_.-]")->required();
@@ -385,6 +442,8 @@ int run(int argc, char** argv) {
   }
   if (!session.connect()) return kExitUnreachable;
   if (*status) return run_status(session, status_json);
+  if (*members) return run_members(session, members_json);
+  if (*ring) return run_ring(session, ring_json);
   if (*tables) return run_tables(session);
   if (*create) return run_create_table(session, table, split_keys);
   if (*drop) return run_drop_table(session, table);

@@ -40,6 +40,9 @@ struct ClientServiceOptions {
   std::function<PeerService*(std::string_view name)> profile_peer_services = nullptr;
   // What Tessera.status answers; NotSupported when unset.
   std::function<kj::Promise<Result<NodeStatusReport>>()> status_report = nullptr;
+  // What Tessera.members and Tessera.ring answer; NotSupported when unset.
+  std::function<Result<std::vector<NodeInfo>>()> members = nullptr;
+  std::function<kj::Promise<Result<std::vector<RangeReport>>>()> ring = nullptr;
 };
 
 class ClientService final : public rpc::Tessera::Server {
@@ -61,6 +64,8 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> replica(ReplicaContext context) override;
   kj::Promise<void> peer(PeerContext context) override;
   kj::Promise<void> status(StatusContext context) override;
+  kj::Promise<void> members(MembersContext context) override;
+  kj::Promise<void> ring(RingContext context) override;
 
  private:
   // `answer`, or Timeout once the request's deadline passes.

@@ -29,4 +29,15 @@ struct NodeStatusReport {
   std::map<std::string, double> membership_stats;
 };
 
+// One range as `Tessera.ring` shows it (leader profile): its descriptor, and this node's view of
+// its group where it hosts a replica.
+struct RangeReport {
+  RangeDescriptor range;
+  NodeId leader;  // as this node knows it
+  bool hosted = false;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+};
+
 }  // namespace tessera::node

@@ -26,6 +26,7 @@
 #include "tessera/membership.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/node_config.h"
+#include "tessera/node/node_status.h"
 #include "tessera/node/request_path.h"
 #include "tessera/node/worker_pool.h"
 #include "tessera/peer_service.h"
@@ -60,6 +61,12 @@ class Profile {
   virtual kj::Maybe<rpc::Replica::Client> replica() { return nullptr; }
   // A node-to-node service of the profile's own (Tessera.peer), or null; on the event loop.
   virtual PeerService* peer_service(std::string_view name) { return nullptr; }
+  // Who owns what, for Tessera.ring; NotSupported unless the profile places by ranges.
+  virtual kj::Promise<Result<std::vector<RangeReport>>> ring() {
+    return Result<std::vector<RangeReport>>(
+        Status::not_supported("this node's profile shows no range map (the ring's token ranges "
+                              "are not listed yet)"));
+  }
   // The client port listens at `address` ("host:port").
   virtual Status listening(const std::string& address) { return Status::ok(); }
   // Drops everything start_serving() built; on the event loop thread.
