@@ -155,7 +155,9 @@ interface Tessera {
   members @12 (options :RequestOptions) -> (error :Error, members :List(MemberInfo));
 
   # Who owns what (`tessera ring`). Leader profile: every range with its group and, where this
-  # node hosts a replica, the group's term, leader and indexes. Other profiles: notSupported.
+  # node hosts a replica, the group's term, leader and indexes. Dynamo: the ring's token ranges
+  # (table empty, start and end 8-byte big-endian tokens) with their N owners as `voters`.
+  # Single: notSupported.
   ring @13 (options :RequestOptions) -> (error :Error, ranges :List(RangeInfo));
 }
 

@@ -141,6 +141,29 @@ class DynamoTest : public ::testing::Test {
   std::unique_ptr<Client> clients_[3];  // after cluster_: closed before the nodes stop
 };
 
+// `ring` lists the token ranges in order, covering the whole token space, each with N owners.
+TEST_F(DynamoTest, RingListsTokenRangesWithTheirOwners) {
+  Result<std::vector<RangeInfo>> ring = client(1).ring();
+  ASSERT_TRUE(ring.is_ok()) << ring.status().to_string();
+  ASSERT_GT(ring->size(), 3u);
+  EXPECT_TRUE(ring->front().start.empty());
+  EXPECT_TRUE(ring->back().end.empty());
+  size_t here = 0;
+  for (size_t i = 0; i < ring->size(); ++i) {
+    const RangeInfo& r = (*ring)[i];
+    EXPECT_TRUE(r.table.empty());
+    EXPECT_EQ(r.voters.size(), 3u) << "range " << i;
+    if (i + 1 < ring->size()) {
+      EXPECT_EQ(r.end, (*ring)[i + 1].start) << "a gap after range " << i;
+    }
+    if (r.hosted) ++here;
+  }
+  EXPECT_EQ(here, ring->size()) << "with N = 3 of 3 nodes, every node owns every range";
+  Result<std::vector<MemberInfo>> members = client(2).members();
+  ASSERT_TRUE(members.is_ok()) << members.status().to_string();
+  EXPECT_EQ(members->size(), 3u);
+}
+
 TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   for (int i = 0; i < 30; ++i) {
     const std::string key = "k" + std::to_string(i);

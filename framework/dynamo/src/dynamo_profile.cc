@@ -1,5 +1,6 @@
 #include "tessera/dynamo/dynamo_profile.h"
 
+#include <algorithm>
 #include <array>
 
 #include <spdlog/spdlog.h>
@@ -65,6 +66,24 @@ class DynamoProfile final : public node::Profile {
     parts_.membership->subscribe(place);
     return parts_.membership->join(
         NodeInfo{parts_.config->node_id, address, "", NodeState::kAlive});
+  }
+
+  // The ring's token ranges with their owners (N of them), as this node places keys now.
+  kj::Promise<Result<std::vector<node::RangeReport>>> ring() override {
+    using R = Result<std::vector<node::RangeReport>>;
+    Result<std::vector<Location>> ranges = parts_.placement->list_ranges();
+    if (!ranges.is_ok()) return R(ranges.status());
+    std::vector<node::RangeReport> reports;
+    for (Location& location : *ranges) {
+      node::RangeReport report;
+      report.range.range = std::move(location.range);
+      location.replicas.resize(location.owners);
+      report.hosted = std::find(location.replicas.begin(), location.replicas.end(),
+                                parts_.config->node_id) != location.replicas.end();
+      report.range.voters = std::move(location.replicas);
+      reports.push_back(std::move(report));
+    }
+    return R(std::move(reports));
   }
 
   // No leave(): a node that stops (a restart, an upgrade) keeps its place on the ring, and its

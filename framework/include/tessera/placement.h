@@ -49,6 +49,13 @@ class Placement {
                                  std::string(table) + ")");
   }
 
+  // AP: every range of the current view with its owners (the first `owners` of `replicas`),
+  // in token order, for operators (`tessera ring`). Unavailable before any view; NotSupported
+  // (the default) where ranges come from a range map the host already has.
+  virtual Result<std::vector<Location>> list_ranges() const {
+    return Status::not_supported("this placement does not list its ranges");
+  }
+
   // CP: `count` members for a new replication group, chosen among the alive members of the
   // current view, one per zone before any zone gets a second, none of `avoid`. Unavailable
   // when fewer than `count` members qualify. NotSupported (the default) where groups are not

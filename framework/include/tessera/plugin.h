@@ -38,7 +38,8 @@ class Membership;
 // 3: Membership::peer_service, and the CP changes to ReplicationGroups.
 // 4: Location's range id and epoch; Placement::locate_span and choose_replicas.
 // 5: Conflict::order_after.
-inline constexpr uint32_t kPluginAbiVersion = 5;
+// 6: Placement::list_ranges.
+inline constexpr uint32_t kPluginAbiVersion = 6;
 
 inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
 

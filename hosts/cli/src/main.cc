@@ -199,6 +199,13 @@ int run_ring(Session& session, bool json) {
                      {"applied_index", r.applied_index}});
       continue;
     }
+    if (r.table.empty()) {
+      // The AP ring: token ranges (8-byte big-endian tokens) and their N owners.
+      write_stdout("tokens\t[" + (r.start.empty() ? std::string("0") : to_hex(r.start)) + ", " +
+                   (r.end.empty() ? std::string("end") : to_hex(r.end)) + ")\towners " + voters +
+                   (r.hosted ? "\t(here)" : "") + "\n");
+      continue;
+    }
     std::string line = r.table + "\t[" + escape(r.start) + ", " +
                        (r.end.empty() ? std::string("end") : escape(r.end)) + ")\trange " +
                        std::to_string(r.range_id) + " epoch " + std::to_string(r.epoch) + "\t" +
@@ -361,7 +368,8 @@ int run(int argc, char** argv) {
   bool members_json = false;
   members->add_flag("--json", members_json, "A JSON array, for scripts");
   CLI::App* ring = app.add_subcommand(
-      "ring", "Leader profile: every range, its group, voters, leader, and term and indexes");
+      "ring", "Who owns what: the ring's token ranges and owners (dynamo), or every range with "
+              "its group, voters, leader, term and indexes (leader)");
   bool ring_json = false;
   ring->add_flag("--json", ring_json, "A JSON array, for scripts");
   CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");

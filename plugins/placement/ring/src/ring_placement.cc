@@ -51,6 +51,35 @@ class RingPlacement : public Placement {
     return location;
   }
 
+  // One location per vnode arc, the wrapping arc in two halves (as locate() names them).
+  Result<std::vector<Location>> list_ranges() const override {
+    std::shared_ptr<const HashRing> ring;
+    {
+      std::lock_guard lock(mutex_);
+      ring = ring_;
+    }
+    if (!ring || ring->empty()) return Status::unavailable("the ring has no members");
+    std::vector<Location> ranges;
+    const std::vector<uint64_t> tokens = ring->tokens();
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      // The arc that ends at tokens[i] starts at the previous token (wrapping).
+      const uint64_t start = tokens[(i + tokens.size() - 1) % tokens.size()];
+      Location location;
+      location.replicas = ring->preference_list(start, replicas_);
+      location.owners = std::min<size_t>(replicas_, location.replicas.size());
+      location.range.start = i == 0 ? Bytes() : encode_token(start);
+      location.range.end = encode_token(tokens[i]);
+      ranges.push_back(location);
+    }
+    // The wrap's other half: from the last token to the end of the token space.
+    Location tail;
+    tail.replicas = ring->preference_list(tokens.back(), replicas_);
+    tail.owners = std::min<size_t>(replicas_, tail.replicas.size());
+    tail.range.start = encode_token(tokens.back());
+    ranges.push_back(tail);
+    return ranges;
+  }
+
  private:
   const uint32_t vnodes_per_node_;
   const uint32_t replicas_;
