@@ -153,6 +153,22 @@ Result<NodeStatus> Client::status(const RequestOptions& options) {
       });
 }
 
+Result<HintCounts> Client::hints(const RequestOptions& options) {
+  auto request = connection_->main.hintsRequest();
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
+                           [](auto& response) -> Result<HintCounts> {
+                             Status status = from_error(response.getError());
+                             if (!status.is_ok()) return status;
+                             HintCounts out;
+                             for (auto h : response.getPending()) {
+                               out.pending.emplace_back(h.getTarget().cStr(), h.getCount());
+                             }
+                             out.truncated = response.getTruncated();
+                             return out;
+                           });
+}
+
 Result<std::vector<MemberInfo>> Client::members(const RequestOptions& options) {
   auto request = connection_->main.membersRequest();
   fill_options(request.initOptions(), options);

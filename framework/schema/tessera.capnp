@@ -159,6 +159,15 @@ interface Tessera {
   # (table empty, start and end 8-byte big-endian tokens) with their N owners as `voters`.
   # Single: notSupported.
   ring @13 (options :RequestOptions) -> (error :Error, ranges :List(RangeInfo));
+
+  # Dynamo: the hints this node holds for each node it stood in for (`tessera hints`), counted
+  # up to a bound (`truncated` past it). Other profiles: notSupported.
+  hints @14 (options :RequestOptions) -> (error :Error, pending :List(HintCount), truncated :Bool);
+}
+
+struct HintCount {
+  target @0 :Text;
+  count @1 :UInt64;
 }
 
 struct MemberInfo {

@@ -79,13 +79,15 @@ TEST_F(CliTest, StatusSaysWhatTheNodeIs) {
   EXPECT_NE(json.out.find("\"slot\": \"engine\""), std::string::npos) << json.out;
 }
 
-TEST_F(CliTest, MembersOfASingleNodeAndNoRing) {
+TEST_F(CliTest, MembersOfASingleNodeAndNoRingOrHints) {
   test::CommandResult members = cli({"members"});
   EXPECT_EXIT_CODE(members, kOk);
   EXPECT_NE(members.out.find(address() + "\t-\talive"), std::string::npos) << members.out;
-  test::CommandResult ring = cli({"ring"});
-  EXPECT_NE(ring.status.code, kOk) << describe(ring);
-  EXPECT_NE(ring.err.find("NotSupported"), std::string::npos) << ring.err;
+  for (const char* command : {"ring", "hints"}) {
+    test::CommandResult refused = cli({command});
+    EXPECT_NE(refused.status.code, kOk) << describe(refused);
+    EXPECT_NE(refused.err.find("NotSupported"), std::string::npos) << command << ": " << refused.err;
+  }
 }
 
 TEST_F(CliTest, PutGetDelete) {

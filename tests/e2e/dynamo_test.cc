@@ -379,6 +379,20 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
     })) << key;
   }
 
+  // The fallbacks hold them as hints for n4, as `tessera hints` shows.
+  uint64_t pending = 0;
+  for (size_t node = 0; node < 3; ++node) {
+    std::unique_ptr<Client> peer = connect_client(cluster.address(node));
+    ASSERT_NE(peer, nullptr);
+    Result<HintCounts> hints = peer->hints();
+    ASSERT_TRUE(hints.is_ok()) << hints.status().to_string();
+    for (const auto& [target, count] : hints->pending) {
+      EXPECT_EQ(target, "n4");
+      pending += count;
+    }
+  }
+  EXPECT_GE(pending, owned.size()) << "each hinted write is a hint on some fallback";
+
   ASSERT_TRUE(cluster.start_node(3).is_ok());
   // Read n4's own copy, until the handoff (a round a second) has brought every key.
   const bool delivered =

@@ -13,6 +13,10 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kQuorumKeys = {"read_quorum", "write_quorum",
                                                          "tick_ms"};
+// `tessera hints` counts at most this many, a page at a time, so that a node with a huge backlog
+// answers in bounded time.
+constexpr uint64_t kHintsCounted = 1'000'000;
+constexpr size_t kHintsPerPage = 4096;
 
 class DynamoProfile final : public node::Profile {
  public:
@@ -84,6 +88,23 @@ class DynamoProfile final : public node::Profile {
       reports.push_back(std::move(report));
     }
     return R(std::move(reports));
+  }
+
+  // Counts the hints on the pool, page by page, up to kHintsCounted.
+  kj::Promise<Result<node::HintReport>> hints() override {
+    return parts_.pool->run([hints = &hints_]() -> Result<node::HintReport> {
+      node::HintReport report;
+      Bytes cursor;
+      uint64_t counted = 0;
+      do {
+        TESSERA_ASSIGN_OR_RETURN(HintPage page, hints->hints(cursor, kHintsPerPage));
+        for (const Hint& hint : page.hints) ++report.pending[hint.owner];
+        counted += page.hints.size();
+        cursor = std::move(page.next_cursor);
+      } while (!cursor.empty() && counted < kHintsCounted);
+      report.truncated = !cursor.empty();
+      return report;
+    });
   }
 
   // No leave(): a node that stops (a restart, an upgrade) keeps its place on the ring, and its

@@ -61,6 +61,12 @@ struct RangeInfo {
   uint64_t term = 0, commit_index = 0, applied_index = 0;
 };
 
+// The hints a node holds per target (Tessera.hints).
+struct HintCounts {
+  std::vector<std::pair<std::string, uint64_t>> pending;  // target node, hints
+  bool truncated = false;
+};
+
 struct StoredValue {
   Bytes data;
   Bytes version;
@@ -96,6 +102,7 @@ class Client {
   Result<NodeStatus> status(const RequestOptions& options = {});
   Result<std::vector<MemberInfo>> members(const RequestOptions& options = {});
   Result<std::vector<RangeInfo>> ring(const RequestOptions& options = {});
+  Result<HintCounts> hints(const RequestOptions& options = {});
   // Table calls use only `options.timeout_ms`.
   Result<std::vector<std::string>> list_tables(const RequestOptions& options = {});
   // `split_keys` (leader profile): the table starts in ranges beginning at each key.

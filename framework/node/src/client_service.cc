@@ -182,6 +182,28 @@ kj::Promise<void> ClientService::ring(RingContext context) {
       });
 }
 
+kj::Promise<void> ClientService::hints(HintsContext context) {
+  if (!options_.hints) {
+    set_error(context.getResults().initError(),
+              Status::not_supported("node " + node_id_ + " reports no hints on this service"));
+    return kj::READY_NOW;
+  }
+  RequestParams params = params_of(context.getParams().getOptions());
+  return within_deadline(params, options_.hints()).then([context](Result<HintReport> report) mutable {
+    auto results = context.getResults();
+    set_error(results.initError(), report.status());
+    if (!report.is_ok()) return;
+    auto out = results.initPending(static_cast<unsigned>(report->pending.size()));
+    unsigned i = 0;
+    for (const auto& [target, count] : report->pending) {
+      out[i].setTarget(target);
+      out[i].setCount(count);
+      ++i;
+    }
+    results.setTruncated(report->truncated);
+  });
+}
+
 kj::Promise<void> ClientService::hello(HelloContext context) {
   auto results = context.getResults();
   results.setApiVersion(rpc::API_VERSION);

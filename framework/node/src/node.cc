@@ -253,7 +253,8 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
                                return std::vector<NodeInfo>{
                                    NodeInfo{config_.node_id, listening_, "", NodeState::kAlive}};
                              },
-                             .ring = [&profile]() { return profile.ring(); }});
+                             .ring = [&profile]() { return profile.ring(); },
+                             .hints = [&profile]() { return profile.hints(); }});
     capnp::TwoPartyServer server(kj::mv(service));
     auto address = io.provider->getNetwork()
                        .parseAddress(config_.listen_host, config_.listen_port)

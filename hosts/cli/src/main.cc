@@ -222,6 +222,23 @@ int run_ring(Session& session, bool json) {
   return kExitOk;
 }
 
+// `tessera hints`: "target<TAB>count" lines (dynamo), or JSON.
+int run_hints(Session& session, bool json) {
+  Result<HintCounts> got = session.client().hints(session.request_options());
+  if (!got.is_ok()) return session.fail("hints", got.status());
+  if (json) {
+    nlohmann::json out = {{"pending", nlohmann::json::object()}, {"truncated", got->truncated}};
+    for (const auto& [target, count] : got->pending) out["pending"][target] = count;
+    write_stdout(out.dump(2) + "\n");
+    return kExitOk;
+  }
+  for (const auto& [target, count] : got->pending) {
+    write_stdout(target + "\t" + std::to_string(count) + "\n");
+  }
+  if (got->truncated) write_stdout("(counting stopped at 1,000,000 hints)\n");
+  return kExitOk;
+}
+
 int run_tables(Session& session) {
   Result<std::vector<std::string>> tables = session.client().list_tables();
   if (!tables.is_ok()) return session.fail("tables", tables.status());
@@ -372,6 +389,10 @@ int run(int argc, char** argv) {
               "its group, voters, leader, term and indexes (leader)");
   bool ring_json = false;
   ring->add_flag("--json", ring_json, "A JSON array, for scripts");
+  CLI::App* hints = app.add_subcommand(
+      "hints", "Dynamo: the hints the node holds per node it stood in for (target<TAB>count)");
+  bool hints_json = false;
+  hints->add_flag("--json", hints_json, "One JSON object, for scripts");
   CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");
   CLI::App* create = app.add_subcommand("create-table", "Create a table");
   create->add_option("name", table, "Table name: 1-128 of [A-Za-z0-9_.-]")->required();
@@ -452,6 +473,7 @@ int run(int argc, char** argv) {
   if (*status) return run_status(session, status_json);
   if (*members) return run_members(session, members_json);
   if (*ring) return run_ring(session, ring_json);
+  if (*hints) return run_hints(session, hints_json);
   if (*tables) return run_tables(session);
   if (*create) return run_create_table(session, table, split_keys);
   if (*drop) return run_drop_table(session, table);

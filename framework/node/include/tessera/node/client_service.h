@@ -43,6 +43,7 @@ struct ClientServiceOptions {
   // What Tessera.members and Tessera.ring answer; NotSupported when unset.
   std::function<Result<std::vector<NodeInfo>>()> members = nullptr;
   std::function<kj::Promise<Result<std::vector<RangeReport>>>()> ring = nullptr;
+  std::function<kj::Promise<Result<HintReport>>()> hints = nullptr;
 };
 
 class ClientService final : public rpc::Tessera::Server {
@@ -66,6 +67,7 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> status(StatusContext context) override;
   kj::Promise<void> members(MembersContext context) override;
   kj::Promise<void> ring(RingContext context) override;
+  kj::Promise<void> hints(HintsContext context) override;
 
  private:
   // `answer`, or Timeout once the request's deadline passes.

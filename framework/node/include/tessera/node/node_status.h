@@ -40,4 +40,10 @@ struct RangeReport {
   uint64_t applied_index = 0;
 };
 
+// The hints a node holds, per node they are owed to (Tessera.hints, dynamo profile).
+struct HintReport {
+  std::map<NodeId, uint64_t> pending;
+  bool truncated = false;  // counting stopped at its bound
+};
+
 }  // namespace tessera::node

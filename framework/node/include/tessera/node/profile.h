@@ -67,6 +67,10 @@ class Profile {
         Status::not_supported("this node's profile shows no range map (the ring's token ranges "
                               "are not listed yet)"));
   }
+  // The hints this node holds per target, for Tessera.hints; NotSupported without hints.
+  virtual kj::Promise<Result<HintReport>> hints() {
+    return Result<HintReport>(Status::not_supported("this node's profile keeps no hints"));
+  }
   // The client port listens at `address` ("host:port").
   virtual Status listening(const std::string& address) { return Status::ok(); }
   // Drops everything start_serving() built; on the event loop thread.
