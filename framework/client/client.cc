@@ -7,7 +7,7 @@
 #include <kj/async.h>
 #include <kj/timer.h>
 
-#include "error_status.h"
+#include "rpc_values.h"
 #include "tessera/rpc/tessera.capnp.h"
 
 namespace tessera {
@@ -18,23 +18,9 @@ namespace {
 constexpr uint32_t kDefaultRequestTimeoutMs = 30'000;
 constexpr uint32_t kAnswerGraceMs = 2'000;
 
-capnp::Data::Reader as_data(ByteView bytes) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
-}
-
-// With its explicit size, so that a name with a NUL byte reaches the node whole (and is refused
-// there) instead of being cut short at the NUL.
-capnp::Text::Reader as_text(const std::string& text) {
-  return capnp::Text::Reader(text.data(), text.size());
-}
-
-Bytes to_bytes(capnp::Data::Reader data) {
-  return Bytes(reinterpret_cast<const char*>(data.begin()), data.size());
-}
-
 // The error with its detail; the message names a leader hint, so that a person reading it can
 // act on it too.
-Status from_error(rpc::Error::Reader error) {
+Status client_error(rpc::Error::Reader error) {
   Status status = read_error(error);
   if (status.code() != StatusCode::kNotLeader || status.detail().leader_hint.empty()) {
     return status;
@@ -130,7 +116,7 @@ Result<NodeStatus> Client::status(const RequestOptions& options) {
   fill_options(request.initOptions(), options);
   return connection_->call(
       request, Connection::deadline(options), [](auto& response) -> Result<NodeStatus> {
-        Status status = from_error(response.getError());
+        Status status = client_error(response.getError());
         if (!status.is_ok()) return status;
         auto in = response.getStatus();
         NodeStatus out;
@@ -158,7 +144,7 @@ Result<HintCounts> Client::hints(const RequestOptions& options) {
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
                            [](auto& response) -> Result<HintCounts> {
-                             Status status = from_error(response.getError());
+                             Status status = client_error(response.getError());
                              if (!status.is_ok()) return status;
                              HintCounts out;
                              for (auto h : response.getPending()) {
@@ -174,7 +160,7 @@ Result<std::vector<MemberInfo>> Client::members(const RequestOptions& options) {
   fill_options(request.initOptions(), options);
   using R = Result<std::vector<MemberInfo>>;
   return connection_->call(request, Connection::deadline(options), [](auto& response) -> R {
-    Status status = from_error(response.getError());
+    Status status = client_error(response.getError());
     if (!status.is_ok()) return status;
     std::vector<MemberInfo> out;
     for (auto m : response.getMembers()) {
@@ -190,7 +176,7 @@ Result<std::vector<RangeInfo>> Client::ring(const RequestOptions& options) {
   fill_options(request.initOptions(), options);
   using R = Result<std::vector<RangeInfo>>;
   return connection_->call(request, Connection::deadline(options), [](auto& response) -> R {
-    Status status = from_error(response.getError());
+    Status status = client_error(response.getError());
     if (!status.is_ok()) return status;
     std::vector<RangeInfo> out;
     for (auto r : response.getRanges()) {
@@ -218,7 +204,7 @@ Result<std::vector<std::string>> Client::list_tables(const RequestOptions& optio
   fill_options(request.initOptions(), options);
   using R = Result<std::vector<std::string>>;
   return connection_->call(request, Connection::deadline(options), [](auto& response) -> R {
-    Status status = from_error(response.getError());
+    Status status = client_error(response.getError());
     if (!status.is_ok()) return status;
     std::vector<std::string> names;
     for (auto table : response.getTables()) names.emplace_back(table.getName().cStr());
@@ -236,7 +222,7 @@ Status Client::create_table(const std::string& name, const RequestOptions& optio
   }
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
-                           [](auto& response) { return from_error(response.getError()); });
+                           [](auto& response) { return client_error(response.getError()); });
 }
 
 Status Client::drop_table(const std::string& name, const RequestOptions& options) {
@@ -244,7 +230,7 @@ Status Client::drop_table(const std::string& name, const RequestOptions& options
   request.setName(as_text(name));
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
-                           [](auto& response) { return from_error(response.getError()); });
+                           [](auto& response) { return client_error(response.getError()); });
 }
 
 Result<Bytes> Client::put(const std::string& table, ByteView key, ByteView value,
@@ -256,7 +242,7 @@ Result<Bytes> Client::put(const std::string& table, ByteView key, ByteView value
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
                            [](auto& response) -> Result<Bytes> {
-                             Status status = from_error(response.getError());
+                             Status status = client_error(response.getError());
                              if (!status.is_ok()) return status;
                              return to_bytes(response.getVersion());
                            });
@@ -270,7 +256,7 @@ Result<GetReply> Client::get(const std::string& table, ByteView key,
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
                            [](auto& response) -> Result<GetReply> {
-                             Status status = from_error(response.getError());
+                             Status status = client_error(response.getError());
                              if (!status.is_ok()) return status;
                              GetReply reply;
                              reply.found = response.getFound();
@@ -289,7 +275,7 @@ Status Client::remove(const std::string& table, ByteView key, const RequestOptio
   request.setKey(as_data(key));
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
-                           [](auto& response) { return from_error(response.getError()); });
+                           [](auto& response) { return client_error(response.getError()); });
 }
 
 Result<ScanPage> Client::scan(const std::string& table, ByteView start, ByteView end,
@@ -304,7 +290,7 @@ Result<ScanPage> Client::scan(const std::string& table, ByteView start, ByteView
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
                            [](auto& response) -> Result<ScanPage> {
-                             Status status = from_error(response.getError());
+                             Status status = client_error(response.getError());
                              if (!status.is_ok()) return status;
                              ScanPage page;
                              for (auto item : response.getItems()) {
@@ -332,7 +318,7 @@ Status Client::write(const std::string& table, const std::vector<BatchOperation>
   }
   fill_options(request.initOptions(), options);
   return connection_->call(request, Connection::deadline(options),
-                           [](auto& response) { return from_error(response.getError()); });
+                           [](auto& response) { return client_error(response.getError()); });
 }
 
 }  // namespace tessera

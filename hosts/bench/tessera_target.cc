@@ -4,16 +4,13 @@
 #include <kj/async-io.h>
 
 #include "buffered_stream.h"
+#include "rpc_values.h"
 #include "tessera/rpc/tessera.capnp.h"
 
 namespace tessera::bench {
 namespace {
 
 constexpr uint64_t kPreloadBatchOpsMax = 100;
-
-capnp::Data::Reader as_data(ByteView bytes) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
-}
 
 StatusCode code_of(rpc::Error::Reader error) {
   auto code = static_cast<uint16_t>(error.getCode());

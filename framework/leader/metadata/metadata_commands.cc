@@ -9,15 +9,6 @@ namespace tessera::leader {
 namespace {
 
 capnp::Text::Reader text(ByteView bytes) { return capnp::Text::Reader(bytes.data(), bytes.size()); }
-capnp::Data::Reader as_data(ByteView bytes) {
-  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(bytes.data()), bytes.size());
-}
-
-Bytes to_bytes(capnp::MessageBuilder& message) {
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  kj::ArrayPtr<const char> chars = words.asChars();
-  return Bytes(chars.begin(), chars.size());
-}
 
 void fill_node(rpc::meta::NodeRecord::Builder out, const NodeInfo& node) {
   out.setId(text(node.id));
@@ -71,7 +62,7 @@ Bytes encode_result(const CommandResult& result) {
   out.setTableId(result.table_id);
   out.setRangeId(result.range_id);
   out.setGeneration(result.generation);
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 Bytes encode_found(const std::string& cluster_id, std::span<const NodeInfo> nodes) {
@@ -80,13 +71,13 @@ Bytes encode_found(const std::string& cluster_id, std::span<const NodeInfo> node
   found.setClusterId(text(cluster_id));
   auto list = found.initNodes(static_cast<unsigned>(nodes.size()));
   for (size_t i = 0; i < nodes.size(); ++i) fill_node(list[static_cast<unsigned>(i)], nodes[i]);
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 Bytes encode_put_node(const NodeInfo& node) {
   capnp::MallocMessageBuilder message;
   fill_node(message.initRoot<rpc::meta::Command>().initPutNode(), node);
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 Bytes encode_create_table(const std::string& name, const std::string& group,
@@ -109,13 +100,13 @@ Bytes encode_create_table(const std::string& name, std::span<const TableRange> r
     range.setGroup(text(ranges[i].group));
     fill_list(range.initVoters(static_cast<unsigned>(ranges[i].voters.size())), ranges[i].voters);
   }
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 Bytes encode_drop_table(const std::string& name) {
   capnp::MallocMessageBuilder message;
   message.initRoot<rpc::meta::Command>().setDropTable(text(name));
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 Bytes encode_put_ranges(std::span<const RangeUpdate> updates) {
@@ -127,7 +118,7 @@ Bytes encode_put_ranges(std::span<const RangeUpdate> updates) {
     fill_range_record(out.initRange(), updates[i].range);
     out.setExpectEpoch(updates[i].expect_epoch);
   }
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 Bytes encode_set_leader(uint64_t range_id, const NodeId& leader) {
@@ -135,7 +126,7 @@ Bytes encode_set_leader(uint64_t range_id, const NodeId& leader) {
   auto set = message.initRoot<rpc::meta::Command>().initSetLeader();
   set.setRangeId(range_id);
   set.setLeader(text(leader));
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 CommandResult decode_result(ByteView bytes) {
@@ -162,11 +153,5 @@ CommandResult decode_result(ByteView bytes) {
   return result;
 }
 
-kj::Array<capnp::word> copy_to_words(ByteView bytes) {
-  auto words = kj::heapArray<capnp::word>((bytes.size() + sizeof(capnp::word) - 1) /
-                                          sizeof(capnp::word));
-  if (!bytes.empty()) memcpy(words.begin(), bytes.data(), bytes.size());
-  return words;
-}
 
 }  // namespace tessera::leader

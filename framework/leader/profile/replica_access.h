@@ -18,6 +18,7 @@
 #include <kj/async.h>
 
 #include "local_replicas.h"
+#include "loop_completion.h"
 #include "range_commands.h"
 #include "tessera/conflict.h"
 #include "tessera/replication.h"
@@ -55,16 +56,5 @@ class ReplicaAccess {
   Conflict* const conflict_;
   const size_t replicas_per_range_;
 };
-
-// A plugin completion (called once, on a plugin thread) that fulfills a promise on the loop.
-template <typename T>
-std::pair<kj::Promise<Result<T>>, Completion<T>> loop_completion() {
-  auto paf = kj::newPromiseAndCrossThreadFulfiller<Result<T>>();
-  // Completion is a std::function, which must be copyable; the fulfiller is not.
-  auto fulfiller =
-      std::make_shared<kj::Own<kj::CrossThreadPromiseFulfiller<Result<T>>>>(kj::mv(paf.fulfiller));
-  Completion<T> done = [fulfiller](Result<T> result) { (*fulfiller)->fulfill(std::move(result)); };
-  return {kj::mv(paf.promise), std::move(done)};
-}
 
 }  // namespace tessera::leader

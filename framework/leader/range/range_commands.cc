@@ -7,34 +7,11 @@
 #include <cstring>
 #include <string>
 
-#include "error_status.h"
+#include "rpc_values.h"
 #include "tessera/rpc/range.capnp.h"
 
 namespace tessera::leader {
 namespace {
-
-capnp::Data::Reader as_data(ByteView bytes) {
-  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(bytes.data()), bytes.size());
-}
-
-Bytes to_bytes(capnp::Data::Reader data) {
-  return Bytes(reinterpret_cast<const char*>(data.begin()), data.size());
-}
-
-Bytes to_bytes(capnp::MessageBuilder& message) {
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  kj::ArrayPtr<const char> chars = words.asChars();
-  return Bytes(chars.begin(), chars.size());
-}
-
-// `bytes` copied into aligned words, as capnp's flat-array reader needs (the rest zeroed).
-kj::Array<capnp::word> copy_to_words(ByteView bytes) {
-  auto words =
-      kj::heapArray<capnp::word>((bytes.size() + sizeof(capnp::word) - 1) / sizeof(capnp::word));
-  memset(words.begin(), 0, words.size() * sizeof(capnp::word));
-  if (!bytes.empty()) memcpy(words.begin(), bytes.data(), bytes.size());
-  return words;
-}
 
 }  // namespace
 
@@ -55,7 +32,7 @@ Bytes encode_write(uint64_t range_id, uint64_t epoch, ByteView sequencer,
       out.setRemove();
     }
   }
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 Result<RangeWriteCommand> decode_command(ByteView bytes) {
@@ -96,7 +73,7 @@ Bytes encode_range_result(const Result<Bytes>& outcome) {
   auto result = message.initRoot<rpc::range::RangeResult>();
   write_error(result.initError(), outcome.status());
   if (outcome.is_ok()) result.setVersion(as_data(outcome.value()));
-  return to_bytes(message);
+  return message_bytes(message);
 }
 
 Result<Bytes> decode_range_result(ByteView bytes) {

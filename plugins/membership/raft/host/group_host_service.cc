@@ -3,32 +3,11 @@
 #include <memory>
 #include <utility>
 
-#include "error_status.h"
+#include "loop_completion.h"
+#include "rpc_values.h"
 #include "tessera/peer_service.h"
 
 namespace tessera::raft_host {
-namespace {
-
-Bytes to_bytes(capnp::Data::Reader data) {
-  return Bytes(reinterpret_cast<const char*>(data.begin()), data.size());
-}
-
-capnp::Data::Reader as_data(ByteView bytes) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
-}
-
-// A plugin completion (called once, on a plugin thread) that fulfills a promise on the loop.
-template <typename T>
-std::pair<kj::Promise<Result<T>>, Completion<T>> completion() {
-  auto paf = kj::newPromiseAndCrossThreadFulfiller<Result<T>>();
-  // Completion is a std::function, which must be copyable; the fulfiller is not.
-  auto fulfiller =
-      std::make_shared<kj::Own<kj::CrossThreadPromiseFulfiller<Result<T>>>>(kj::mv(paf.fulfiller));
-  Completion<T> done = [fulfiller](Result<T> result) { (*fulfiller)->fulfill(std::move(result)); };
-  return {kj::mv(paf.promise), std::move(done)};
-}
-
-}  // namespace
 
 GroupHostService::GroupHostService(std::string node_id, Membership* membership,
                                    std::vector<HostedGroup> groups,
@@ -90,7 +69,7 @@ kj::Promise<void> GroupHostService::put(PutContext context) {
   auto params = context.getParams();
   const Bytes key = to_bytes(params.getKey());
   const HostedGroup& group = hosted_[group_of(key, hosted_.size())];
-  auto [promise, done] = completion<Bytes>();
+  auto [promise, done] = loop_completion<Bytes>();
   groups_->propose(group.name, KvStateMachine::encode_put(key, to_bytes(params.getValue())),
                    std::move(done));
   return within_deadline(kj::mv(promise))
@@ -100,7 +79,7 @@ kj::Promise<void> GroupHostService::put(PutContext context) {
 }
 
 kj::Promise<Result<LogIndex>> GroupHostService::read_barrier(const std::string& group) {
-  auto [promise, done] = completion<LogIndex>();
+  auto [promise, done] = loop_completion<LogIndex>();
   groups_->read_barrier(group, std::move(done));
   return within_deadline(kj::mv(promise));
 }
