@@ -312,11 +312,8 @@ kj::Promise<void> ClientService::write(WriteContext context) {
   auto ops = args.getOps();
   // Before the copy: a list of zero-size structs costs the sender one word per element, so a
   // small message could otherwise make the event loop allocate gigabytes.
-  if (ops.size() > options_.batch_ops_max) {
-    set_error(context.getResults().initError(),
-              Status::too_large("batch of " + std::to_string(ops.size()) +
-                                " operations is over the limit of " +
-                                std::to_string(options_.batch_ops_max) + " (batch_ops_max)"));
+  if (Status too_many = check_batch_ops(ops.size(), options_.batch_ops_max); !too_many.is_ok()) {
+    set_error(context.getResults().initError(), too_many);
     return kj::READY_NOW;
   }
   std::vector<Mutation> mutations;

@@ -357,10 +357,14 @@ Status LocalStore::write(std::string_view table, std::span<const Mutation> mutat
   return apply(id, mutations, {}).status();
 }
 
+Status check_batch_ops(size_t ops, size_t batch_ops_max) {
+  if (ops <= batch_ops_max) return Status::ok();
+  return over_limit("batch of " + std::to_string(ops) + " operations", batch_ops_max, "",
+                    "batch_ops_max");
+}
+
 Status LocalStore::check_batch_ops(size_t ops) const {
-  if (ops <= options_.limits.batch_ops_max) return Status::ok();
-  return over_limit("batch of " + std::to_string(ops) + " operations",
-                    options_.limits.batch_ops_max, "", "batch_ops_max");
+  return node::check_batch_ops(ops, options_.limits.batch_ops_max);
 }
 
 Result<StoreGetResult> LocalStore::get(std::string_view table, ByteView key) const {

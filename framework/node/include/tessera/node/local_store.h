@@ -108,6 +108,9 @@ struct StoreGetResult {
   Bytes context;                       // versions to pass back to supersede what was read
 };
 
+// TooLarge naming `batch_ops_max` when a batch of `ops` operations is over it.
+Status check_batch_ops(size_t ops, size_t batch_ops_max);
+
 // Operations a caller adds to the atomic batch of one replica write (merge_versions), e.g. a
 // hint beside the copy. extend() runs with the written key locked, after the checks, before the
 // batch is written; an error from it fails the write and nothing is written.
