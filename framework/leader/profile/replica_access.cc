@@ -82,14 +82,9 @@ kj::Promise<Result<ScanPage>> ReplicaAccess::scan(const Location& where, Bytes s
 kj::Promise<Status> ReplicaAccess::propose_metadata(Bytes command) {
   auto [promise, done] = loop_completion<Bytes>();
   groups_->propose(kMetadataGroup, std::move(command), std::move(done));
-  return promise.then([this](Result<Bytes> applied) -> Status {
+  return promise.then([](Result<Bytes> applied) -> Status {
     if (!applied.is_ok()) return applied.status();
-    CommandResult result = decode_result(*applied);
-    // The metadata this node applied is its range map once refresh() has seen it; a leader
-    // has applied the command when its proposal completes.
-    Status refreshed = replicas_->refresh();
-    if (!result.status.is_ok()) return result.status;
-    return refreshed;
+    return decode_result(*applied).status;
   });
 }
 

@@ -40,7 +40,8 @@ class ReplicaAccess {
                                                       bool stale);
   kj::Promise<Result<ScanPage>> scan(const Location& where, Bytes start, Bytes end,
                                      uint32_t limit, bool stale);
-  // Proposed to the metadata group; OK once committed and seen by this node's range map.
+  // Proposed to the metadata group; OK once committed and applied here (the router then waits
+  // for this node's range map to show it).
   // Its first ranges begin at the empty key and at each of `split_keys`.
   kj::Promise<Status> create_table(std::string name, std::vector<Bytes> split_keys);
   kj::Promise<Status> drop_table(std::string name);
