@@ -236,8 +236,8 @@ kj::Promise<Result<Bytes>> LeaderRouter::write_keys(std::string table,
   // Every key of a batch in one range: its atomicity is that of one command in one log.
   auto locate = [placement = placement_, table, writes]() -> Result<Location> {
     TESSERA_ASSIGN_OR_RETURN(Location first, placement->locate(table, writes[0].key));
-    for (const RangeWriteOp& op : writes) {
-      TESSERA_ASSIGN_OR_RETURN(Location at, placement->locate(table, op.key));
+    for (size_t i = 1; i < writes.size(); ++i) {
+      TESSERA_ASSIGN_OR_RETURN(Location at, placement->locate(table, writes[i].key));
       if (at.range_id != first.range_id) {
         return Status::invalid_argument(
             "the batch's keys lie in ranges " + std::to_string(first.range_id) + " and " +
