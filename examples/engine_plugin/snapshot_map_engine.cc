@@ -86,6 +86,8 @@ class SnapshotMapEngine : public tessera::Engine {
   }
 
   tessera::Status sync() override { return tessera::Status::ok(); }
+  // Held in memory only: nothing to wait for.
+  void sync_async(tessera::SyncCallback done) override { done(tessera::Status::ok()); }
 
   tessera::Result<uint64_t> approximate_size(ByteView start, ByteView end) override {
     std::lock_guard lock(mutex_);

@@ -11,7 +11,8 @@
 // environment variable TESSERA_SEED to replay a failure.
 //
 //   tessera_crash_test --writer=<exe> --plugin=<file.so> [--config=<toml>] [--cycles=<n>]
-//                      [--threads=<n>]
+//                      [--threads=<n>] [--acknowledge=sync|async]
+// --acknowledge=async: the child acknowledges from Engine::sync_async callbacks (crash_writer.cc).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -57,6 +58,7 @@ bool read_some(int fd, std::string* buffer, int timeout_ms) {
 
 struct Run {
   fs::path writer, plugin, config_path, dir;
+  std::string acknowledge = "sync";
   uint64_t seed = 0;
   std::unique_ptr<ConfigFile> config_file;
   ConfigSection config;
@@ -89,7 +91,8 @@ std::vector<uint64_t> run_child(Run& run, std::mt19937_64& rng, bool* ok) {
                                      "--dir=" + run.dir.string(),
                                      "--seed=" + std::to_string(run.seed),
                                      "--start=" + join(run.present),
-                                     "--report-fd=3"};
+                                     "--report-fd=3",
+                                     "--acknowledge=" + run.acknowledge};
     if (!run.config_path.empty()) args.push_back("--config=" + run.config_path.string());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -227,6 +230,7 @@ int main(int argc, char** argv) {
   run.writer = flag(argc, argv, "writer", "");
   run.plugin = fs::absolute(flag(argc, argv, "plugin", ""));
   run.config_path = flag(argc, argv, "config", "");
+  run.acknowledge = flag(argc, argv, "acknowledge", "sync");
   int cycles = std::stoi(flag(argc, argv, "cycles", "200"));
   uint64_t threads = std::stoull(flag(argc, argv, "threads", "1"));
   if (threads < 1 || threads > crash::kThreadsMax) {

@@ -5,13 +5,18 @@
 // PIPE_BUF bytes, so that lines of different threads never interleave). Concurrent threads make
 // the engine group their commits.
 //
+// --acknowledge=async: a thread writes each batch unsynced and reports it from the callback of
+// Engine::sync_async, with up to kAsyncInFlight batches awaiting theirs, as a server does; a
+// kill then lands while syncs run beside writes.
+//
 //   tessera_crash_writer --plugin=<file.so> [--config=<toml>] --dir=<data dir> --seed=<n>
-//                        --start=<b0>[,<b1>...] --report-fd=<fd>
+//                        --start=<b0>[,<b1>...] --report-fd=<fd> [--acknowledge=sync|async]
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +27,8 @@
 #include "workload.h"
 
 namespace {
+
+constexpr std::ptrdiff_t kAsyncInFlight = 64;
 
 std::string flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
   std::string prefix = "--" + name + "=";
@@ -80,17 +87,30 @@ int main(int argc, char** argv) {
   }
   report(fd, "open\n");
   Engine* db = engine->get();
+  const bool async = flag(argc, argv, "acknowledge", "sync") == "async";
+  auto fail = [](const char* what, uint64_t t, uint64_t b, const Status& s) {
+    std::fprintf(stderr, "thread %llu %s %llu: %s\n", static_cast<unsigned long long>(t), what,
+                 static_cast<unsigned long long>(b), s.to_string().c_str());
+    std::_Exit(4);
+  };
   auto writer = [&](uint64_t t) {
-    WriteOptions sync;
-    sync.sync = true;
+    WriteOptions options;
+    options.sync = !async;
+    std::counting_semaphore<kAsyncInFlight> in_flight(kAsyncInFlight);
     for (uint64_t b = starts[t];; ++b) {
-      Status s = db->write(sync, crash::make_batch(seed, t, b));
-      if (!s.is_ok()) {
-        std::fprintf(stderr, "thread %llu write %llu: %s\n", static_cast<unsigned long long>(t),
-                     static_cast<unsigned long long>(b), s.to_string().c_str());
-        std::_Exit(4);
+      if (async) in_flight.acquire();
+      Status s = db->write(options, crash::make_batch(seed, t, b));
+      if (!s.is_ok()) fail("write", t, b, s);
+      std::string line = std::to_string(t) + " " + std::to_string(b) + "\n";
+      if (!async) {
+        if (!report(fd, line)) std::_Exit(5);
+        continue;
       }
-      if (!report(fd, std::to_string(t) + " " + std::to_string(b) + "\n")) std::_Exit(5);
+      db->sync_async([&, t, b, line](Status synced) {
+        if (!synced.is_ok()) fail("sync of", t, b, synced);
+        if (!report(fd, line)) std::_Exit(5);
+        in_flight.release();
+      });
     }
   };
   std::vector<std::thread> threads;

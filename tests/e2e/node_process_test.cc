@@ -4,8 +4,11 @@
 
 #include <cstdio>
 #include <fstream>
-#include <thread>
+#include <algorithm>
+#include <atomic>
 #include <map>
+#include <thread>
+#include <vector>
 
 #include "e2e_env.h"
 
@@ -297,6 +300,72 @@ TEST(NodeProcess, LsmKeepsAcknowledgedWritesAcrossSigkill) {
       ASSERT_TRUE(got.is_ok()) << got.status().to_string();
       EXPECT_EQ(got->found, acknowledged.count(key) == 1) << key;
     }
+  }
+}
+
+// Durability is awaited, not slept in: 64 clients writing at once share the log's fsyncs
+// whatever the node's thread count (worker_threads = 2), and every write acknowledged that way
+// survives kill -9.
+TEST(NodeProcess, SixtyFourConcurrentWritersShareFsyncsAndSurviveSigkill) {
+  if (!fs::exists(kPluginDir / "tessera_engine_lsm.so")) {
+    GTEST_SKIP() << "the lsm engine plugin is not built (" << kPluginDir.string() << ")";
+  }
+  const std::string config =
+      "[node]\nsync_writes = true\nworker_threads = 2\n\n[engine]\nplugin = \"lsm\"\n\n"
+      "[conflict]\nplugin = \"lww\"\n";
+  test::TestCluster cluster(cluster_options(config));
+  ASSERT_TRUE(cluster.start(1).is_ok());
+  std::unique_ptr<Client> admin = connect_client(cluster.address(0));
+  ASSERT_NE(admin, nullptr);
+  ASSERT_TRUE(admin->create_table("t").is_ok());
+  auto wal_syncs = [&]() -> double {
+    Result<NodeStatus> status = admin->status();
+    EXPECT_TRUE(status.is_ok()) << status.status().to_string();
+    if (!status.is_ok()) return -1;
+    for (const auto& [name, value] : status->engine_stats) {
+      if (name == "wal_syncs") return value;
+    }
+    ADD_FAILURE() << "the lsm engine reports no wal_syncs";
+    return -1;
+  };
+  const double syncs_before = wal_syncs();
+
+  constexpr int kWriters = 64;
+  constexpr int kPutsPerWriter = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      std::unique_ptr<Client> client = connect_client(cluster.address(0));
+      if (client == nullptr) {
+        ++failures;
+        return;
+      }
+      for (int i = 0; i < kPutsPerWriter; ++i) {
+        const std::string key = numbered("w", w * kPutsPerWriter + i);
+        if (!client->put("t", key, key).is_ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  ASSERT_EQ(failures.load(), 0);
+  const double writes = kWriters * kPutsPerWriter;
+  const double syncs = wal_syncs() - syncs_before;
+  RecordProperty("puts_per_fsync", std::to_string(writes / std::max(syncs, 1.0)));
+  std::printf("%g puts acknowledged with %g fsyncs of the log (%.1f puts per fsync)\n", writes,
+              syncs, writes / std::max(syncs, 1.0));
+  EXPECT_GT(syncs, 0);
+  EXPECT_LE(syncs * 4, writes) << "64 concurrent writers should share fsyncs";
+
+  admin.reset();
+  cluster.kill_node(0);
+  ASSERT_TRUE(cluster.start_node(0).is_ok());
+  std::unique_ptr<Client> client = connect_client(cluster.address(0));
+  ASSERT_NE(client, nullptr);
+  for (int k = 0; k < kWriters * kPutsPerWriter; ++k) {
+    Result<GetReply> got = client->get("t", numbered("w", k));
+    ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+    ASSERT_TRUE(got->found) << numbered("w", k) << " was acknowledged and lost";
   }
 }
 

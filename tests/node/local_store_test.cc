@@ -373,6 +373,10 @@ class RecordingEngine : public Engine {
     events.push_back({true, true, {}});
     return inner_->sync();
   }
+  void sync_async(SyncCallback done) override {
+    events.push_back({true, true, {}});
+    inner_->sync_async(std::move(done));
+  }
   Result<uint64_t> approximate_size(ByteView start, ByteView end) override {
     return inner_->approximate_size(start, end);
   }
@@ -403,21 +407,42 @@ class DurabilityTest : public ::testing::Test {
 
   std::vector<RecordingEngine::Event> take_events() { return std::exchange(engine_->events, {}); }
 
+  // when_durable(): whether it called back (the memory engine's sync_async answers at once).
+  bool durable_now() {
+    bool durable = false;
+    store_->when_durable([&](Status status) { durable = status.is_ok(); });
+    return durable;
+  }
+
   PluginPtr<Engine> inner_;
   PluginPtr<Conflict> conflict_;
   std::unique_ptr<RecordingEngine> engine_;
   std::unique_ptr<LocalStore> store_;
 };
 
-TEST_F(DurabilityTest, WithSyncWritesEveryAcknowledgedWriteIsSynced) {
+TEST_F(DurabilityTest, WithSyncWritesWhenDurableSyncsWhatWasWrittenOnce) {
   open(true);
   ASSERT_TRUE(store_->create_table("t").is_ok());
+  std::vector<RecordingEngine::Event> events = take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].sync);  // a table change is synced before it returns
+  EXPECT_TRUE(durable_now());
+  EXPECT_TRUE(take_events().empty()) << "nothing was waiting for a sync";
+
+  // Writes return applied, not synced; one sync_async then covers all of them.
   ASSERT_TRUE(store_->put("t", "a", "1", {}).is_ok());
   ASSERT_TRUE(store_->remove("t", "a", {}).is_ok());
   ASSERT_TRUE(store_->write("t", std::vector<Mutation>{{"b", "2"}, {"c", std::nullopt}}).is_ok());
-  std::vector<RecordingEngine::Event> events = take_events();
-  ASSERT_EQ(events.size(), 4u);  // the catalog write, then one per request
-  for (const RecordingEngine::Event& event : events) EXPECT_TRUE(event.sync);
+  EXPECT_TRUE(durable_now());
+  events = take_events();
+  ASSERT_EQ(events.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_FALSE(events[i].sync || events[i].is_sync_call);
+  EXPECT_TRUE(events[3].is_sync_call);
+
+  // Once covered, a reader's when_durable answers without a sync.
+  ASSERT_TRUE(store_->get("t", "b").is_ok());
+  EXPECT_TRUE(durable_now());
+  EXPECT_TRUE(take_events().empty());
 }
 
 TEST_F(DurabilityTest, WithoutSyncWritesTheCatalogIsStillSynced) {
@@ -427,9 +452,10 @@ TEST_F(DurabilityTest, WithoutSyncWritesTheCatalogIsStillSynced) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_TRUE(events[0].sync);
   ASSERT_TRUE(store_->put("t", "a", "1", {}).is_ok());
+  EXPECT_TRUE(durable_now());
   events = take_events();
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_FALSE(events[0].sync);
+  EXPECT_FALSE(events[0].sync || events[0].is_sync_call);
 }
 
 TEST_F(DurabilityTest, ADropForgetsItsMarkerOnlyOnceTheDeletedDataIsDurable) {

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -67,6 +69,42 @@ TEST(WorkerPool, ADroppedPromiseLetsItsJobFinishBeforeThePoolGoes) {
     }
   }
   EXPECT_EQ(finished.load(), 8);
+}
+
+// A deferred job returns at once and answers later from another thread, as a durable write
+// answers from an engine's sync callback: the worker is free meanwhile, the request still
+// counts against the bound until it is answered.
+TEST(WorkerPool, ADeferredJobHoldsItsSlotButNotItsThread) {
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  WorkerPool pool(1, 2);
+  std::mutex mutex;
+  std::optional<WorkerPool::Reply<Result<int>>> held;
+  kj::Promise<Result<int>> deferred =
+      pool.run_deferred<Result<int>>([&](WorkerPool::Reply<Result<int>> reply) {
+        std::lock_guard lock(mutex);
+        held = reply;
+      });
+  // The one worker thread is free: an ordinary job runs while the first waits for its answer.
+  EXPECT_TRUE(pool.run([] { return Status::ok(); }).wait(io.waitScope).is_ok());
+  EXPECT_EQ(pool.in_flight(), 1u);
+  std::thread answerer([&] {
+    std::lock_guard lock(mutex);
+    (*held)(Result<int>(7));
+    (*held)(Result<int>(8));  // only the first answer counts
+  });
+  Result<int> answer = deferred.wait(io.waitScope);
+  answerer.join();
+  ASSERT_TRUE(answer.is_ok());
+  EXPECT_EQ(*answer, 7);
+  EXPECT_EQ(pool.in_flight(), 0u);
+}
+
+TEST(WorkerPool, ADeferredJobDroppedUnansweredAnswersInternal) {
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  WorkerPool pool(1, 2);
+  Status dropped = pool.run_deferred<Status>([](WorkerPool::Reply<Status>) {}).wait(io.waitScope);
+  EXPECT_EQ(dropped.code(), StatusCode::kInternal) << dropped.to_string();
+  EXPECT_EQ(pool.in_flight(), 0u);
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
   for (const NodeId& node : asked) {
     kj::Promise<Result<StoreVersionsPage>> part = nullptr;
     if (node == self_) {
-      part = pool_->run([store = store_, table, start, end, limit, page_token]() {
+      part = node::run_durable(*pool_, store_, [store = store_, table, start, end, limit,
+                                                page_token]() {
         return store->scan_versions(table, start, end, limit, page_token);
       });
     } else {

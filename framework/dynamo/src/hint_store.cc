@@ -101,7 +101,8 @@ Status HintStore::drop_hint(const Hint& hint) {
   if (!stored || *stored != hint.record) return Status::ok();
   WriteBatch batch;
   batch.del(key);
-  return store_->engine()->write(store_->write_options(), batch);
+  // Unsynced: a crash that undoes it hands the hint over once more, which changes nothing.
+  return store_->engine()->write({}, batch);
 }
 
 }  // namespace tessera::dynamo

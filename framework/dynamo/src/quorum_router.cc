@@ -177,7 +177,8 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
                               const Pending& pending, std::vector<VersionedValue> versions) {
   kj::Promise<Status> acked = nullptr;
   if (to == self_) {
-    acked = pool_->run(
+    acked = node::run_durable(
+        *pool_, store_,
         [hints = hints_, table = pending.table, key = pending.key, versions = std::move(versions),
          hint_for]() { return hints->merge_versions(table, key, versions, hint_for); });
   } else {
@@ -208,7 +209,8 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
   using Versions = Result<std::vector<VersionedValue>>;
   kj::Promise<Versions> replied = nullptr;
   if (to == self_) {
-    replied = pool_->run([store = store_, table = pending.table, key = pending.key]() {
+    replied = node::run_durable(*pool_, store_, [store = store_, table = pending.table,
+                                           key = pending.key]() {
       return store->read_versions(table, key);
     });
   } else {

@@ -18,7 +18,7 @@ kj::Promise<void> ReplicaService::write(WriteContext context) {
               hint_for = to_string(params.getHintFor())]() {
     return hints->merge_versions(table, key, versions, hint_for);
   };
-  return pool_->run(std::move(job)).then([context](Status status) mutable {
+  return node::run_durable(*pool_, store_, std::move(job)).then([context](Status status) mutable {
     set_error(context.getResults().initError(), status);
   });
 }
@@ -27,7 +27,7 @@ kj::Promise<void> ReplicaService::read(ReadContext context) {
   auto params = context.getParams();
   auto job = [store = store_, table = to_string(params.getTable()),
               key = to_bytes(params.getKey())]() { return store->read_versions(table, key); };
-  return pool_->run(std::move(job))
+  return node::run_durable(*pool_, store_, std::move(job))
       .then([context](Result<std::vector<VersionedValue>> versions) mutable {
         auto results = context.getResults();
         set_error(results.initError(), versions.status());
@@ -42,7 +42,8 @@ kj::Promise<void> ReplicaService::scan(ScanContext context) {
               limit = params.getLimit(), token = to_bytes(params.getPageToken())]() {
     return store->scan_versions(table, start, end, limit, token);
   };
-  return pool_->run(std::move(job)).then([context](Result<node::StoreVersionsPage> page) mutable {
+  return node::run_durable(*pool_, store_, std::move(job))
+      .then([context](Result<node::StoreVersionsPage> page) mutable {
     auto results = context.getResults();
     set_error(results.initError(), page.status());
     if (!page.is_ok()) return;

@@ -7,8 +7,13 @@
 //  - `write` applies a WriteBatch atomically: after any crash either all of it or none of it is
 //    visible. A write that returned OK is visible to every read that starts afterwards.
 //  - Durability: a write with WriteOptions::sync, or any write followed by a `sync()` that
-//    returned OK, survives kill -9 of the process. Concurrent sync writers may share one fsync
-//    (group commit).
+//    returned OK or a `sync_async()` that called back OK, survives kill -9 of the process.
+//    Concurrent sync writers may share one fsync (group commit).
+//  - Awaited durability: `sync_async()` never blocks its caller on the disk. A server writes
+//    without sync (the write is visible at once), then asks sync_async() to call back once the
+//    write is durable, and answers its client from the callback; every waiter that asked before
+//    a sync began shares that sync, however few threads the server runs. `GroupSync`
+//    (group_sync.h) builds it from a blocking sync().
 //  - Reads see a consistent state: an iterator or a read with a snapshot sees exactly the writes
 //    that returned before the snapshot was taken, no matter what is written afterwards.
 //  - Errors are Status values (IOError, Corruption, InvalidArgument, ...), never exceptions.
@@ -19,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -81,6 +87,9 @@ class Iterator {
   virtual Status status() const = 0;
 };
 
+// What sync_async calls once the writes before it are durable, or with the error.
+using SyncCallback = std::function<void(Status)>;
+
 // Counters and gauges an engine reports, by name ("bytes_written", "write_amplification", ...).
 using EngineStats = std::map<std::string, double>;
 
@@ -98,9 +107,17 @@ class Engine {
 
   virtual std::unique_ptr<Snapshot> snapshot() = 0;
 
-  // Durable sync point: every write that returned before this call is on stable storage when it
-  // returns OK.
+  // Durable sync point: every write that returned before this call, or that a read could see
+  // before it, is on stable storage when it returns OK.
   virtual Status sync() = 0;
+
+  // Asynchronous sync point: calls `done` once every write that returned, or that a read could
+  // see, before this call is on stable storage (OK), or with the error that stopped it. Does not wait for the disk: the
+  // sync runs on a thread of the engine's and serves every waiter queued before it began.
+  // `done` is called exactly once, on that thread or (when nothing needs a sync) before
+  // sync_async returns; it must neither block nor throw. An engine calls every pending `done`
+  // before its destructor returns.
+  virtual void sync_async(SyncCallback done) = 0;
 
   // Approximate bytes stored for keys in [start, end); end empty means "to the end". May count
   // overwritten data that compaction has not yet reclaimed.

@@ -39,7 +39,8 @@ class Membership;
 // 4: Location's range id and epoch; Placement::locate_span and choose_replicas.
 // 5: Conflict::order_after.
 // 6: Placement::list_ranges.
-inline constexpr uint32_t kPluginAbiVersion = 6;
+// 7: Engine::sync_async.
+inline constexpr uint32_t kPluginAbiVersion = 7;
 
 inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
 

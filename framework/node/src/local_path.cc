@@ -31,20 +31,20 @@ kj::Promise<Status> LocalPath::drop_table(std::string name, RequestParams) {
 
 kj::Promise<Result<Bytes>> LocalPath::put(std::string table, Bytes key, Bytes value,
                                           RequestParams params) {
-  return pool_->run([store = store_, table = std::move(table), key = std::move(key),
+  return run_durable(*pool_, store_, [store = store_, table = std::move(table), key = std::move(key),
                      value = std::move(value), causal = std::move(params.context)]() {
     return store->put(table, key, value, causal);
   });
 }
 
 kj::Promise<Result<StoreGetResult>> LocalPath::get(std::string table, Bytes key, RequestParams) {
-  return pool_->run([store = store_, table = std::move(table), key = std::move(key)]() {
+  return run_durable(*pool_, store_, [store = store_, table = std::move(table), key = std::move(key)]() {
     return store->get(table, key);
   });
 }
 
 kj::Promise<Status> LocalPath::remove(std::string table, Bytes key, RequestParams params) {
-  return pool_->run([store = store_, table = std::move(table), key = std::move(key),
+  return run_durable(*pool_, store_, [store = store_, table = std::move(table), key = std::move(key),
                      causal = std::move(params.context)]() {
     return store->remove(table, key, causal);
   });
@@ -53,7 +53,7 @@ kj::Promise<Status> LocalPath::remove(std::string table, Bytes key, RequestParam
 kj::Promise<Result<StoreScanPage>> LocalPath::scan(std::string table, Bytes start, Bytes end,
                                                    uint32_t limit, Bytes page_token,
                                                    RequestParams) {
-  return pool_->run([store = store_, table = std::move(table), start = std::move(start),
+  return run_durable(*pool_, store_, [store = store_, table = std::move(table), start = std::move(start),
                      end = std::move(end), limit, token = std::move(page_token)]() {
     return store->scan(table, start, end, limit, token);
   });
@@ -61,7 +61,7 @@ kj::Promise<Result<StoreScanPage>> LocalPath::scan(std::string table, Bytes star
 
 kj::Promise<Status> LocalPath::write(std::string table, std::vector<Mutation> mutations,
                                      RequestParams) {
-  return pool_->run([store = store_, table = std::move(table),
+  return run_durable(*pool_, store_, [store = store_, table = std::move(table),
                      mutations = std::move(mutations)]() { return store->write(table, mutations); });
 }
 

@@ -65,10 +65,7 @@ Status over_limit(const std::string& subject, size_t limit, std::string_view uni
 }  // namespace
 
 LocalStore::LocalStore(Engine* engine, Conflict* conflict, StoreOptions options)
-    : engine_(engine),
-      conflict_(conflict),
-      options_(std::move(options)),
-      write_options_{.sync = options_.sync_writes} {}
+    : engine_(engine), conflict_(conflict), options_(std::move(options)) {}
 
 Result<std::unique_ptr<LocalStore>> LocalStore::open(Engine* engine, Conflict* conflict,
                                                      StoreOptions options) {
@@ -266,8 +263,43 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
                                : new_tombstone(version));
     TESSERA_RETURN_IF_ERROR(merge_record(keys[i], std::move(incoming), &batch));
   }
-  TESSERA_RETURN_IF_ERROR(engine_->write(write_options_, batch));
+  TESSERA_RETURN_IF_ERROR(write_data(batch));
   return version;
+}
+
+Status LocalStore::write_data(const WriteBatch& batch) {
+  if (!options_.sync_writes) return engine_->write({}, batch);
+  {
+    std::lock_guard lock(durability_mutex_);
+    ++writes_started_;
+    ++writes_running_;
+  }
+  Status status = engine_->write({}, batch);
+  std::lock_guard lock(durability_mutex_);
+  if (--writes_running_ == 0) writes_quiescent_ = writes_started_;
+  return status;
+}
+
+void LocalStore::when_durable(SyncCallback done) {
+  if (!options_.sync_writes) return done(Status::ok());
+  uint64_t quiescent = 0;
+  {
+    std::lock_guard lock(durability_mutex_);
+    if (writes_durable_ >= writes_started_) {
+      // Every write that began has returned and a finished sync covered it.
+      return done(Status::ok());
+    }
+    quiescent = writes_quiescent_;
+  }
+  // The sync covers every write visible now (engine.h), which is all `done` waits for; it also
+  // covers every write up to `quiescent`, which lets later callers skip theirs.
+  engine_->sync_async([this, quiescent, done = std::move(done)](Status status) {
+    if (status.is_ok()) {
+      std::lock_guard lock(durability_mutex_);
+      writes_durable_ = std::max(writes_durable_, quiescent);
+    }
+    done(std::move(status));
+  });
 }
 
 Status LocalStore::merge_versions(std::string_view table, ByteView key,
@@ -295,7 +327,7 @@ Status LocalStore::merge_versions(std::string_view table, ByteView key,
   std::unique_lock held(stripe(engine_key_bytes));
   if (extra != nullptr) TESSERA_RETURN_IF_ERROR(extra->extend(versions, &batch));
   TESSERA_RETURN_IF_ERROR(merge_record(engine_key_bytes, std::move(versions), &batch));
-  return engine_->write(write_options_, batch);
+  return write_data(batch);
 }
 
 Result<std::vector<VersionedValue>> LocalStore::read_versions(std::string_view table,

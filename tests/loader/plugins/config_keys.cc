@@ -21,6 +21,7 @@ class GreetingEngine : public tessera::Engine {
   }
   std::unique_ptr<tessera::Snapshot> snapshot() override { return nullptr; }
   tessera::Status sync() override { return tessera::Status::ok(); }
+  void sync_async(tessera::SyncCallback done) override { done(tessera::Status::ok()); }
   tessera::Result<uint64_t> approximate_size(tessera::ByteView, tessera::ByteView) override {
     return uint64_t{0};
   }

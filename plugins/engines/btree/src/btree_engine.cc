@@ -113,6 +113,7 @@ BtreeEngine::BtreeEngine(std::unique_ptr<PageFile> file, const Meta& meta, FreeL
 }
 
 BtreeEngine::~BtreeEngine() {
+  group_sync_.stop();
   // A clean close keeps unsynced writes too; an error here leaves the last checkpoint.
   if (!has_failed_.load()) (void)checkpoint();
 }
@@ -187,7 +188,7 @@ EngineStats BtreeEngine::stats() {
     v = current_;
   }
   auto d = [](uint64_t x) { return static_cast<double>(x); };
-  return {
+  EngineStats stats{
       {"keys", d(v.root.entries)},
       {"tree_height", d(v.root.height)},
       {"txn", d(v.txn)},
@@ -209,6 +210,8 @@ EngineStats BtreeEngine::stats() {
       {"pool_evictions", d(pool.evictions)},
       {"pages_written", d(pool.pages_written)},
   };
+  group_sync_.add_stats(&stats);
+  return stats;
 }
 
 }  // namespace tessera::btree

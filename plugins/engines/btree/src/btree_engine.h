@@ -39,6 +39,7 @@
 #include "options.h"
 #include "page_file.h"
 #include "tessera/engine.h"
+#include "tessera/group_sync.h"
 #include "tree.h"
 
 namespace tessera::btree {
@@ -54,6 +55,9 @@ class BtreeEngine : public Engine {
   std::unique_ptr<Iterator> new_iterator(const IteratorOptions& options) override;
   std::unique_ptr<Snapshot> snapshot() override;
   Status sync() override;
+  // Waiters share one checkpoint. The checkpoint runs as a write-queue leader, so writes that
+  // arrive meanwhile wait for it (the copy-on-write tree has one writer at a time).
+  void sync_async(SyncCallback done) override { group_sync_.submit(std::move(done)); }
   Result<uint64_t> approximate_size(ByteView start, ByteView end) override;
   EngineStats stats() override;
 
@@ -126,6 +130,9 @@ class BtreeEngine : public Engine {
   std::atomic<uint64_t> reusable_pages_{0};
   std::atomic<uint64_t> pending_pages_{0};
   std::atomic<uint64_t> durable_txn_seen_{0};
+
+  // Last member: destroyed (stopped) first, before what its syncs use.
+  GroupSync group_sync_{[this] { return sync(); }};
 };
 
 }  // namespace tessera::btree

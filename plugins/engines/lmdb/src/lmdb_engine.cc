@@ -46,6 +46,7 @@
 
 #include "tessera/coding.h"
 #include "tessera/engine.h"
+#include "tessera/group_sync.h"
 #include "tessera/plugin.h"
 
 namespace tessera {
@@ -210,6 +211,7 @@ class LmdbEngine : public Engine {
   LmdbEngine(MDB_env* env, MDB_dbi dbi, int64_t max_readers)
       : env_(env), dbi_(dbi), max_readers_(max_readers) {}
   ~LmdbEngine() override {
+    group_sync_.stop();
     mdb_env_sync(env_, 1);
     mdb_env_close(env_);
   }
@@ -290,6 +292,9 @@ class LmdbEngine : public Engine {
     int rc = mdb_env_sync(env_, 1);
     return rc == 0 ? Status::ok() : from_lmdb(rc, "mdb_env_sync");
   }
+  // Waiters share one mdb_env_sync (the meta page). The commit's own fdatasync of its pages
+  // (MDB_NOMETASYNC, see the top) still runs inside write(): LMDB commits synchronously.
+  void sync_async(SyncCallback done) override { group_sync_.submit(std::move(done)); }
 
   Result<uint64_t> approximate_size(ByteView start, ByteView end) override {
     // LMDB keeps no size estimates: count the range (exact, and linear in its size).
@@ -319,6 +324,7 @@ class LmdbEngine : public Engine {
     // 1 when the environment runs without fdatasync per commit (the unsafe_nosync config key).
     unsigned int flags = 0;
     if (mdb_env_get_flags(env_, &flags) == 0) stats["unsafe_nosync"] = (flags & MDB_NOSYNC) != 0;
+    group_sync_.add_stats(&stats);
     return stats;
   }
 
@@ -360,6 +366,7 @@ class LmdbEngine : public Engine {
   MDB_env* env_;
   MDB_dbi dbi_;
   int64_t max_readers_;
+  GroupSync group_sync_{[this] { return sync(); }};
 };
 
 constexpr std::array kConfigKeys = {

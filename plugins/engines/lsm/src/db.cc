@@ -77,6 +77,7 @@ Result<std::unique_ptr<LsmEngine>> LsmEngine::open(const fs::path& dir, const Ls
 }
 
 LsmEngine::~LsmEngine() {
+  group_sync_.stop();
   {
     std::lock_guard lock(mutex_);
     shutting_down_ = true;
@@ -262,6 +263,26 @@ Status LsmEngine::sync() {
   return write_writer(&w);
 }
 
+Status LsmEngine::sync_wal_beside_writers() {
+  if (options_.wal_sync == WalSync::kNone) return Status::ok();
+  WalWriter* wal = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (!bg_error_.is_ok()) return bg_error_;
+    wal = wal_.get();
+    ++wal_syncs_running_;
+  }
+  // fdatasync beside a leader's append to the same file is safe: it covers every append that
+  // returned before it began, which is all a waiter needs.
+  Status status = wal->sync();
+  ++wal_syncs_;
+  std::lock_guard lock(mutex_);
+  --wal_syncs_running_;
+  wal_sync_done_cv_.notify_all();
+  if (!status.is_ok() && bg_error_.is_ok()) bg_error_ = status;
+  return status;
+}
+
 Status LsmEngine::flush() {
   Writer w;
   w.force_flush = true;
@@ -398,6 +419,8 @@ Status LsmEngine::make_room_for_write(std::unique_lock<std::mutex>& lock, bool f
       stall_micros_ += micros_since(start);
       continue;
     }
+    // A WAL sync beside the writers may be running on the file switch_memtable closes.
+    wal_sync_done_cv_.wait(lock, [&] { return wal_syncs_running_ == 0; });
     TESSERA_RETURN_IF_ERROR(switch_memtable());
     force = false;
     bg_work_cv_.notify_one();
@@ -673,6 +696,7 @@ EngineStats LsmEngine::stats() {
   s["block_cache_misses"] = d(cache_.misses());
   s["wal_syncs"] = d(wal_syncs_.load());
   s["write_groups"] = d(write_groups_.load());
+  group_sync_.add_stats(&s);
   s["flushes"] = d(flushes_.load());
   s["compactions"] = d(compactions_.load());
   s["write_stalls"] = d(stall_count_.load());

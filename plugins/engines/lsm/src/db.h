@@ -37,6 +37,7 @@
 #include "memtable.h"
 #include "options.h"
 #include "tessera/engine.h"
+#include "tessera/group_sync.h"
 #include "test_hooks.h"
 #include "version_set.h"
 #include "wal_reader.h"
@@ -59,6 +60,7 @@ class LsmEngine final : public Engine {
   std::unique_ptr<Iterator> new_iterator(const IteratorOptions& options) override;
   std::unique_ptr<Snapshot> snapshot() override;
   Status sync() override;
+  void sync_async(SyncCallback done) override { group_sync_.submit(std::move(done)); }
   Result<uint64_t> approximate_size(ByteView start, ByteView end) override;
   EngineStats stats() override;
 
@@ -90,6 +92,9 @@ class LsmEngine final : public Engine {
   Status log_new_tables(VersionEdit* edit);
   void remove_obsolete_files();
   Status write_writer(Writer* w);
+  // fdatasync of the current WAL beside the write queue, not in it: appends go on while it
+  // runs (GroupSync's sync). Earlier WALs were synced when they were left (switch_memtable).
+  Status sync_wal_beside_writers();
   const WriteBatch* build_group(Writer* leader, WriteBatch* storage, Writer** last_writer,
                                 bool* need_sync);
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force);
@@ -125,6 +130,10 @@ class LsmEngine final : public Engine {
   bool shutting_down_ = false;
   std::atomic<bool> shutting_down_flag_{false};
   std::thread bg_thread_;
+  // WAL syncs of sync_wal_beside_writers() running; switch_memtable waits for none before it
+  // closes the WAL they sync. (mutex_)
+  int wal_syncs_running_ = 0;
+  std::condition_variable wal_sync_done_cv_;
 
   // Counters for stats(); atomics so that stats() needs no lock for them.
   std::atomic<uint64_t> user_bytes_written_{0};
@@ -139,6 +148,9 @@ class LsmEngine final : public Engine {
   std::atomic<uint64_t> stall_count_{0};
   std::atomic<uint64_t> stall_micros_{0};
   std::atomic<uint64_t> recovered_dropped_bytes_{0};
+
+  // Last member: destroyed (stopped) first, before what its syncs use.
+  GroupSync group_sync_{[this] { return sync_wal_beside_writers(); }};
 };
 
 // Wraps an internal iterator as the engine's user-facing iterator at `sequence`.

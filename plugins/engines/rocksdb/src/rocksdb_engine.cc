@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "tessera/engine.h"
+#include "tessera/group_sync.h"
 #include "tessera/plugin.h"
 
 namespace tessera {
@@ -97,7 +98,10 @@ class RocksEngine : public Engine {
       : db_(std::move(db)), memtables_bytes_max_(memtables_bytes_max) {
     TESSERA_REQUIRE(memtables_bytes_max_ > 0);
   }
-  ~RocksEngine() override { (void)db_->Close(); }
+  ~RocksEngine() override {
+    group_sync_.stop();
+    (void)db_->Close();
+  }
 
   Result<std::optional<Bytes>> get(const ReadOptions& options, ByteView key) override {
     rocksdb::ReadOptions ro;
@@ -132,6 +136,8 @@ class RocksEngine : public Engine {
   }
 
   Status sync() override { return from_rocksdb(db_->SyncWAL()); }
+  // SyncWAL runs beside RocksDB's writers, so waiters share it and writes go on meanwhile.
+  void sync_async(SyncCallback done) override { group_sync_.submit(std::move(done)); }
 
   // Monotone in the range (a range holds at least what any range inside it holds), which
   // GetApproximateSizes over the memtables is not: it estimates their part from a sample of
@@ -172,6 +178,7 @@ class RocksEngine : public Engine {
       uint64_t value = 0;
       if (db_->GetIntProperty(name, &value)) stats[name] = static_cast<double>(value);
     }
+    group_sync_.add_stats(&stats);
     return stats;
   }
 
@@ -197,6 +204,7 @@ class RocksEngine : public Engine {
 
   std::unique_ptr<rocksdb::DB> db_;
   uint64_t memtables_bytes_max_;
+  GroupSync group_sync_{[this] { return sync(); }};
 };
 
 constexpr std::array kConfigKeys = {

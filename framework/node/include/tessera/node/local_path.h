@@ -1,5 +1,6 @@
 // LocalPath: the single-node profile's request path, every call answered from this node's own
-// store on the worker pool (the event loop never waits for a disk).
+// store on the worker pool (the event loop never waits for a disk). Data calls answer once what
+// they wrote or read is durable (run_durable), without holding a worker thread meanwhile.
 //
 // Ownership: borrows the store and the pool; both outlive it. Jobs capture the store, never the
 // path: at shutdown the path goes with the event loop while jobs it queued still run on the pool,

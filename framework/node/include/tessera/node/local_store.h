@@ -19,6 +19,12 @@
 //    hints are such records (framework/dynamo/.../hint_store.h).
 //  - Limits (key, value, batch and scan page sizes, and the bytes of all the versions one key
 //    keeps) are checked here, before anything is written, with TooLarge naming the limit.
+//  - Durability is awaited, not waited in (sync_writes): a data write returns once it is
+//    applied, visible and not yet durable, having released its key locks. The caller answers
+//    from when_durable(), which calls back once every write visible at the call is durable
+//    (the engine's sync_async: concurrent writers share one fsync, and no thread waits in it).
+//    Reads call it too, so that no answer shows a write that a crash could still undo. Table
+//    changes (create, drop) are synced before they return.
 //
 // It is the replica-side store of both distributed profiles and the whole store of a single
 // node. Thread-safety: every method may be called concurrently.
@@ -154,6 +160,11 @@ class LocalStore {
   // All mutations get one version and land in one atomic engine batch.
   Status write(std::string_view table, std::span<const Mutation> mutations);
 
+  // Calls `done` once every write visible now (applied by the methods here) is durable: at
+  // once when none is waiting for a sync (or sync_writes is off), else from the engine's sync
+  // thread after the sync they share. `done` must neither block nor throw.
+  void when_durable(SyncCallback done);
+
   // The replica side of a distributed write: a coordinator's write, a read repair, or a hint
   // handed over. Reconciles `versions` (made by a coordinator, live or tombstones) with what the
   // key holds and stores the survivors, durably when sync_writes is set. InvalidArgument for
@@ -188,7 +199,6 @@ class LocalStore {
   // Every drop from now on calls `hook`. REQUIRES: called before the store serves requests.
   void add_drop_hook(TableDropHook hook);
   Engine* engine() const { return engine_; }
-  const WriteOptions& write_options() const { return write_options_; }
 
   const StoreLimits& limits() const { return options_.limits; }
   // TooLarge naming key_bytes_max / value_bytes_max when a key or value is over its limit.
@@ -217,6 +227,8 @@ class LocalStore {
   Status finish_drop(uint32_t table_id);
   Result<uint32_t> table_id(std::string_view table) const;
   Result<Bytes> apply(uint32_t id, std::span<const Mutation> mutations, ByteView context);
+  // An unsynced data write, counted for when_durable().
+  Status write_data(const WriteBatch& batch);
 
   static constexpr size_t kLockStripes = 1024;
   std::mutex& stripe(ByteView engine_key) const;
@@ -224,7 +236,15 @@ class LocalStore {
   Engine* const engine_;
   Conflict* const conflict_;
   const StoreOptions options_;
-  const WriteOptions write_options_;
+
+  // What when_durable() knows: data writes started, those running, and the count of starts
+  // at the last moment none was running (every write up to it had returned, so a sync asked
+  // for after it covers them all). durable_ is the quiescent count a finished sync covered.
+  mutable std::mutex durability_mutex_;
+  uint64_t writes_started_ = 0;    // (durability_mutex_)
+  uint64_t writes_running_ = 0;    // (durability_mutex_)
+  uint64_t writes_quiescent_ = 0;  // (durability_mutex_)
+  uint64_t writes_durable_ = 0;    // (durability_mutex_)
 
   mutable WriterPreferringMutex catalog_mutex_;  // guards tables_ and catalog writes
   std::map<std::string, uint32_t, std::less<>> tables_;

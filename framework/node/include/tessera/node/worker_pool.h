@@ -12,11 +12,19 @@
 //
 // Jobs report errors as Status values. One that throws anyway (std::bad_alloc, say) answers
 // Internal naming the exception: an exception escaping a pool thread would end the process.
+//
+// run_deferred() is for a job whose answer comes after it returns (a durable write answers from
+// the engine's sync callback): the job answers through a Reply, from any thread, and the
+// request counts as in flight until then, so requests waiting for an fsync are bounded too, but
+// hold no thread. run_durable() is the common case: a store job answered once what it wrote or
+// read is durable.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -34,27 +42,78 @@ class WorkerPool {
       : pool_(threads), in_flight_max_(in_flight_max) {}
   ~WorkerPool() { pool_.join(); }
 
-  size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  size_t in_flight() const { return in_flight_->load(std::memory_order_relaxed); }
+
+  // The answer of a run_deferred() job: call it once, from any thread. Copies share one
+  // answer; only the first call counts. Dropped unanswered (a bug), it answers Internal.
+  template <typename R>
+  class Reply {
+   public:
+    void operator()(R result) const { state_->answer(std::move(result)); }
+
+   private:
+    friend class WorkerPool;
+    struct State {
+      State(std::shared_ptr<std::atomic<size_t>> in_flight,
+            kj::Own<kj::CrossThreadPromiseFulfiller<R>> fulfiller)
+          : in_flight(std::move(in_flight)), fulfiller(kj::mv(fulfiller)) {}
+      ~State() { answer(R(Status::internal("a deferred worker job never answered"))); }
+      void answer(R result) {
+        if (answered.exchange(true)) return;
+        in_flight->fetch_sub(1, std::memory_order_relaxed);
+        fulfiller->fulfill(std::move(result));
+      }
+      // Shared: an engine may hold a reply past the pool (until its last sync callback).
+      const std::shared_ptr<std::atomic<size_t>> in_flight;
+      kj::Own<kj::CrossThreadPromiseFulfiller<R>> fulfiller;
+      std::atomic<bool> answered{false};
+    };
+    explicit Reply(std::shared_ptr<State> state) : state_(std::move(state)) {}
+    std::shared_ptr<State> state_;
+  };
+
+  // Runs `job(Reply<R>)` on a worker thread; the promise resolves when the reply is called.
+  template <typename R, typename Job>
+  kj::Promise<R> run_deferred(Job job) {
+    if (auto refused = admit<R>()) return kj::mv(*refused);
+    auto paf = kj::newPromiseAndCrossThreadFulfiller<R>();
+    Reply<R> reply(std::make_shared<typename Reply<R>::State>(in_flight_, kj::mv(paf.fulfiller)));
+    boost::asio::post(pool_, [job = std::move(job), reply]() mutable {
+      auto answer_through_reply = [&] {
+        job(reply);
+        return Status::ok();
+      };
+      Status thrown = run_guarded<Status>(answer_through_reply);
+      if (!thrown.is_ok()) reply(R(std::move(thrown)));
+    });
+    return kj::mv(paf.promise);
+  }
 
   // Runs `job` (returning a Status or a Result<T>) on a worker thread.
   template <typename Job, typename R = std::invoke_result_t<Job>>
   kj::Promise<R> run(Job job) {
-    if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= in_flight_max_) {
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      return R(Status::busy("over " + std::to_string(in_flight_max_) +
-                            " requests in flight (requests_in_flight_max); retry later"));
-    }
+    if (auto refused = admit<R>()) return kj::mv(*refused);
     auto paf = kj::newPromiseAndCrossThreadFulfiller<R>();
     boost::asio::post(pool_, [this, job = std::move(job),
                               fulfiller = kj::mv(paf.fulfiller)]() mutable {
       R result = run_guarded<R>(job);
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      in_flight_->fetch_sub(1, std::memory_order_relaxed);
       fulfiller->fulfill(std::move(result));
     });
     return kj::mv(paf.promise);
   }
 
  private:
+  // Counts a request in, or answers Busy past in_flight_max.
+  template <typename R>
+  std::optional<kj::Promise<R>> admit() {
+    if (in_flight_->fetch_add(1, std::memory_order_relaxed) < in_flight_max_) return std::nullopt;
+    in_flight_->fetch_sub(1, std::memory_order_relaxed);
+    return kj::Promise<R>(R(Status::busy("over " + std::to_string(in_flight_max_) +
+                                         " requests in flight (requests_in_flight_max); retry "
+                                         "later")));
+  }
+
   template <typename R, typename Job>
   static R run_guarded(Job& job) {
     try {
@@ -68,7 +127,22 @@ class WorkerPool {
 
   boost::asio::thread_pool pool_;
   const size_t in_flight_max_;
-  std::atomic<size_t> in_flight_{0};
+  const std::shared_ptr<std::atomic<size_t>> in_flight_ =
+      std::make_shared<std::atomic<size_t>>(0);
 };
+
+// Runs `job` (returning a Status or a Result<T>) on `pool` and answers once `store` says that
+// what it wrote or read is durable (LocalStore::when_durable). A job that failed answers at
+// once. A failed sync answers its error: the write is applied but may not survive a crash.
+template <typename Store, typename Job, typename R = std::invoke_result_t<Job>>
+kj::Promise<R> run_durable(WorkerPool& pool, Store* store, Job job) {
+  return pool.run_deferred<R>([store, job = std::move(job)](WorkerPool::Reply<R> reply) mutable {
+    auto result = std::make_shared<R>(job());
+    if (!result->is_ok()) return reply(std::move(*result));
+    store->when_durable([reply, result](Status synced) {
+      reply(synced.is_ok() ? std::move(*result) : R(std::move(synced)));
+    });
+  });
+}
 
 }  // namespace tessera::node
