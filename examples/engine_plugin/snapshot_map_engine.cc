@@ -56,7 +56,11 @@ class SnapshotMapEngine : public tessera::Engine {
     return std::optional<Bytes>(found->second);
   }
 
-  tessera::Status write(const tessera::WriteOptions&, const tessera::WriteBatch& batch) override {
+  // In memory: never waits for a disk, so memory_only and no_wait change nothing, except that
+  // a synced write is refused no_wait (the contract in engine.h).
+  tessera::Status write(const tessera::WriteOptions& options,
+                        const tessera::WriteBatch& batch) override {
+    if (options.sync && options.no_wait) return tessera::Status::would_block("a synced write");
     std::lock_guard lock(mutex_);
     batch.for_each([&](const tessera::WriteBatch::Op& op) {
       if (op.kind == tessera::WriteBatch::OpKind::kPut) {

@@ -10,7 +10,10 @@
 namespace tessera {
 
 inline void write_error(rpc::Error::Builder error, const Status& status) {
-  error.setCode(static_cast<rpc::ErrorCode>(status.code()));
+  // WouldBlock is the node's own (status.h); one that escaped it is a bug.
+  error.setCode(status.code() == StatusCode::kWouldBlock
+                    ? rpc::ErrorCode::INTERNAL
+                    : static_cast<rpc::ErrorCode>(status.code()));
   if (status.is_ok()) return;
   error.setMessage(status.message());
   const StatusDetail& detail = status.detail();

@@ -20,6 +20,7 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kBusy: return "Busy";
     case StatusCode::kUnavailable: return "Unavailable";
     case StatusCode::kInternal: return "Internal";
+    case StatusCode::kWouldBlock: return "WouldBlock";
   }
   return "Unknown";
 }

@@ -17,6 +17,7 @@
 //  - Reads see a consistent state: an iterator or a read with a snapshot sees exactly the writes
 //    that returned before the snapshot was taken, no matter what is written afterwards.
 //  - Errors are Status values (IOError, Corruption, InvalidArgument, ...), never exceptions.
+//    WouldBlock answers only a call made not to wait (memory_only, no_wait) and changes nothing.
 //
 // Thread-safety: all methods may be called concurrently from any number of threads. An
 // Iterator is used by one thread at a time.
@@ -53,11 +54,19 @@ struct ReadOptions {
   // Read as of this snapshot; nullptr reads the latest state. The snapshot must come from the
   // same engine.
   const Snapshot* snapshot = nullptr;
+  // Answer from memory only (a memtable, a cached block, a map): a read that would wait for
+  // the disk answers WouldBlock instead, so that an event loop may try it before it hands the
+  // read to a thread that may wait. An engine that cannot tell answers WouldBlock always.
+  bool memory_only = false;
 };
 
 struct WriteOptions {
   // Make the write durable before returning (fsync of the log, shared with concurrent writers).
   bool sync = false;
+  // Never wait: where the write would wait (for another writer, for room, for the disk beyond
+  // handing bytes to the kernel) it answers WouldBlock and writes nothing. With `sync`, or in an
+  // engine that cannot tell, it answers WouldBlock always.
+  bool no_wait = false;
 };
 
 struct IteratorOptions {

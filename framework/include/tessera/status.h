@@ -40,6 +40,9 @@ enum class StatusCode : uint8_t {
   kBusy = 13,              // a resource is held by someone else (a locked data directory)
   kUnavailable = 14,       // the service is shutting down or not reachable
   kInternal = 15,          // a bug: reported instead of crashing the node
+  // An engine call made not to wait (ReadOptions::memory_only, WriteOptions::no_wait) would
+  // have: the caller does it again where waiting is allowed. Never sent to a client.
+  kWouldBlock = 16,
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -74,6 +77,7 @@ class [[nodiscard]] Status {
   static Status busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status would_block(std::string m) { return {StatusCode::kWouldBlock, std::move(m)}; }
   static Status not_leader(std::string m, std::string leader_hint) {
     StatusDetail detail;
     detail.leader_hint = std::move(leader_hint);

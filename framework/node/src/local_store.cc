@@ -209,9 +209,15 @@ std::mutex& LocalStore::stripe(ByteView engine_key) const {
   return stripes_[std::hash<ByteView>{}(engine_key) % kLockStripes];
 }
 
+std::shared_lock<WriterPreferringMutex> LocalStore::lock_catalog(Waiting waiting) const {
+  if (waiting == Waiting::kMay) return std::shared_lock(catalog_mutex_);
+  return std::shared_lock(catalog_mutex_, std::try_to_lock);
+}
+
 Status LocalStore::merge_record(ByteView key, std::vector<VersionedValue> incoming,
-                              WriteBatch* batch) const {
-  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored, engine_->get({}, key));
+                                WriteBatch* batch, Waiting waiting) const {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored,
+                           engine_->get({.memory_only = waiting == Waiting::kNever}, key));
   std::vector<VersionedValue> versions;
   if (stored) {
     TESSERA_ASSIGN_OR_RETURN(versions, decode_record(*stored));
@@ -238,7 +244,7 @@ Status LocalStore::merge_record(ByteView key, std::vector<VersionedValue> incomi
 }
 
 Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations,
-                                ByteView context) {
+                                ByteView context, Waiting waiting) {
   TESSERA_ASSIGN_OR_RETURN(Bytes version, new_version(context));
 
   std::vector<Bytes> keys;
@@ -253,7 +259,13 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
   // Held as RAII: an exception (std::bad_alloc) must not leave a stripe locked for good.
   std::vector<std::unique_lock<std::mutex>> held;
   held.reserve(locks.size());
-  for (std::mutex* lock : locks) held.emplace_back(*lock);
+  for (std::mutex* lock : locks) {
+    if (waiting == Waiting::kMay) {
+      held.emplace_back(*lock);
+    } else if (!held.emplace_back(*lock, std::try_to_lock).owns_lock()) {
+      return Status::would_block("a writer of the same keys holds their lock");
+    }
+  }
 
   WriteBatch batch;
   for (size_t i = 0; i < mutations.size(); ++i) {
@@ -261,23 +273,30 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
     std::vector<VersionedValue> incoming;
     incoming.push_back(m.value ? VersionedValue{version, false, *m.value}
                                : new_tombstone(version));
-    TESSERA_RETURN_IF_ERROR(merge_record(keys[i], std::move(incoming), &batch));
+    TESSERA_RETURN_IF_ERROR(merge_record(keys[i], std::move(incoming), &batch, waiting));
   }
-  TESSERA_RETURN_IF_ERROR(write_data(batch));
+  TESSERA_RETURN_IF_ERROR(write_data(batch, waiting));
   return version;
 }
 
-Status LocalStore::write_data(const WriteBatch& batch) {
-  if (!options_.sync_writes) return engine_->write({}, batch);
+Status LocalStore::write_data(const WriteBatch& batch, Waiting waiting) {
+  const WriteOptions options{.no_wait = waiting == Waiting::kNever};
+  if (!options_.sync_writes) return engine_->write(options, batch);
   {
     std::lock_guard lock(durability_mutex_);
     ++writes_started_;
     ++writes_running_;
   }
-  Status status = engine_->write({}, batch);
+  Status status = engine_->write(options, batch);
   std::lock_guard lock(durability_mutex_);
   if (--writes_running_ == 0) writes_quiescent_ = writes_started_;
   return status;
+}
+
+bool LocalStore::durable_now() const {
+  if (!options_.sync_writes) return true;
+  std::lock_guard lock(durability_mutex_);
+  return writes_durable_ >= writes_started_;
 }
 
 void LocalStore::when_durable(SyncCallback done) {
@@ -353,25 +372,30 @@ VersionedValue LocalStore::new_tombstone(Bytes version) const {
 }
 
 Result<Bytes> LocalStore::put(std::string_view table, ByteView key, ByteView value,
-                              ByteView context) {
-  std::shared_lock lock(catalog_mutex_);
+                              ByteView context, Waiting waiting) {
+  auto lock = lock_catalog(waiting);
+  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
   TESSERA_RETURN_IF_ERROR(check_value(value.size()));
   Mutation mutation{Bytes(key), Bytes(value)};
-  return apply(id, std::span<const Mutation>(&mutation, 1), context);
+  return apply(id, std::span<const Mutation>(&mutation, 1), context, waiting);
 }
 
-Status LocalStore::remove(std::string_view table, ByteView key, ByteView context) {
-  std::shared_lock lock(catalog_mutex_);
+Status LocalStore::remove(std::string_view table, ByteView key, ByteView context,
+                          Waiting waiting) {
+  auto lock = lock_catalog(waiting);
+  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
   Mutation mutation{Bytes(key), std::nullopt};
-  return apply(id, std::span<const Mutation>(&mutation, 1), context).status();
+  return apply(id, std::span<const Mutation>(&mutation, 1), context, waiting).status();
 }
 
-Status LocalStore::write(std::string_view table, std::span<const Mutation> mutations) {
-  std::shared_lock lock(catalog_mutex_);
+Status LocalStore::write(std::string_view table, std::span<const Mutation> mutations,
+                         Waiting waiting) {
+  auto lock = lock_catalog(waiting);
+  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   if (mutations.empty()) return Status::ok();
   TESSERA_RETURN_IF_ERROR(check_batch_ops(mutations.size()));
@@ -386,7 +410,7 @@ Status LocalStore::write(std::string_view table, std::span<const Mutation> mutat
     return over_limit("batch of " + std::to_string(bytes) + " bytes",
                       options_.limits.batch_bytes_max, " bytes", "batch_bytes_max");
   }
-  return apply(id, mutations, {}).status();
+  return apply(id, mutations, {}, waiting).status();
 }
 
 Status check_batch_ops(size_t ops, size_t batch_ops_max) {
@@ -399,14 +423,18 @@ Status LocalStore::check_batch_ops(size_t ops) const {
   return node::check_batch_ops(ops, options_.limits.batch_ops_max);
 }
 
-Result<StoreGetResult> LocalStore::get(std::string_view table, ByteView key) const {
+Result<StoreGetResult> LocalStore::get(std::string_view table, ByteView key,
+                                       Waiting waiting) const {
   uint32_t id = 0;
   {
-    std::shared_lock lock(catalog_mutex_);
+    auto lock = lock_catalog(waiting);
+    if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
     TESSERA_ASSIGN_OR_RETURN(id, table_id(table));
   }
   TESSERA_RETURN_IF_ERROR(check_key(key));
-  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored, engine_->get({}, engine_key(id, key)));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored,
+                           engine_->get({.memory_only = waiting == Waiting::kNever},
+                                        engine_key(id, key)));
   StoreGetResult result;
   if (!stored) return result;
   TESSERA_ASSIGN_OR_RETURN(std::vector<VersionedValue> siblings, decode_record(*stored));

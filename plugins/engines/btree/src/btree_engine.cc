@@ -139,6 +139,8 @@ void BtreeEngine::unpin(uint64_t txn) {
 }
 
 Result<std::optional<Bytes>> BtreeEngine::get(const ReadOptions& options, ByteView key) {
+  // A probe may read pages from the file; the buffer pool cannot promise a path is resident.
+  if (options.memory_only) return Status::would_block("btree: a read may need the page file");
   TESSERA_RETURN_IF_ERROR(failure());
   if (options.snapshot != nullptr) {
     const auto* snapshot = static_cast<const BtreeSnapshot*>(options.snapshot);

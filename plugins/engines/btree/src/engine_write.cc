@@ -16,6 +16,7 @@ constexpr size_t kCheckpointPendingPagesMin = 256;
 }  // namespace
 
 Status BtreeEngine::write(const WriteOptions& options, const WriteBatch& batch) {
+  if (options.no_wait) return Status::would_block("btree: a write may need the page file");
   if (batch.empty() && !options.sync) return failure();
   Writer self;
   self.batch = &batch;

@@ -217,6 +217,8 @@ class LmdbEngine : public Engine {
   }
 
   Result<std::optional<Bytes>> get(const ReadOptions& options, ByteView key) override {
+    // A read of the map may fault pages in from the file: LMDB cannot tell beforehand.
+    if (options.memory_only) return Status::would_block("lmdb: a read may fault in a page");
     Bytes encoded = encode_key(key);
     MDB_val k = to_val(encoded);
     MDB_val v;
@@ -234,6 +236,7 @@ class LmdbEngine : public Engine {
   }
 
   Status write(const WriteOptions& options, const WriteBatch& batch) override {
+    if (options.no_wait) return Status::would_block("lmdb: a commit fdatasyncs its pages");
     if (!batch.empty()) {
       MDB_txn* txn = nullptr;
       int rc = mdb_txn_begin(env_, nullptr, 0, &txn);

@@ -41,6 +41,7 @@ struct LsmEngine::Writer {
   const WriteBatch* batch = nullptr;  // nullptr: a sync() or flush() request
   bool sync = false;
   bool force_flush = false;
+  bool no_wait = false;  // WriteOptions::no_wait: lead now or answer WouldBlock
   bool done = false;
   Status status;
   std::condition_variable cv;
@@ -254,6 +255,8 @@ Status LsmEngine::write(const WriteOptions& options, const WriteBatch& batch) {
   Writer w;
   w.batch = &batch;
   w.sync = sync;
+  w.no_wait = options.no_wait;
+  if (w.no_wait && sync) return Status::would_block("lsm: a synced write waits for its fsync");
   return write_writer(&w);
 }
 
@@ -331,6 +334,15 @@ const WriteBatch* LsmEngine::build_group(Writer* leader, WriteBatch* storage, Wr
 
 Status LsmEngine::write_writer(Writer* w) {
   std::unique_lock lock(mutex_);
+  if (w->no_wait) {
+    // Lead at once, with room in the memtable and no stall, or not at all.
+    if (!writers_.empty()) return Status::would_block("lsm: another writer leads");
+    if (!bg_error_.is_ok()) return bg_error_;
+    bool room = mem_->memory_usage() <= options_.memtable_bytes_max &&
+                versions_.current()->levels[0].size() <
+                    static_cast<size_t>(options_.l0_slowdown_trigger);
+    if (!room) return Status::would_block("lsm: the write would wait for room");
+  }
   writers_.push_back(w);
   while (!w->done && w != writers_.front()) w->cv.wait(lock);
   if (w->done) return w->status;
@@ -571,7 +583,7 @@ Result<std::optional<Bytes>> LsmEngine::get(const ReadOptions& options, ByteView
       return std::optional<Bytes>(std::move(found->value));
     }
   }
-  TESSERA_ASSIGN_OR_RETURN(auto found, version->get(key, sequence));
+  TESSERA_ASSIGN_OR_RETURN(auto found, version->get(key, sequence, options.memory_only));
   if (!found || found->deleted) return std::optional<Bytes>();
   return std::optional<Bytes>(std::move(found->value));
 }

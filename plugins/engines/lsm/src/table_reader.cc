@@ -179,7 +179,8 @@ std::unique_ptr<InternalIterator> TableReader::new_iterator(std::shared_ptr<cons
 }
 
 Result<std::optional<TableReader::Lookup>> TableReader::get(ByteView user_key,
-                                                            SequenceNumber snapshot) const {
+                                                            SequenceNumber snapshot,
+                                                            bool memory_only) const {
   if (!bloom::may_contain(filter_, bloom::hash_key(user_key))) return std::optional<Lookup>();
   Bytes target = make_internal_key(user_key, snapshot, kValueTypeForSeek);
   auto index = Block::new_iterator(index_);
@@ -192,7 +193,13 @@ Result<std::optional<TableReader::Lookup>> TableReader::get(ByteView user_key,
   if (!decode_block_handle(index->value(), &handle)) {
     return Status::corruption(path().string() + ": bad block handle in index");
   }
-  TESSERA_ASSIGN_OR_RETURN(auto block, read_block(handle, true));
+  std::shared_ptr<const Block> block;
+  if (memory_only) {
+    block = cache_ != nullptr ? cache_->lookup(file_number_, handle.offset) : nullptr;
+    if (block == nullptr) return Status::would_block(path().string() + ": block not cached");
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(block, read_block(handle, true));
+  }
   auto data = Block::new_iterator(std::move(block));
   data->seek(target);
   if (!data->valid()) {

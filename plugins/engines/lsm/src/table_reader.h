@@ -26,11 +26,13 @@ class TableReader {
                                                          BlockCache* cache);
 
   // The newest entry of `user_key` with sequence <= snapshot: nullopt when the table has none.
+  // `memory_only`: WouldBlock when the data block is not in the cache.
   struct Lookup {
     bool deleted = false;
     Bytes value;
   };
-  Result<std::optional<Lookup>> get(ByteView user_key, SequenceNumber snapshot) const;
+  Result<std::optional<Lookup>> get(ByteView user_key, SequenceNumber snapshot,
+                                    bool memory_only = false) const;
 
   // fill_cache=false for compaction reads, which would only push hot blocks out.
   static std::unique_ptr<InternalIterator> new_iterator(std::shared_ptr<const TableReader> self,

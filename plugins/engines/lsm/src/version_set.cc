@@ -9,13 +9,14 @@ namespace tessera::lsm {
 // ---- Version ----------------------------------------------------------------------------
 
 Result<std::optional<TableReader::Lookup>> Version::get(ByteView user_key,
-                                                        SequenceNumber snapshot) const {
+                                                        SequenceNumber snapshot,
+                                                        bool memory_only) const {
   auto contains = [&](const FileMeta& f) {
     return user_key_of(f.smallest) <= user_key && user_key <= user_key_of(f.largest);
   };
   for (const auto& file : levels[0]) {  // newest first
     if (!contains(*file)) continue;
-    TESSERA_ASSIGN_OR_RETURN(auto found, file->table->get(user_key, snapshot));
+    TESSERA_ASSIGN_OR_RETURN(auto found, file->table->get(user_key, snapshot, memory_only));
     if (found) return found;
   }
   for (int level = 1; level < kNumLevels; ++level) {
@@ -25,7 +26,7 @@ Result<std::optional<TableReader::Lookup>> Version::get(ByteView user_key,
                                  return user_key_of(f->largest) < key;
                                });
     if (it == files.end() || !contains(**it)) continue;
-    TESSERA_ASSIGN_OR_RETURN(auto found, (*it)->table->get(user_key, snapshot));
+    TESSERA_ASSIGN_OR_RETURN(auto found, (*it)->table->get(user_key, snapshot, memory_only));
     if (found) return found;
   }
   return std::optional<TableReader::Lookup>();

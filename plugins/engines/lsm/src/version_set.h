@@ -30,7 +30,8 @@ class Version {
   std::array<FileList, kNumLevels> levels;
 
   // The newest entry of user_key with sequence <= snapshot in the tables; nullopt if none.
-  Result<std::optional<TableReader::Lookup>> get(ByteView user_key, SequenceNumber snapshot) const;
+  Result<std::optional<TableReader::Lookup>> get(ByteView user_key, SequenceNumber snapshot,
+                                                 bool memory_only = false) const;
   // One iterator per level-0 file and one per deeper non-empty level.
   void add_iterators(std::vector<std::unique_ptr<InternalIterator>>* out, bool fill_cache) const;
   // Files of `level` whose user-key range meets [smallest, largest] (user keys).

@@ -81,7 +81,10 @@ class MemoryEngine : public Engine {
     return std::optional<Bytes>(it->second);
   }
 
-  Status write(const WriteOptions&, const WriteBatch& batch) override {
+  // Never waits for a disk, so memory_only and no_wait change nothing (but a synced write is
+  // refused no_wait, as the contract says).
+  Status write(const WriteOptions& options, const WriteBatch& batch) override {
+    if (options.no_wait && options.sync) return Status::would_block("memory: a synced write");
     std::unique_lock lock(mutex_);
     if (map_.use_count() > 1) map_ = std::make_shared<Map>(*map_);  // a reader holds it
     batch.for_each([&](const WriteBatch::Op& op) {

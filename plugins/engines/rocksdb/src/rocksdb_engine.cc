@@ -106,9 +106,12 @@ class RocksEngine : public Engine {
   Result<std::optional<Bytes>> get(const ReadOptions& options, ByteView key) override {
     rocksdb::ReadOptions ro;
     ro.snapshot = unwrap(options.snapshot);
+    // The memtables and the block cache only: Incomplete when a block must be read.
+    if (options.memory_only) ro.read_tier = rocksdb::kBlockCacheTier;
     std::string value;
     rocksdb::Status s = db_->Get(ro, slice(key), &value);
     if (s.IsNotFound()) return std::optional<Bytes>();
+    if (s.IsIncomplete() && options.memory_only) return Status::would_block("rocksdb: not cached");
     if (!s.ok()) return from_rocksdb(s);
     return std::optional<Bytes>(std::move(value));
   }
@@ -124,7 +127,13 @@ class RocksEngine : public Engine {
     });
     rocksdb::WriteOptions wo;
     wo.sync = options.sync;
-    return from_rocksdb(db_->Write(wo, &rb));
+    if (options.no_wait) {
+      if (options.sync) return Status::would_block("rocksdb: a synced write waits for its fsync");
+      wo.no_slowdown = true;  // Incomplete instead of a stall
+    }
+    rocksdb::Status s = db_->Write(wo, &rb);
+    if (s.IsIncomplete() && options.no_wait) return Status::would_block("rocksdb: write stall");
+    return from_rocksdb(s);
   }
 
   std::unique_ptr<Iterator> new_iterator(const IteratorOptions& options) override {

@@ -117,6 +117,12 @@ struct StoreGetResult {
 // TooLarge naming `batch_ops_max` when a batch of `ops` operations is over it.
 Status check_batch_ops(size_t ops, size_t batch_ops_max);
 
+// Whether a call may wait: kMay on a worker thread; kNever for an event loop's first attempt,
+// which answers WouldBlock, having changed nothing, where it would wait for a lock held
+// elsewhere or for the disk (the engine's memory_only and no_wait), so that the loop hands it
+// to a worker instead. Most calls on a warm store never wait, and skip the hop.
+enum class Waiting { kMay, kNever };
+
 // Operations a caller adds to the atomic batch of one replica write (merge_versions), e.g. a
 // hint beside the copy. extend() runs with the written key locked, after the checks, before the
 // batch is written; an error from it fails the write and nothing is written.
@@ -147,9 +153,12 @@ class LocalStore {
   Status drop_table(std::string_view name);
 
   // Returns the version made. `context` is the client's causal context (may be empty).
-  Result<Bytes> put(std::string_view table, ByteView key, ByteView value, ByteView context);
-  Status remove(std::string_view table, ByteView key, ByteView context);
-  Result<StoreGetResult> get(std::string_view table, ByteView key) const;
+  Result<Bytes> put(std::string_view table, ByteView key, ByteView value, ByteView context,
+                    Waiting waiting = Waiting::kMay);
+  Status remove(std::string_view table, ByteView key, ByteView context,
+                Waiting waiting = Waiting::kMay);
+  Result<StoreGetResult> get(std::string_view table, ByteView key,
+                             Waiting waiting = Waiting::kMay) const;
   // Live keys in [start, end) (end empty = to the table's end), from `page_token` on if given.
   Result<StoreScanPage> scan(std::string_view table, ByteView start, ByteView end,
                              uint32_t limit, ByteView page_token) const;
@@ -158,12 +167,15 @@ class LocalStore {
   Result<StoreVersionsPage> scan_versions(std::string_view table, ByteView start, ByteView end,
                                           uint32_t limit, ByteView page_token) const;
   // All mutations get one version and land in one atomic engine batch.
-  Status write(std::string_view table, std::span<const Mutation> mutations);
+  Status write(std::string_view table, std::span<const Mutation> mutations,
+               Waiting waiting = Waiting::kMay);
 
   // Calls `done` once every write visible now (applied by the methods here) is durable: at
   // once when none is waiting for a sync (or sync_writes is off), else from the engine's sync
   // thread after the sync they share. `done` must neither block nor throw.
   void when_durable(SyncCallback done);
+  // Whether when_durable() would call back at once: no write visible now awaits a sync.
+  bool durable_now() const;
 
   // The replica side of a distributed write: a coordinator's write, a read repair, or a hint
   // handed over. Reconciles `versions` (made by a coordinator, live or tombstones) with what the
@@ -195,7 +207,8 @@ class LocalStore {
   // Reconciles the stored versions of the engine key `key` with `incoming` and adds the
   // survivors to `batch`, refusing (TooLarge) more than versions_bytes_max. For extension
   // records. REQUIRES: the caller serializes writers of `key`.
-  Status merge_record(ByteView key, std::vector<VersionedValue> incoming, WriteBatch* batch) const;
+  Status merge_record(ByteView key, std::vector<VersionedValue> incoming, WriteBatch* batch,
+                      Waiting waiting = Waiting::kMay) const;
   // Every drop from now on calls `hook`. REQUIRES: called before the store serves requests.
   void add_drop_hook(TableDropHook hook);
   Engine* engine() const { return engine_; }
@@ -226,9 +239,12 @@ class LocalStore {
                      ByteView page_token, const RecordVisitor& visit) const;
   Status finish_drop(uint32_t table_id);
   Result<uint32_t> table_id(std::string_view table) const;
-  Result<Bytes> apply(uint32_t id, std::span<const Mutation> mutations, ByteView context);
+  Result<Bytes> apply(uint32_t id, std::span<const Mutation> mutations, ByteView context,
+                      Waiting waiting);
   // An unsynced data write, counted for when_durable().
-  Status write_data(const WriteBatch& batch);
+  Status write_data(const WriteBatch& batch, Waiting waiting = Waiting::kMay);
+  // The catalog lock, shared; with kNever only if it is free now (else not owned).
+  std::shared_lock<WriterPreferringMutex> lock_catalog(Waiting waiting) const;
 
   static constexpr size_t kLockStripes = 1024;
   std::mutex& stripe(ByteView engine_key) const;

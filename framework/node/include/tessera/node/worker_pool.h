@@ -16,8 +16,9 @@
 // run_deferred() is for a job whose answer comes after it returns (a durable write answers from
 // the engine's sync callback): the job answers through a Reply, from any thread, and the
 // request counts as in flight until then, so requests waiting for an fsync are bounded too, but
-// hold no thread. run_durable() is the common case: a store job answered once what it wrote or
-// read is durable.
+// hold no thread. run_durable() is the common case: a store call answered once what it wrote
+// or read is durable. count_in() counts a request that waits on the loop thread itself
+// (DurableGate).
 #pragma once
 
 #include <atomic>
@@ -72,6 +73,28 @@ class WorkerPool {
     std::shared_ptr<State> state_;
   };
 
+  // Counts a request that waits on the loop thread, holding no job, as in flight while alive.
+  class InFlight {
+   public:
+    explicit InFlight(std::shared_ptr<std::atomic<size_t>> count) : count_(std::move(count)) {}
+    InFlight(InFlight&&) = default;
+    InFlight& operator=(InFlight&&) = default;
+    ~InFlight() {
+      if (count_ != nullptr) count_->fetch_sub(1, std::memory_order_relaxed);
+    }
+
+   private:
+    std::shared_ptr<std::atomic<size_t>> count_;
+  };
+  // Busy past in_flight_max.
+  Result<InFlight> count_in() {
+    if (in_flight_->fetch_add(1, std::memory_order_relaxed) < in_flight_max_) {
+      return InFlight(in_flight_);
+    }
+    in_flight_->fetch_sub(1, std::memory_order_relaxed);
+    return busy();
+  }
+
   // Runs `job(Reply<R>)` on a worker thread; the promise resolves when the reply is called.
   template <typename R, typename Job>
   kj::Promise<R> run_deferred(Job job) {
@@ -109,9 +132,11 @@ class WorkerPool {
   std::optional<kj::Promise<R>> admit() {
     if (in_flight_->fetch_add(1, std::memory_order_relaxed) < in_flight_max_) return std::nullopt;
     in_flight_->fetch_sub(1, std::memory_order_relaxed);
-    return kj::Promise<R>(R(Status::busy("over " + std::to_string(in_flight_max_) +
-                                         " requests in flight (requests_in_flight_max); retry "
-                                         "later")));
+    return kj::Promise<R>(R(busy()));
+  }
+  Status busy() const {
+    return Status::busy("over " + std::to_string(in_flight_max_) +
+                        " requests in flight (requests_in_flight_max); retry later");
   }
 
   template <typename R, typename Job>
@@ -134,15 +159,21 @@ class WorkerPool {
 // Runs `job` (returning a Status or a Result<T>) on `pool` and answers once `store` says that
 // what it wrote or read is durable (LocalStore::when_durable). A job that failed answers at
 // once. A failed sync answers its error: the write is applied but may not survive a crash.
+template <typename Store, typename R>
+void reply_when_durable(Store* store, WorkerPool::Reply<R> reply, R result) {
+  if (!result.is_ok()) return reply(std::move(result));
+  auto kept = std::make_shared<R>(std::move(result));
+  store->when_durable([reply, kept](Status synced) {
+    reply(synced.is_ok() ? std::move(*kept) : R(std::move(synced)));
+  });
+}
+
 template <typename Store, typename Job, typename R = std::invoke_result_t<Job>>
 kj::Promise<R> run_durable(WorkerPool& pool, Store* store, Job job) {
   return pool.run_deferred<R>([store, job = std::move(job)](WorkerPool::Reply<R> reply) mutable {
-    auto result = std::make_shared<R>(job());
-    if (!result->is_ok()) return reply(std::move(*result));
-    store->when_durable([reply, result](Status synced) {
-      reply(synced.is_ok() ? std::move(*result) : R(std::move(synced)));
-    });
+    reply_when_durable(store, std::move(reply), job());
   });
 }
+
 
 }  // namespace tessera::node
