@@ -26,7 +26,9 @@ class DynamoProfile final : public node::Profile {
   Status start_serving(kj::Timer& timer, kj::Network& network) override {
     const NodeId& self = parts_.config->node_id;
     moves_ = std::make_shared<RangeMoveQueue>(self);
-    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, parts_.pool, parts_.conflict,
+    gate_ = kj::heap<node::DurableGate>(parts_.store, parts_.pool);
+    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, parts_.pool, gate_.get(),
+                                     parts_.conflict,
                                      parts_.placement, parts_.membership, timer, network,
                                      options_, moves_);
     return Status::ok();
@@ -35,7 +37,8 @@ class DynamoProfile final : public node::Profile {
   node::RequestPath& path() override { return *router_; }
 
   kj::Maybe<rpc::Replica::Client> replica() override {
-    return rpc::Replica::Client(kj::heap<ReplicaService>(parts_.store, &hints_, parts_.pool));
+    return rpc::Replica::Client(
+        kj::heap<ReplicaService>(parts_.store, &hints_, parts_.pool, gate_.get()));
   }
 
   // Places keys by the membership view from now on and joins the cluster as this node at
@@ -109,13 +112,18 @@ class DynamoProfile final : public node::Profile {
 
   // No leave(): a node that stops (a restart, an upgrade) keeps its place on the ring, and its
   // peers take hints for it until it is back.
-  void stop_serving() override { router_ = nullptr; }
+  // The client port, and with it every ReplicaService handed to a peer, is gone by now.
+  void stop_serving() override {
+    router_ = nullptr;
+    gate_ = nullptr;
+  }
 
  private:
   const node::NodeParts parts_;
   const QuorumOptions options_;
   HintStore hints_;
   std::shared_ptr<RangeMoveQueue> moves_;
+  kj::Own<node::DurableGate> gate_;  // the event loop's; before router_, which borrows it
   kj::Own<QuorumRouter> router_;
 };
 

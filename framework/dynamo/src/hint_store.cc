@@ -46,8 +46,12 @@ std::mutex& HintStore::stripe(ByteView hint_key) const {
 }
 
 Status HintStore::merge_versions(std::string_view table, ByteView key,
-                                 std::vector<VersionedValue> versions, ByteView hint_for) {
-  if (hint_for.empty()) return store_->merge_versions(table, key, std::move(versions));
+                                 std::vector<VersionedValue> versions, ByteView hint_for,
+                                 node::Waiting waiting) {
+  if (hint_for.empty()) {
+    return store_->merge_versions(table, key, std::move(versions), nullptr, waiting);
+  }
+  if (waiting == node::Waiting::kNever) return Status::would_block("a hinted write");
   HintedWrite hinted(*this, hint_key(hint_for, table, key));
   return store_->merge_versions(table, key, std::move(versions), &hinted);
 }

@@ -32,6 +32,7 @@ uint32_t quorum_size(const RequestParams& request, bool read, uint32_t configure
 }  // namespace
 
 QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
+                           node::DurableGate* gate,
                            Conflict* conflict,
                            Placement* placement, Membership* membership, kj::Timer& timer,
                            kj::Network& network, QuorumOptions options,
@@ -40,6 +41,7 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, Wor
       store_(store),
       hints_(hints),
       pool_(pool),
+      gate_(gate),
       conflict_(conflict),
       placement_(placement),
       membership_(membership),
@@ -177,10 +179,10 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
                               const Pending& pending, std::vector<VersionedValue> versions) {
   kj::Promise<Status> acked = nullptr;
   if (to == self_) {
-    acked = node::run_durable(
-        *pool_, store_,
-        [hints = hints_, table = pending.table, key = pending.key, versions = std::move(versions),
-         hint_for]() { return hints->merge_versions(table, key, versions, hint_for); });
+    acked = gate_->serve([hints = hints_, table = pending.table, key = pending.key,
+                          versions = std::move(versions), hint_for](node::Waiting waiting) {
+      return hints->merge_versions(table, key, versions, hint_for, waiting);
+    });
   } else {
     auto send = [&](rpc::Replica::Client& replica) {
       auto call = replica.writeRequest();
@@ -209,10 +211,10 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
   using Versions = Result<std::vector<VersionedValue>>;
   kj::Promise<Versions> replied = nullptr;
   if (to == self_) {
-    replied = node::run_durable(*pool_, store_, [store = store_, table = pending.table,
-                                           key = pending.key]() {
-      return store->read_versions(table, key);
-    });
+    replied = gate_->serve(
+        [store = store_, table = pending.table, key = pending.key](node::Waiting waiting) {
+          return store->read_versions(table, key, waiting);
+        });
   } else {
     auto send = [&](rpc::Replica::Client& replica) {
       auto call = replica.readRequest();

@@ -13,21 +13,23 @@ kj::Promise<void> ReplicaService::write(WriteContext context) {
                   " versions is over the limit of " + std::to_string(node::LocalStore::kVersionsMerged)));
     return kj::READY_NOW;
   }
-  auto job = [hints = hints_, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
-              versions = to_versions(params.getVersions()),
-              hint_for = to_string(params.getHintFor())]() {
-    return hints->merge_versions(table, key, versions, hint_for);
+  auto call = [hints = hints_, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
+               versions = to_versions(params.getVersions()),
+               hint_for = to_string(params.getHintFor())](node::Waiting waiting) {
+    return hints->merge_versions(table, key, versions, hint_for, waiting);
   };
-  return node::run_durable(*pool_, store_, std::move(job)).then([context](Status status) mutable {
+  return gate_->serve(std::move(call)).then([context](Status status) mutable {
     set_error(context.getResults().initError(), status);
   });
 }
 
 kj::Promise<void> ReplicaService::read(ReadContext context) {
   auto params = context.getParams();
-  auto job = [store = store_, table = to_string(params.getTable()),
-              key = to_bytes(params.getKey())]() { return store->read_versions(table, key); };
-  return node::run_durable(*pool_, store_, std::move(job))
+  auto call = [store = store_, table = to_string(params.getTable()),
+               key = to_bytes(params.getKey())](node::Waiting waiting) {
+    return store->read_versions(table, key, waiting);
+  };
+  return gate_->serve(std::move(call))
       .then([context](Result<std::vector<VersionedValue>> versions) mutable {
         auto results = context.getResults();
         set_error(results.initError(), versions.status());

@@ -29,49 +29,22 @@ kj::Promise<Status> LocalPath::drop_table(std::string name, RequestParams) {
   return pool_->run([store = store_, name = std::move(name)]() { return store->drop_table(name); });
 }
 
-namespace {
-
-const Status& status_of(const Status& status) { return status; }
-template <typename T>
-const Status& status_of(const Result<T>& result) {
-  return result.status();
-}
-
-}  // namespace
-
-// `call(Waiting)` is a store call. It runs first here, on the loop, never waiting; only when it
-// would wait (WouldBlock: a cold block, a held lock, a full memtable) does it go to the pool.
-// The answer waits for durability with the turn's other requests (DurableGate).
-template <typename Call>
-auto LocalPath::serve(Call call) {
-  using R = std::invoke_result_t<Call, Waiting>;
-  R now = call(Waiting::kNever);
-  if (status_of(now).code() == StatusCode::kWouldBlock) {
-    return run_durable(*pool_, store_, [call = std::move(call)]() { return call(Waiting::kMay); });
-  }
-  if (!status_of(now).is_ok() || store_->durable_now()) return kj::Promise<R>(std::move(now));
-  return gate_.wait().then([now = std::move(now)](Status synced) mutable -> R {
-    if (!synced.is_ok()) return synced;
-    return std::move(now);
-  });
-}
-
 kj::Promise<Result<Bytes>> LocalPath::put(std::string table, Bytes key, Bytes value,
                                           RequestParams params) {
-  return serve([store = store_, table = std::move(table), key = std::move(key),
+  return gate_.serve([store = store_, table = std::move(table), key = std::move(key),
                 value = std::move(value), causal = std::move(params.context)](Waiting waiting) {
     return store->put(table, key, value, causal, waiting);
   });
 }
 
 kj::Promise<Result<StoreGetResult>> LocalPath::get(std::string table, Bytes key, RequestParams) {
-  return serve([store = store_, table = std::move(table), key = std::move(key)](Waiting waiting) {
+  return gate_.serve([store = store_, table = std::move(table), key = std::move(key)](Waiting waiting) {
     return store->get(table, key, waiting);
   });
 }
 
 kj::Promise<Status> LocalPath::remove(std::string table, Bytes key, RequestParams params) {
-  return serve([store = store_, table = std::move(table), key = std::move(key),
+  return gate_.serve([store = store_, table = std::move(table), key = std::move(key),
                 causal = std::move(params.context)](Waiting waiting) {
     return store->remove(table, key, causal, waiting);
   });
@@ -90,7 +63,7 @@ kj::Promise<Result<StoreScanPage>> LocalPath::scan(std::string table, Bytes star
 
 kj::Promise<Status> LocalPath::write(std::string table, std::vector<Mutation> mutations,
                                      RequestParams) {
-  return serve([store = store_, table = std::move(table),
+  return gate_.serve([store = store_, table = std::move(table),
                 mutations = std::move(mutations)](Waiting waiting) {
     return store->write(table, mutations, waiting);
   });

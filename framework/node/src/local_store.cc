@@ -322,8 +322,10 @@ void LocalStore::when_durable(SyncCallback done) {
 }
 
 Status LocalStore::merge_versions(std::string_view table, ByteView key,
-                                  std::vector<VersionedValue> versions, BatchExtension* extra) {
-  std::shared_lock lock(catalog_mutex_);
+                                  std::vector<VersionedValue> versions, BatchExtension* extra,
+                                  Waiting waiting) {
+  auto lock = lock_catalog(waiting);
+  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
   if (versions.empty()) return Status::ok();
@@ -343,21 +345,30 @@ Status LocalStore::merge_versions(std::string_view table, ByteView key,
   }
   const Bytes engine_key_bytes = engine_key(id, key);
   WriteBatch batch;
-  std::unique_lock held(stripe(engine_key_bytes));
+  std::unique_lock held(stripe(engine_key_bytes), std::defer_lock);
+  if (waiting == Waiting::kMay) {
+    held.lock();
+  } else if (!held.try_lock()) {
+    return Status::would_block("a writer of the same key holds its lock");
+  }
   if (extra != nullptr) TESSERA_RETURN_IF_ERROR(extra->extend(versions, &batch));
-  TESSERA_RETURN_IF_ERROR(merge_record(engine_key_bytes, std::move(versions), &batch));
-  return write_data(batch);
+  TESSERA_RETURN_IF_ERROR(merge_record(engine_key_bytes, std::move(versions), &batch, waiting));
+  return write_data(batch, waiting);
 }
 
 Result<std::vector<VersionedValue>> LocalStore::read_versions(std::string_view table,
-                                                               ByteView key) const {
+                                                               ByteView key,
+                                                               Waiting waiting) const {
   uint32_t id = 0;
   {
-    std::shared_lock lock(catalog_mutex_);
+    auto lock = lock_catalog(waiting);
+    if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
     TESSERA_ASSIGN_OR_RETURN(id, table_id(table));
   }
   TESSERA_RETURN_IF_ERROR(check_key(key));
-  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored, engine_->get({}, engine_key(id, key)));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Bytes> stored,
+                           engine_->get({.memory_only = waiting == Waiting::kNever},
+                                        engine_key(id, key)));
   if (!stored) return std::vector<VersionedValue>{};
   return decode_record(*stored);
 }

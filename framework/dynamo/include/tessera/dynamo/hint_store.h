@@ -44,9 +44,11 @@ class HintStore {
   explicit HintStore(node::LocalStore* store);
 
   // LocalStore::merge_versions, and when `hint_for` names the home replica this node stands in
-  // for, the versions kept as a hint owed to it in the same atomic write.
+  // for, the versions kept as a hint owed to it in the same atomic write. With
+  // Waiting::kNever a hinted write answers WouldBlock (its hint lock is not only tried).
   Status merge_versions(std::string_view table, ByteView key,
-                        std::vector<VersionedValue> versions, ByteView hint_for);
+                        std::vector<VersionedValue> versions, ByteView hint_for,
+                        node::Waiting waiting = node::Waiting::kMay);
   // Up to `hints_max` hints from `cursor` (empty = the first); resumable with next_cursor. A
   // hint that does not parse is counted in `unreadable` and skipped, not an error.
   Result<HintPage> hints(ByteView cursor, size_t hints_max) const;

@@ -46,6 +46,7 @@
 #include "tessera/rpc/replica.capnp.h"
 #include "tessera/rpc/tessera.capnp.h"
 #include "tessera/dynamo/hint_store.h"
+#include "tessera/node/durable_gate.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/request_path.h"
 #include "tessera/node/worker_pool.h"
@@ -87,8 +88,9 @@ class RangeMoveQueue {
 
 class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorHandler {
  public:
+  // `gate` serves this node's own replica writes and reads (DurableGate::serve).
   QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
-               Conflict* conflict,
+               node::DurableGate* gate, Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
                QuorumOptions options, std::shared_ptr<RangeMoveQueue> moves);
   ~QuorumRouter() noexcept(false);
@@ -181,6 +183,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   LocalStore* const store_;
   HintStore* const hints_;
   WorkerPool* const pool_;
+  node::DurableGate* const gate_;
   Conflict* const conflict_;
   Placement* const placement_;
   Membership* const membership_;

@@ -1,16 +1,19 @@
 // ReplicaService: this node's side of the node-to-node API (framework/schema/replica.capnp).
 //
 // A peer coordinating an AP request writes versions it made into this node's copies and reads
-// them back, through this service. Each call runs its store operation on the worker pool, as
-// the client API does; store errors become typed errors, never RPC exceptions.
+// them back, through this service. A write or read is tried on the event loop first and runs on
+// the worker pool only when it would wait (DurableGate::serve), as the single profile's client
+// calls do; scans and table changes run on the pool. Store errors become typed errors, never
+// RPC exceptions.
 //
-// Thread-safety: lives on the event loop thread. Ownership: borrows the store, the hints and the
-// pool; all outlive it (jobs capture the stores, never the service).
+// Thread-safety: lives on the event loop thread. Ownership: borrows the store, the hints, the
+// pool and the gate; all outlive it (jobs capture the stores, never the service).
 #pragma once
 
 #include <capnp/capability.h>
 
 #include "tessera/dynamo/hint_store.h"
+#include "tessera/node/durable_gate.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/worker_pool.h"
 #include "tessera/rpc/replica.capnp.h"
@@ -19,8 +22,9 @@ namespace tessera::dynamo {
 
 class ReplicaService final : public rpc::Replica::Server {
  public:
-  ReplicaService(node::LocalStore* store, HintStore* hints, node::WorkerPool* pool)
-      : store_(store), hints_(hints), pool_(pool) {}
+  ReplicaService(node::LocalStore* store, HintStore* hints, node::WorkerPool* pool,
+                 node::DurableGate* gate)
+      : store_(store), hints_(hints), pool_(pool), gate_(gate) {}
 
  protected:
   kj::Promise<void> write(WriteContext context) override;
@@ -33,6 +37,7 @@ class ReplicaService final : public rpc::Replica::Server {
   node::LocalStore* const store_;
   HintStore* const hints_;
   node::WorkerPool* const pool_;
+  node::DurableGate* const gate_;
 };
 
 }  // namespace tessera::dynamo

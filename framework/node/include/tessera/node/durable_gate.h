@@ -17,6 +17,8 @@
 #include <kj/async.h>
 
 #include <memory>
+#include <type_traits>
+#include <utility>
 
 #include "tessera/node/local_store.h"
 #include "tessera/node/worker_pool.h"
@@ -33,11 +35,35 @@ class DurableGate {
   // error, or Busy.
   kj::Promise<Status> wait();
 
+  // A store call (`call(Waiting)` returning a Status or a Result) served without a thread when
+  // it can: it runs first here, on the loop, with Waiting::kNever; only when it would wait
+  // (WouldBlock) does it run again on the pool. Either way the answer waits until what it wrote
+  // or read is durable (wait(), or run_durable on the pool).
+  template <typename Call>
+  auto serve(Call call) {
+    using R = std::invoke_result_t<Call, Waiting>;
+    R now = call(Waiting::kNever);
+    if (status_of(now).code() == StatusCode::kWouldBlock) {
+      return run_durable(*pool_, store_, [call = std::move(call)]() { return call(Waiting::kMay); });
+    }
+    if (!status_of(now).is_ok() || store_->durable_now()) return kj::Promise<R>(std::move(now));
+    return wait().then([now = std::move(now)](Status synced) mutable -> R {
+      if (!synced.is_ok()) return synced;
+      return std::move(now);
+    });
+  }
+
   // Batches asked for so far, and the requests they served (for tests and stats).
   uint64_t batches() const { return batches_; }
   uint64_t waiters() const { return waiters_; }
 
  private:
+  static const Status& status_of(const Status& status) { return status; }
+  template <typename T>
+  static const Status& status_of(const Result<T>& result) {
+    return result.status();
+  }
+
   struct Batch;
   class ErrorHandler final : public kj::TaskSet::ErrorHandler {
    public:

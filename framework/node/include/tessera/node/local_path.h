@@ -39,9 +39,6 @@ class LocalPath final : public RequestPath {
                             RequestParams params) override;
 
  private:
-  template <typename Call>
-  auto serve(Call call);
-
   LocalStore* const store_;
   WorkerPool* const pool_;
   DurableGate gate_;

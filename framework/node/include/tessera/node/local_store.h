@@ -184,9 +184,11 @@ class LocalStore {
   // TooLarge as put.
   // `extra`, when given, adds its own operations to the same atomic batch.
   Status merge_versions(std::string_view table, ByteView key,
-                        std::vector<VersionedValue> versions, BatchExtension* extra = nullptr);
+                        std::vector<VersionedValue> versions, BatchExtension* extra = nullptr,
+                        Waiting waiting = Waiting::kMay);
   // Every version `key` holds, tombstones included; empty when it holds none.
-  Result<std::vector<VersionedValue>> read_versions(std::string_view table, ByteView key) const;
+  Result<std::vector<VersionedValue>> read_versions(std::string_view table, ByteView key,
+                                                    Waiting waiting = Waiting::kMay) const;
   // A new version for a write coordinated by this node that supersedes `context` (what a get
   // returned; empty for a blind write). InvalidArgument for a malformed context.
   Result<Bytes> new_version(ByteView context);
