@@ -47,4 +47,17 @@ interface Replica {
   # Table changes, from the node a client asked. Errors: as the client API's.
   createTable @2 (name :Text) -> (error :Api.Error);
   dropTable @3 (name :Text) -> (error :Api.Error);
+
+  # Several `write`s in one call, each merged and answered on its own (`errors[i]` answers
+  # `writes[i]`), so that a coordinator sends one call per peer per turn of its event loop
+  # rather than one per write. At most 1024 writes (invalidArgument in every error past it).
+  writeBatch @5 (writes :List(ReplicaWrite)) -> (errors :List(Api.Error));
+}
+
+# One write of a writeBatch: the arguments of Replica.write.
+struct ReplicaWrite {
+  table @0 :Text;
+  key @1 :Data;
+  versions @2 :List(StoredVersion);
+  hintFor @3 :Text;
 }

@@ -209,6 +209,46 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   EXPECT_EQ(client(0).write("t", {{"x", Bytes("y")}}).code(), StatusCode::kNotSupported);
 }
 
+// Replica.writeBatch answers each write on its own: one to a missing table fails alone, the
+// others are stored (and read back from that replica), and writes past the batch limit are
+// refused, not dropped.
+TEST_F(DynamoTest, AReplicaWriteBatchAnswersEachWriteOnItsOwn) {
+  capnp::EzRpcClient connection(cluster_->address(1));
+  rpc::Replica::Client replica = replica_of(connection);
+  Result<Bytes> made = client(1).put("t", "batch-a", "seed");  // a real version to send
+  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+  auto request = replica.writeBatchRequest();
+  constexpr uint32_t kWrites = 1026;  // two past the limit of 1024
+  auto writes = request.initWrites(kWrites);
+  for (uint32_t i = 0; i < kWrites; ++i) {
+    const std::string key = "batch-" + std::to_string(i);
+    writes[i].setTable(i == 1 ? "missing" : "t");
+    writes[i].setKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
+    auto version = writes[i].initVersions(1)[0];
+    version.setVersion(
+        kj::arrayPtr(reinterpret_cast<const kj::byte*>(made->data()), made->size()));
+    version.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
+  }
+  auto response = request.send().wait(connection.getWaitScope());
+  auto errors = response.getErrors();
+  ASSERT_EQ(errors.size(), kWrites);
+  EXPECT_EQ(errors[0].getCode(), rpc::ErrorCode::OK) << errors[0].getMessage().cStr();
+  EXPECT_EQ(errors[1].getCode(), rpc::ErrorCode::NO_SUCH_TABLE);
+  EXPECT_EQ(errors[1023].getCode(), rpc::ErrorCode::OK) << errors[1023].getMessage().cStr();
+  EXPECT_EQ(errors[1024].getCode(), rpc::ErrorCode::INVALID_ARGUMENT);
+  EXPECT_EQ(errors[1025].getCode(), rpc::ErrorCode::INVALID_ARGUMENT);
+  auto read = replica.readRequest();
+  read.setTable("t");
+  const std::string key = "batch-1023";
+  read.setKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
+  auto stored = read.send().wait(connection.getWaitScope());
+  ASSERT_EQ(stored.getError().getCode(), rpc::ErrorCode::OK);
+  ASSERT_EQ(stored.getVersions().size(), 1u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(stored.getVersions()[0].getValue().begin()),
+                        stored.getVersions()[0].getValue().size()),
+            key);
+}
+
 // The keys of [s, t) as `client` pages them, `page_keys` at a time.
 std::vector<std::string> scan_all(Client& client, size_t page_keys) {
   std::vector<std::string> keys;

@@ -184,18 +184,7 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
       return hints->merge_versions(table, key, versions, hint_for, waiting);
     });
   } else {
-    auto send = [&](rpc::Replica::Client& replica) {
-      auto call = replica.writeRequest();
-      call.setTable(as_text(pending.table));
-      call.setKey(as_data(pending.key));
-      call.setHintFor(as_text(hint_for));
-      set_versions(call.initVersions(versions.size()), versions);
-      return call.send();
-    };
-    acked = call_peer<Status>(
-        to, send_timeout(pending), send,
-        [](auto response) { return from_error(response.getError()); },
-        [](Status failed) { return failed; });
+    acked = batch_write(to, send_timeout(pending), pending, hint_for, std::move(versions));
   }
   tasks_->add(acked.then([this, id, to](Status status) {
     if (id == 0) return;
@@ -204,6 +193,72 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
     if (is_refusal(status) && it->second->refusal.is_ok()) it->second->refusal = status;
     it->second->coordinator.step(quorum::WriteReply{to, status.is_ok()});
     handle_effects(id);
+  }));
+}
+
+namespace {
+
+// A peer's batch is sent before the turn ends once it holds this many writes or bytes.
+constexpr size_t kBatchWritesMax = 256;
+constexpr size_t kBatchBytesMax = 8 << 20;
+
+}  // namespace
+
+kj::Promise<Status> QuorumRouter::batch_write(const NodeId& to, kj::Duration timeout,
+                                              const Pending& pending, const NodeId& hint_for,
+                                              std::vector<VersionedValue> versions) {
+  auto paf = kj::newPromiseAndFulfiller<Status>();
+  PeerWrites& batch = open_writes_[to];
+  if (batch.entries.empty()) {
+    batch.timeout = timeout;
+    // At the end of the turn, after every request it read: they share the call.
+    tasks_->add(kj::evalLast([this, to]() { flush_writes(to); }));
+  }
+  size_t bytes = pending.key.size();
+  for (const VersionedValue& v : versions) bytes += v.value.size() + v.version.size();
+  batch.bytes += bytes;
+  batch.entries.push_back(
+      {pending.table, pending.key, hint_for, std::move(versions), kj::mv(paf.fulfiller)});
+  if (batch.entries.size() >= kBatchWritesMax || batch.bytes >= kBatchBytesMax) flush_writes(to);
+  return kj::mv(paf.promise);
+}
+
+void QuorumRouter::flush_writes(const NodeId& to) {
+  auto it = open_writes_.find(to);
+  if (it == open_writes_.end()) return;
+  auto entries = std::make_shared<std::vector<PeerWrites::Entry>>(std::move(it->second.entries));
+  const kj::Duration timeout = it->second.timeout;
+  open_writes_.erase(it);
+  const size_t n = entries->size();
+  auto send = [&](rpc::Replica::Client& replica) {
+    auto call = replica.writeBatchRequest();
+    auto writes = call.initWrites(n);
+    for (size_t i = 0; i < n; ++i) {
+      const PeerWrites::Entry& entry = (*entries)[i];
+      writes[i].setTable(as_text(entry.table));
+      writes[i].setKey(as_data(entry.key));
+      writes[i].setHintFor(as_text(entry.hint_for));
+      set_versions(writes[i].initVersions(entry.versions.size()), entry.versions);
+    }
+    return call.send();
+  };
+  auto answered = call_peer<std::vector<Status>>(
+      to, timeout, send,
+      [n](auto response) {
+        auto errors = response.getErrors();
+        std::vector<Status> statuses;
+        for (size_t i = 0; i < n; ++i) {
+          statuses.push_back(i < errors.size()
+                                 ? from_error(errors[i])
+                                 : Status::internal("a replica answered a batch of " +
+                                                    std::to_string(n) + " writes with " +
+                                                    std::to_string(errors.size()) + " errors"));
+        }
+        return statuses;
+      },
+      [n](Status failed) { return std::vector<Status>(n, failed); });
+  tasks_->add(answered.then([entries](std::vector<Status> statuses) {
+    for (size_t i = 0; i < entries->size(); ++i) (*entries)[i].acked->fulfill(std::move(statuses[i]));
   }));
 }
 

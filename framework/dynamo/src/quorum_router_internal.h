@@ -43,6 +43,19 @@ struct QuorumRouter::PeerLink {
   kj::Own<capnp::TwoPartyClient> rpc;
 };
 
+struct QuorumRouter::PeerWrites {
+  struct Entry {
+    std::string table;
+    Bytes key;
+    NodeId hint_for;
+    std::vector<VersionedValue> versions;
+    kj::Own<kj::PromiseFulfiller<Status>> acked;
+  };
+  std::vector<Entry> entries;
+  size_t bytes = 0;
+  kj::Duration timeout = 0 * kj::MILLISECONDS;  // the first write's
+};
+
 struct QuorumRouter::Peer {
   std::shared_ptr<PeerLink> link;
   rpc::Replica::Client client;

@@ -1,26 +1,56 @@
 #include "tessera/dynamo/replica_service.h"
 
+#include <kj/vector.h>
+
 #include "rpc_values.h"
 
 namespace tessera::dynamo {
 
-kj::Promise<void> ReplicaService::write(WriteContext context) {
-  auto params = context.getParams();
-  if (params.getVersions().size() > node::LocalStore::kVersionsMerged) {
-    set_error(context.getResults().initError(),
-              Status::invalid_argument(
-                  "a replica write of " + std::to_string(params.getVersions().size()) +
-                  " versions is over the limit of " + std::to_string(node::LocalStore::kVersionsMerged)));
-    return kj::READY_NOW;
+namespace {
+
+constexpr size_t kWritesPerBatchMax = 1024;
+
+}  // namespace
+
+template <typename Write>
+kj::Promise<Status> ReplicaService::merge(Write write) {
+  if (write.getVersions().size() > node::LocalStore::kVersionsMerged) {
+    return Status::invalid_argument(
+        "a replica write of " + std::to_string(write.getVersions().size()) +
+        " versions is over the limit of " + std::to_string(node::LocalStore::kVersionsMerged));
   }
-  auto call = [hints = hints_, table = to_string(params.getTable()), key = to_bytes(params.getKey()),
-               versions = to_versions(params.getVersions()),
-               hint_for = to_string(params.getHintFor())](node::Waiting waiting) {
+  auto call = [hints = hints_, table = to_string(write.getTable()), key = to_bytes(write.getKey()),
+               versions = to_versions(write.getVersions()),
+               hint_for = to_string(write.getHintFor())](node::Waiting waiting) {
     return hints->merge_versions(table, key, versions, hint_for, waiting);
   };
-  return gate_->serve(std::move(call)).then([context](Status status) mutable {
+  return gate_->serve(std::move(call));
+}
+
+kj::Promise<void> ReplicaService::write(WriteContext context) {
+  return merge(context.getParams()).then([context](Status status) mutable {
     set_error(context.getResults().initError(), status);
   });
+}
+
+kj::Promise<void> ReplicaService::writeBatch(WriteBatchContext context) {
+  auto writes = context.getParams().getWrites();
+  kj::Vector<kj::Promise<Status>> merged(writes.size());
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (i < kWritesPerBatchMax) {
+      merged.add(merge(writes[i]));
+    } else {
+      merged.add(Status::invalid_argument("a replica write batch of " +
+                                          std::to_string(writes.size()) +
+                                          " writes is over the limit of " +
+                                          std::to_string(kWritesPerBatchMax)));
+    }
+  }
+  return kj::joinPromises(merged.releaseAsArray())
+      .then([context](kj::Array<Status> statuses) mutable {
+        auto errors = context.getResults().initErrors(statuses.size());
+        for (size_t i = 0; i < statuses.size(); ++i) set_error(errors[i], statuses[i]);
+      });
 }
 
 kj::Promise<void> ReplicaService::read(ReadContext context) {

@@ -100,9 +100,18 @@ class IdleClosingStream final : public kj::AsyncIoStream {
 
 }  // namespace
 
-ClientAcceptor::ClientAcceptor(kj::ConnectionReceiver& listener, capnp::TwoPartyServer& server,
-                               kj::Timer& timer, ConnectionLimits limits)
-    : listener_(listener), server_(server), timer_(timer), limits_(limits) {}
+void serve_connection(capnp::TwoPartyServer& server, kj::Timer& timer, uint32_t idle_timeout_ms,
+                      kj::Own<kj::AsyncIoStream> connection, ConnectionToken token) {
+  if (idle_timeout_ms != 0) {
+    connection = kj::heap<IdleClosingStream>(kj::mv(connection), timer,
+                                             idle_timeout_ms * kj::MILLISECONDS);
+  }
+  server.accept(kj::mv(connection).attach(kj::mv(token)));
+}
+
+ClientAcceptor::ClientAcceptor(kj::ConnectionReceiver& listener, kj::Timer& timer,
+                               ConnectionLimits limits, ServeConnection serve)
+    : listener_(listener), timer_(timer), limits_(limits), serve_(std::move(serve)) {}
 
 kj::Promise<void> ClientAcceptor::accept_next(uint32_t failures) {
   // evalNow: accept() may also throw at once, before it returns a promise.
@@ -125,6 +134,7 @@ kj::Promise<void> ClientAcceptor::accept_next(uint32_t failures) {
 void ClientAcceptor::admit(kj::Own<kj::AsyncIoStream> connection) {
   Counts& counts = *counts_;
   std::string address = peer_address(*connection);
+  std::unique_lock lock(counts.mutex);
   const char* over = nullptr;
   if (counts.open >= limits_.connections_max) {
     over = "connections_max";
@@ -142,17 +152,15 @@ void ClientAcceptor::admit(kj::Own<kj::AsyncIoStream> connection) {
   }
   ++counts.open;
   if (!address.empty()) ++counts.by_address[address];
-  auto release = kj::defer([counts = counts_, address]() {
+  lock.unlock();
+  ConnectionToken token(nullptr, [counts = counts_, address](void*) {
+    std::lock_guard held(counts->mutex);
     --counts->open;
     if (address.empty()) return;
     auto it = counts->by_address.find(address);
     if (it != counts->by_address.end() && --it->second == 0) counts->by_address.erase(it);
   });
-  if (limits_.idle_timeout_ms != 0) {
-    connection = kj::heap<IdleClosingStream>(kj::mv(connection), timer_,
-                                             limits_.idle_timeout_ms * kj::MILLISECONDS);
-  }
-  server_.accept(kj::mv(connection).attach(kj::mv(release)));
+  serve_(kj::mv(connection), kj::mv(token));
 }
 
 void raise_descriptor_limit(uint32_t connections_max) {

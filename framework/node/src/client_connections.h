@@ -7,8 +7,11 @@
 // in progress is not idle as long as its answer comes within that time (request deadlines are
 // far shorter by default).
 //
-// Thread-safety: the event loop thread only. Ownership: borrows the listener, the server and
-// the timer; all outlive the acceptor, and the connections it admits end with the server.
+// An admitted connection goes to `serve`, with the token that gives its place back (on any
+// thread: a connection may be served by another event loop, client_loops.h).
+//
+// Thread-safety: the event loop thread only. Ownership: borrows the listener and the timer;
+// both outlive the acceptor.
 #pragma once
 
 #include <capnp/rpc-twoparty.h>
@@ -16,7 +19,9 @@
 #include <kj/timer.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -28,10 +33,19 @@ struct ConnectionLimits {
   uint32_t idle_timeout_ms = 0;
 };
 
+// Gives an admitted connection's place back when its last copy is destroyed.
+using ConnectionToken = std::shared_ptr<void>;
+using ServeConnection = std::function<void(kj::Own<kj::AsyncIoStream>, ConnectionToken)>;
+
+// Serves `connection` on `server` (this loop's), closing it once idle for `idle_timeout_ms`
+// (0: never); the token goes with the connection.
+void serve_connection(capnp::TwoPartyServer& server, kj::Timer& timer, uint32_t idle_timeout_ms,
+                      kj::Own<kj::AsyncIoStream> connection, ConnectionToken token);
+
 class ClientAcceptor {
  public:
-  ClientAcceptor(kj::ConnectionReceiver& listener, capnp::TwoPartyServer& server,
-                 kj::Timer& timer, ConnectionLimits limits);
+  ClientAcceptor(kj::ConnectionReceiver& listener, kj::Timer& timer, ConnectionLimits limits,
+                 ServeConnection serve);
 
   // Accepts until cancelled. A failed accept (EMFILE when every descriptor is taken, ENOBUFS,
   // ...) does not end it: it is logged and retried after a pause, so that a persistent failure
@@ -40,6 +54,7 @@ class ClientAcceptor {
 
  private:
   struct Counts {
+    std::mutex mutex;  // tokens are released on the loops that serve their connections
     uint32_t open = 0;
     std::map<std::string, uint32_t> by_address;
     uint32_t refused = 0;
@@ -49,9 +64,9 @@ class ClientAcceptor {
   void admit(kj::Own<kj::AsyncIoStream> connection);
 
   kj::ConnectionReceiver& listener_;
-  capnp::TwoPartyServer& server_;
   kj::Timer& timer_;
   const ConnectionLimits limits_;
+  const ServeConnection serve_;
   // Shared with every admitted connection, which gives its place back as it ends (possibly
   // after the acceptor is gone).
   std::shared_ptr<Counts> counts_ = std::make_shared<Counts>();

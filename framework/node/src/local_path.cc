@@ -83,6 +83,10 @@ class SingleProfile final : public Profile {
     return Status::ok();
   }
   RequestPath& path() override { return *path_; }
+  // Each loop its own path and DurableGate; the store and the pool are thread-safe.
+  std::unique_ptr<RequestPath> path_for_loop() override {
+    return std::make_unique<LocalPath>(parts_.store, parts_.pool);
+  }
   void stop_serving() override { path_.reset(); }
 
  private:

@@ -19,6 +19,7 @@
 #include "tessera/placement.h"
 #include "tessera/plugin_loader.h"
 #include "client_connections.h"
+#include "client_loops.h"
 #include "tessera/node/client_service.h"
 #include "tessera/node/worker_pool.h"
 
@@ -236,36 +237,65 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     Profile& profile = *state_->profile;
     TESSERA_RETURN_IF_ERROR(profile.start_serving(io.provider->getTimer(), io.provider->getNetwork()));
     KJ_DEFER(profile.stop_serving());
+    // What every loop's client service answers; the main loop's adds the node-to-node side.
+    auto client_options = [this]() {
+      return ClientServiceOptions{
+          .default_timeout_ms = config_.request_timeout_ms,
+          .batch_ops_max = config_.limits.batch_ops_max,
+          .status_report = [this]() { return status_report(); },
+          .members = [this]() -> Result<std::vector<NodeInfo>> {
+            if (state_->membership) return state_->membership->members();
+            return std::vector<NodeInfo>{
+                NodeInfo{config_.node_id, listening_, "", NodeState::kAlive}};
+          }};
+    };
+    ClientServiceOptions main_options = client_options();
     // Plugins' node-to-node services (Tessera.peer) come from the membership plugin, which
     // outlives `server` and with it every capability a peer was handed.
-    auto service = kj::heap<ClientService>(
-        config_.node_id, &profile.path(), &io.provider->getTimer(),
-        ClientServiceOptions{.default_timeout_ms = config_.request_timeout_ms,
-                             .batch_ops_max = config_.limits.batch_ops_max,
-                             .replica = profile.replica(),
-                             .membership = state_->membership.get(),
-                             .profile_peer_services = [&profile](std::string_view name) {
-                               return profile.peer_service(name);
-                             },
-                             .status_report = [this]() { return status_report(); },
-                             .members = [this]() -> Result<std::vector<NodeInfo>> {
-                               if (state_->membership) return state_->membership->members();
-                               return std::vector<NodeInfo>{
-                                   NodeInfo{config_.node_id, listening_, "", NodeState::kAlive}};
-                             },
-                             .ring = [&profile]() { return profile.ring(); },
-                             .hints = [&profile]() { return profile.hints(); }});
-    capnp::TwoPartyServer server(kj::mv(service));
+    main_options.replica = profile.replica();
+    main_options.membership = state_->membership.get();
+    main_options.profile_peer_services = [&profile](std::string_view name) {
+      return profile.peer_service(name);
+    };
+    main_options.ring = [&profile]() { return profile.ring(); };
+    main_options.hints = [&profile]() { return profile.hints(); };
+    capnp::TwoPartyServer server(kj::heap<ClientService>(
+        config_.node_id, &profile.path(), &io.provider->getTimer(), std::move(main_options)));
+    // More loops for client connections, when the profile can serve from them.
+    TESSERA_ASSIGN_OR_RETURN(
+        std::unique_ptr<ClientLoops> loops,
+        ClientLoops::start(config_.rpc_threads - 1, profile,
+                           [this, client_options](RequestPath* path, kj::Timer& timer) {
+                             return kj::heap<ClientService>(config_.node_id, path, &timer,
+                                                            client_options());
+                           },
+                           config_.idle_timeout_ms));
+    if (config_.rpc_threads > 1 + loops->size()) {
+      spdlog::info("node {}: the {} profile serves clients on one event loop (rpc_threads = {} "
+                   "applies to the single profile)",
+                   config_.node_id, config_.profile, config_.rpc_threads);
+    }
     auto address = io.provider->getNetwork()
                        .parseAddress(config_.listen_host, config_.listen_port)
                        .wait(io.waitScope);
     kj::Own<kj::ConnectionReceiver> listener = address->listen();
     std::string bound = config_.listen_host + ":" + std::to_string(listener->getPort());
     listening_ = bound;
-    ClientAcceptor acceptor(*listener, server, io.provider->getTimer(),
-                            ConnectionLimits{.connections_max = config_.connections_max,
-                                             .per_address_max = config_.connections_per_address_max,
-                                             .idle_timeout_ms = config_.idle_timeout_ms});
+    size_t next_loop = 0;  // round robin over the main loop (0) and the others
+    ClientAcceptor acceptor(
+        *listener, io.provider->getTimer(),
+        ConnectionLimits{.connections_max = config_.connections_max,
+                         .per_address_max = config_.connections_per_address_max,
+                         .idle_timeout_ms = config_.idle_timeout_ms},
+        [&](kj::Own<kj::AsyncIoStream> connection, ConnectionToken token) {
+          const size_t loop = next_loop++ % (loops->size() + 1);
+          if (loop == 0) {
+            serve_connection(server, io.provider->getTimer(), config_.idle_timeout_ms,
+                             kj::mv(connection), std::move(token));
+          } else {
+            loops->serve(loop - 1, kj::mv(connection), std::move(token));
+          }
+        });
     kj::Promise<void> accepting = acceptor.run();
     kj::Promise<void> sweeping =
         sweep_tombstones(io.provider->getTimer()).eagerlyEvaluate([](kj::Exception&& e) {

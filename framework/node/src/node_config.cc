@@ -18,8 +18,9 @@ constexpr std::array<std::string_view, 9> kRootKeys = {
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kProfiles = {
     std::pair{kProfileSingle, std::string_view()}, std::pair{kProfileDynamo, "quorum"},
     std::pair{kProfileLeader, "leader"}};
-constexpr std::array<std::string_view, 14> kNodeKeys = {
-    "id", "profile", "listen", "data_dir", "log_level", "worker_threads", "requests_in_flight_max",
+constexpr std::array<std::string_view, 15> kNodeKeys = {
+    "id", "profile", "listen", "data_dir", "log_level", "worker_threads", "rpc_threads",
+    "requests_in_flight_max",
     "connections_max", "connections_per_address_max", "idle_timeout_ms",
     "request_timeout_ms", "sync_writes", "tombstone_grace_ms", "tombstone_sweep_interval_ms"};
 // Ten days, as Cassandra's gc_grace_seconds: longer than any hint or repair should take.
@@ -194,6 +195,11 @@ Result<NodeConfig> parse_node_config(const ConfigSection& root) {
   int64_t default_workers = std::max(2u, std::thread::hardware_concurrency());
   TESSERA_ASSIGN_OR_RETURN(int64_t workers,
                            node.get_int("worker_threads", default_workers, 1, 256));
+  // One client event loop per core, at most 4: on the 2-core machine two loops served 12-14%
+  // more gets than one, with the load tool on the same cores (docs/BENCHMARKS.md).
+  const int64_t default_loops = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 4);
+  TESSERA_ASSIGN_OR_RETURN(int64_t loops, node.get_int("rpc_threads", default_loops, 1, 64));
+  config.rpc_threads = static_cast<uint32_t>(loops);
   TESSERA_ASSIGN_OR_RETURN(int64_t in_flight,
                            node.get_int("requests_in_flight_max", 4096, 1, 1'000'000));
   TESSERA_ASSIGN_OR_RETURN(int64_t timeout_ms,

@@ -129,6 +129,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   struct Pending;
   struct Peer;
   struct PeerLink;
+  struct PeerWrites;
 
   // Runs one coordinator for (table, key); `payload` is what a write sends (empty for a read).
   // The answer, or the refusal a replica gave when too few could take the request.
@@ -146,6 +147,11 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Duration send_timeout(const Pending& pending) const;
   // Likewise for the calls of a scan or a table change.
   kj::Duration send_timeout(const RequestParams& request) const;
+  // Queues a replica write for `to`'s batch of this turn (Replica.writeBatch), sent at the end
+  // of the turn (or at once when it is full); answers that write's own status.
+  kj::Promise<Status> batch_write(const NodeId& to, kj::Duration timeout, const Pending& pending,
+                                  const NodeId& hint_for, std::vector<VersionedValue> versions);
+  void flush_writes(const NodeId& to);
   void send_write(uint64_t id, const NodeId& to, const NodeId& hint_for, const Pending& pending,
                   std::vector<VersionedValue> versions);
   void send_read(uint64_t id, const NodeId& to, const Pending& pending);
@@ -194,6 +200,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<Pending>> pending_;
   std::map<NodeId, Peer> peers_;
+  std::map<NodeId, PeerWrites> open_writes_;  // this turn's replica writes, per peer
   kj::Own<kj::TaskSet> tasks_;  // sends and repairs in flight; cancelled with the router
   Bytes hint_cursor_;           // where the next handoff round reads on
   std::shared_ptr<RangeMoveQueue> moves_;

@@ -32,8 +32,13 @@ class ReplicaService final : public rpc::Replica::Server {
   kj::Promise<void> scan(ScanContext context) override;
   kj::Promise<void> createTable(CreateTableContext context) override;
   kj::Promise<void> dropTable(DropTableContext context) override;
+  kj::Promise<void> writeBatch(WriteBatchContext context) override;
 
  private:
+  // One write (Replica.write's params or a ReplicaWrite), answered once durable.
+  template <typename Write>
+  kj::Promise<Status> merge(Write write);
+
   node::LocalStore* const store_;
   HintStore* const hints_;
   node::WorkerPool* const pool_;

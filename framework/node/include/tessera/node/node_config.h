@@ -1,7 +1,7 @@
 // NodeConfig: the node's settings, read from its TOML file.
 //
 //   [node]    id, profile ("single", "dynamo" or "leader"), listen ("host:port"), data_dir,
-//             log_level, worker_threads, requests_in_flight_max, connections_max,
+//             log_level, worker_threads, rpc_threads, requests_in_flight_max, connections_max,
 //             connections_per_address_max, idle_timeout_ms, request_timeout_ms, sync_writes, tombstone_grace_ms, tombstone_sweep_interval_ms
 //   [limits]  key_bytes_max, value_bytes_max, batch_bytes_max, batch_ops_max, scan_items_max,
 //             scan_bytes_max
@@ -45,6 +45,9 @@ struct NodeConfig {
   std::filesystem::path data_dir;
   std::string log_level;
   uint32_t worker_threads = 0;
+  // Event-loop threads serving client connections, the main loop included (profile.h,
+  // Profile::path_for_loop: a profile that cannot serve from other loops uses the main one).
+  uint32_t rpc_threads = 1;
   uint32_t requests_in_flight_max = 0;
   uint32_t connections_max = 0;  // client connections open at once; past it one is closed at once
   uint32_t connections_per_address_max = 0;  // likewise from one client address

@@ -57,6 +57,11 @@ class Profile {
   virtual Status start_serving(kj::Timer& timer, kj::Network& network) = 0;
   // REQUIRES: start_serving() succeeded and stop_serving() was not called.
   virtual RequestPath& path() = 0;
+  // A request path for another event-loop thread that serves client connections beside the
+  // main one ([node] rpc_threads), or null when every request needs the main loop's state (the
+  // distributed profiles' peers, timers and coordinators). Called on that thread, which owns
+  // the path and drops it before stop_serving().
+  virtual std::unique_ptr<RequestPath> path_for_loop() { return nullptr; }
   // What peers get from Tessera.replica; none unless the profile has a replica side.
   virtual kj::Maybe<rpc::Replica::Client> replica() { return nullptr; }
   // A node-to-node service of the profile's own (Tessera.peer), or null; on the event loop.
