@@ -63,8 +63,9 @@ struct ReadOptions {
 struct WriteOptions {
   // Make the write durable before returning (fsync of the log, shared with concurrent writers).
   bool sync = false;
-  // Never wait: where the write would wait (for another writer, for room, for the disk beyond
-  // handing bytes to the kernel) it answers WouldBlock and writes nothing. With `sync`, or in an
+  // Never wait for the disk: where the write would wait for an fsync, for room (a stall) or
+  // for the disk beyond handing bytes to the kernel, it answers WouldBlock and writes nothing.
+  // It may wait briefly for other writers' in-memory work (a write queue's turn). With `sync`, or in an
   // engine that cannot tell, it answers WouldBlock always.
   bool no_wait = false;
 };

@@ -335,8 +335,13 @@ const WriteBatch* LsmEngine::build_group(Writer* leader, WriteBatch* storage, Wr
 Status LsmEngine::write_writer(Writer* w) {
   std::unique_lock lock(mutex_);
   if (w->no_wait) {
-    // Lead at once, with room in the memtable and no stall, or not at all.
-    if (!writers_.empty()) return Status::would_block("lsm: another writer leads");
+    // Join only a queue of unsynced writes (whose leader's work is a WAL append and memtable
+    // inserts), with room in the memtable and no stall; never behind an fsync.
+    for (const Writer* queued : writers_) {
+      if (queued->sync || queued->batch == nullptr) {
+        return Status::would_block("lsm: a synced write or a flush is queued");
+      }
+    }
     if (!bg_error_.is_ok()) return bg_error_;
     bool room = mem_->memory_usage() <= options_.memtable_bytes_max &&
                 versions_.current()->levels[0].size() <
