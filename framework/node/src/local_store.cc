@@ -67,6 +67,11 @@ Status over_limit(const std::string& subject, size_t limit, std::string_view uni
 LocalStore::LocalStore(Engine* engine, Conflict* conflict, StoreOptions options)
     : engine_(engine), conflict_(conflict), options_(std::move(options)) {}
 
+LocalStore::~LocalStore() {
+  std::unique_lock lock(durability_mutex_);
+  syncs_answered_.wait(lock, [this] { return syncs_asked_ == 0; });
+}
+
 Result<std::unique_ptr<LocalStore>> LocalStore::open(Engine* engine, Conflict* conflict,
                                                      StoreOptions options) {
   TESSERA_REQUIRE(engine != nullptr && conflict != nullptr && options.now_ms != nullptr);
@@ -309,14 +314,18 @@ void LocalStore::when_durable(SyncCallback done) {
       return done(Status::ok());
     }
     quiescent = writes_quiescent_;
+    ++syncs_asked_;
   }
   // The sync covers every write visible now (engine.h), which is all `done` waits for; it also
   // covers every write up to `quiescent`, which lets later callers skip theirs.
   engine_->sync_async([this, quiescent, done = std::move(done)](Status status) {
-    if (status.is_ok()) {
+    {
       std::lock_guard lock(durability_mutex_);
-      writes_durable_ = std::max(writes_durable_, quiescent);
+      if (status.is_ok()) writes_durable_ = std::max(writes_durable_, quiescent);
+      --syncs_asked_;
+      syncs_answered_.notify_all();
     }
+    // `this` may be gone from here on: `done` must not need the store.
     done(std::move(status));
   });
 }

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -142,6 +143,9 @@ class LocalStore {
   // REQUIRES: options.now_ms is set.
   static Result<std::unique_ptr<LocalStore>> open(Engine* engine, Conflict* conflict,
                                                   StoreOptions options);
+  // Waits for the engine to call back every sync_async this store asked for (their callbacks
+  // use it); the engine, alive until after, runs them.
+  ~LocalStore();
 
   std::vector<std::string> list_tables() const;
   // Whether `table` exists, or nullopt when the catalog is being changed: never waits, so an
@@ -263,6 +267,8 @@ class LocalStore {
   uint64_t writes_running_ = 0;    // (durability_mutex_)
   uint64_t writes_quiescent_ = 0;  // (durability_mutex_)
   uint64_t writes_durable_ = 0;    // (durability_mutex_)
+  uint64_t syncs_asked_ = 0;       // sync_async calls not yet called back (durability_mutex_)
+  std::condition_variable syncs_answered_;
 
   mutable WriterPreferringMutex catalog_mutex_;  // guards tables_ and catalog writes
   std::map<std::string, uint32_t, std::less<>> tables_;
