@@ -343,16 +343,17 @@ Status LsmEngine::write_writer(Writer* w) {
       }
     }
     if (!bg_error_.is_ok()) return bg_error_;
-    bool room = mem_->memory_usage() <= options_.memtable_bytes_max &&
-                versions_.current()->levels[0].size() <
-                    static_cast<size_t>(options_.l0_slowdown_trigger);
-    if (!room) return Status::would_block("lsm: the write would wait for room");
+    if (!room_without_waiting()) return Status::would_block("lsm: the write would wait for room");
   }
   writers_.push_back(w);
   while (!w->done && w != writers_.front()) w->cv.wait(lock);
   if (w->done) return w->status;
 
-  Status status = make_room_for_write(lock, w->force_flush);
+  // A no_wait writer that came to lead after others filled the memtable gives up alone (the
+  // group is built after this): making room may stall or sync the old WAL.
+  Status status = w->no_wait && !room_without_waiting()
+                      ? Status::would_block("lsm: the write would wait for room")
+                      : make_room_for_write(lock, w->force_flush);
   if (status.is_ok() && w->sync && options_.wal_sync != WalSync::kNone &&
       (options_.group_commit_window_us > 0 || hooks_.commit_window)) {
     // Let more writers queue up behind this leader so they share its fsync.
@@ -409,6 +410,12 @@ Status LsmEngine::write_writer(Writer* w) {
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
   return status;
+}
+
+bool LsmEngine::room_without_waiting() const {
+  return mem_->memory_usage() <= options_.memtable_bytes_max &&
+         versions_.current()->levels[0].size() <
+             static_cast<size_t>(options_.l0_slowdown_trigger);
 }
 
 Status LsmEngine::make_room_for_write(std::unique_lock<std::mutex>& lock, bool force) {

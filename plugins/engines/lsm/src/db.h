@@ -98,6 +98,8 @@ class LsmEngine final : public Engine {
   const WriteBatch* build_group(Writer* leader, WriteBatch* storage, Writer** last_writer,
                                 bool* need_sync);
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force);
+  // Whether a write fits now with no stall and no memtable switch. REQUIRES: mutex_ held.
+  bool room_without_waiting() const;
   Status switch_memtable();
   void background_loop();
   bool background_work_due() const;
