@@ -214,9 +214,11 @@ std::mutex& LocalStore::stripe(ByteView engine_key) const {
   return stripes_[std::hash<ByteView>{}(engine_key) % kLockStripes];
 }
 
-std::shared_lock<WriterPreferringMutex> LocalStore::lock_catalog(Waiting waiting) const {
+Result<std::shared_lock<WriterPreferringMutex>> LocalStore::lock_catalog(Waiting waiting) const {
   if (waiting == Waiting::kMay) return std::shared_lock(catalog_mutex_);
-  return std::shared_lock(catalog_mutex_, std::try_to_lock);
+  std::shared_lock lock(catalog_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
+  return lock;
 }
 
 Status LocalStore::merge_record(ByteView key, std::vector<VersionedValue> incoming,
@@ -333,8 +335,7 @@ void LocalStore::when_durable(SyncCallback done) {
 Status LocalStore::merge_versions(std::string_view table, ByteView key,
                                   std::vector<VersionedValue> versions, BatchExtension* extra,
                                   Waiting waiting) {
-  auto lock = lock_catalog(waiting);
-  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
+  TESSERA_ASSIGN_OR_RETURN(auto lock, lock_catalog(waiting));
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
   if (versions.empty()) return Status::ok();
@@ -370,8 +371,7 @@ Result<std::vector<VersionedValue>> LocalStore::read_versions(std::string_view t
                                                                Waiting waiting) const {
   uint32_t id = 0;
   {
-    auto lock = lock_catalog(waiting);
-    if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
+    TESSERA_ASSIGN_OR_RETURN(auto lock, lock_catalog(waiting));
     TESSERA_ASSIGN_OR_RETURN(id, table_id(table));
   }
   TESSERA_RETURN_IF_ERROR(check_key(key));
@@ -393,8 +393,7 @@ VersionedValue LocalStore::new_tombstone(Bytes version) const {
 
 Result<Bytes> LocalStore::put(std::string_view table, ByteView key, ByteView value,
                               ByteView context, Waiting waiting) {
-  auto lock = lock_catalog(waiting);
-  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
+  TESSERA_ASSIGN_OR_RETURN(auto lock, lock_catalog(waiting));
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
   TESSERA_RETURN_IF_ERROR(check_value(value.size()));
@@ -404,8 +403,7 @@ Result<Bytes> LocalStore::put(std::string_view table, ByteView key, ByteView val
 
 Status LocalStore::remove(std::string_view table, ByteView key, ByteView context,
                           Waiting waiting) {
-  auto lock = lock_catalog(waiting);
-  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
+  TESSERA_ASSIGN_OR_RETURN(auto lock, lock_catalog(waiting));
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   TESSERA_RETURN_IF_ERROR(check_key(key));
   Mutation mutation{Bytes(key), std::nullopt};
@@ -414,8 +412,7 @@ Status LocalStore::remove(std::string_view table, ByteView key, ByteView context
 
 Status LocalStore::write(std::string_view table, std::span<const Mutation> mutations,
                          Waiting waiting) {
-  auto lock = lock_catalog(waiting);
-  if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
+  TESSERA_ASSIGN_OR_RETURN(auto lock, lock_catalog(waiting));
   TESSERA_ASSIGN_OR_RETURN(uint32_t id, table_id(table));
   if (mutations.empty()) return Status::ok();
   TESSERA_RETURN_IF_ERROR(check_batch_ops(mutations.size()));
@@ -447,8 +444,7 @@ Result<StoreGetResult> LocalStore::get(std::string_view table, ByteView key,
                                        Waiting waiting) const {
   uint32_t id = 0;
   {
-    auto lock = lock_catalog(waiting);
-    if (!lock.owns_lock()) return Status::would_block("the catalog is being changed");
+    TESSERA_ASSIGN_OR_RETURN(auto lock, lock_catalog(waiting));
     TESSERA_ASSIGN_OR_RETURN(id, table_id(table));
   }
   TESSERA_RETURN_IF_ERROR(check_key(key));

@@ -249,8 +249,8 @@ class LocalStore {
                       Waiting waiting);
   // An unsynced data write, counted for when_durable().
   Status write_data(const WriteBatch& batch, Waiting waiting = Waiting::kMay);
-  // The catalog lock, shared; with kNever only if it is free now (else not owned).
-  std::shared_lock<WriterPreferringMutex> lock_catalog(Waiting waiting) const;
+  // The catalog lock, shared; with kNever only if it is free now (else WouldBlock).
+  Result<std::shared_lock<WriterPreferringMutex>> lock_catalog(Waiting waiting) const;
 
   static constexpr size_t kLockStripes = 1024;
   std::mutex& stripe(ByteView engine_key) const;
