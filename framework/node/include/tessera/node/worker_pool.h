@@ -25,9 +25,9 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -45,40 +45,16 @@ class WorkerPool {
 
   size_t in_flight() const { return in_flight_->load(std::memory_order_relaxed); }
 
-  // The answer of a run_deferred() job: call it once, from any thread. Copies share one
-  // answer; only the first call counts. Dropped unanswered (a bug), it answers Internal.
-  template <typename R>
-  class Reply {
-   public:
-    void operator()(R result) const { state_->answer(std::move(result)); }
-
-   private:
-    friend class WorkerPool;
-    struct State {
-      State(std::shared_ptr<std::atomic<size_t>> in_flight,
-            kj::Own<kj::CrossThreadPromiseFulfiller<R>> fulfiller)
-          : in_flight(std::move(in_flight)), fulfiller(kj::mv(fulfiller)) {}
-      ~State() { answer(R(Status::internal("a deferred worker job never answered"))); }
-      void answer(R result) {
-        if (answered.exchange(true)) return;
-        in_flight->fetch_sub(1, std::memory_order_relaxed);
-        fulfiller->fulfill(std::move(result));
-      }
-      // Shared: an engine may hold a reply past the pool (until its last sync callback).
-      const std::shared_ptr<std::atomic<size_t>> in_flight;
-      kj::Own<kj::CrossThreadPromiseFulfiller<R>> fulfiller;
-      std::atomic<bool> answered{false};
-    };
-    explicit Reply(std::shared_ptr<State> state) : state_(std::move(state)) {}
-    std::shared_ptr<State> state_;
-  };
-
-  // Counts a request that waits on the loop thread, holding no job, as in flight while alive.
+  // One request counted as in flight while alive: a job queued or running, a deferred job not
+  // yet answered, or a request that waits on the loop thread itself (DurableGate).
   class InFlight {
    public:
     explicit InFlight(std::shared_ptr<std::atomic<size_t>> count) : count_(std::move(count)) {}
     InFlight(InFlight&&) = default;
-    InFlight& operator=(InFlight&&) = default;
+    InFlight& operator=(InFlight&& other) noexcept {
+      std::swap(count_, other.count_);  // `other` releases what this counted
+      return *this;
+    }
     ~InFlight() {
       if (count_ != nullptr) count_->fetch_sub(1, std::memory_order_relaxed);
     }
@@ -92,15 +68,46 @@ class WorkerPool {
       return InFlight(in_flight_);
     }
     in_flight_->fetch_sub(1, std::memory_order_relaxed);
-    return busy();
+    return Status::busy("over " + std::to_string(in_flight_max_) +
+                        " requests in flight (requests_in_flight_max); retry later");
   }
+
+  // The answer of a run_deferred() job: call it once, from any thread. Copies share one
+  // answer; only the first call counts. Dropped unanswered (a bug), it answers Internal.
+  template <typename R>
+  class Reply {
+   public:
+    void operator()(R result) const { state_->answer(std::move(result)); }
+
+   private:
+    friend class WorkerPool;
+    struct State {
+      State(InFlight slot, kj::Own<kj::CrossThreadPromiseFulfiller<R>> fulfiller)
+          : slot(std::move(slot)), fulfiller(kj::mv(fulfiller)) {}
+      ~State() { answer(R(Status::internal("a deferred worker job never answered"))); }
+      void answer(R result) {
+        if (answered.exchange(true)) return;
+        { InFlight done = std::move(slot); }
+        fulfiller->fulfill(std::move(result));
+      }
+      // Its count is shared: an engine may hold a reply past the pool (until its last sync
+      // callback).
+      InFlight slot;
+      kj::Own<kj::CrossThreadPromiseFulfiller<R>> fulfiller;
+      std::atomic<bool> answered{false};
+    };
+    explicit Reply(std::shared_ptr<State> state) : state_(std::move(state)) {}
+    std::shared_ptr<State> state_;
+  };
 
   // Runs `job(Reply<R>)` on a worker thread; the promise resolves when the reply is called.
   template <typename R, typename Job>
   kj::Promise<R> run_deferred(Job job) {
-    if (auto refused = admit<R>()) return kj::mv(*refused);
+    Result<InFlight> slot = count_in();
+    if (!slot.is_ok()) return R(slot.status());
     auto paf = kj::newPromiseAndCrossThreadFulfiller<R>();
-    Reply<R> reply(std::make_shared<typename Reply<R>::State>(in_flight_, kj::mv(paf.fulfiller)));
+    Reply<R> reply(std::make_shared<typename Reply<R>::State>(std::move(slot).value(),
+                                                              kj::mv(paf.fulfiller)));
     boost::asio::post(pool_, [job = std::move(job), reply]() mutable {
       auto answer_through_reply = [&] {
         job(reply);
@@ -115,29 +122,19 @@ class WorkerPool {
   // Runs `job` (returning a Status or a Result<T>) on a worker thread.
   template <typename Job, typename R = std::invoke_result_t<Job>>
   kj::Promise<R> run(Job job) {
-    if (auto refused = admit<R>()) return kj::mv(*refused);
+    Result<InFlight> slot = count_in();
+    if (!slot.is_ok()) return R(slot.status());
     auto paf = kj::newPromiseAndCrossThreadFulfiller<R>();
-    boost::asio::post(pool_, [this, job = std::move(job),
+    boost::asio::post(pool_, [job = std::move(job), slot = std::move(slot).value(),
                               fulfiller = kj::mv(paf.fulfiller)]() mutable {
       R result = run_guarded<R>(job);
-      in_flight_->fetch_sub(1, std::memory_order_relaxed);
+      { InFlight done = std::move(slot); }
       fulfiller->fulfill(std::move(result));
     });
     return kj::mv(paf.promise);
   }
 
  private:
-  // Counts a request in, or answers Busy past in_flight_max.
-  template <typename R>
-  std::optional<kj::Promise<R>> admit() {
-    if (in_flight_->fetch_add(1, std::memory_order_relaxed) < in_flight_max_) return std::nullopt;
-    in_flight_->fetch_sub(1, std::memory_order_relaxed);
-    return kj::Promise<R>(R(busy()));
-  }
-  Status busy() const {
-    return Status::busy("over " + std::to_string(in_flight_max_) +
-                        " requests in flight (requests_in_flight_max); retry later");
-  }
 
   template <typename R, typename Job>
   static R run_guarded(Job& job) {
