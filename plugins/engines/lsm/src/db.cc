@@ -41,7 +41,7 @@ struct LsmEngine::Writer {
   const WriteBatch* batch = nullptr;  // nullptr: a sync() or flush() request
   bool sync = false;
   bool force_flush = false;
-  bool no_wait = false;  // WriteOptions::no_wait: lead now or answer WouldBlock
+  bool no_wait = false;  // WriteOptions::no_wait: WouldBlock rather than wait for room or an fsync
   bool done = false;
   Status status;
   std::condition_variable cv;
