@@ -44,7 +44,8 @@ interface Replica {
   scan @4 (table :Text, start :Data, end :Data, limit :UInt32, pageToken :Data)
       -> (error :Api.Error, items :List(KeyVersions), nextPageToken :Data);
 
-  # Table changes, from the node a client asked. Errors: as the client API's.
+  # A table change made on this node, stamped here, as a client's createTable / dropTable
+  # would (nodes now send exchangeTables instead). Errors: as the client API's.
   createTable @2 (name :Text) -> (error :Api.Error);
   dropTable @3 (name :Text) -> (error :Api.Error);
 
@@ -52,6 +53,27 @@ interface Replica {
   # `writes[i]`), so that a coordinator sends one call per peer per turn of its event loop
   # rather than one per write. At most 1024 writes (invalidArgument in every error past it).
   writeBatch @5 (writes :List(ReplicaWrite)) -> (errors :List(Api.Error));
+
+  # Tables are cluster state: this node takes every state of `states` (the caller's view of
+  # the cluster's tables) that supersedes its own, changing its tables to match, and answers
+  # its whole view after that, which the caller takes in turn, so that one call brings both
+  # sides level. Sent with every table change and periodically to a random member
+  # (framework/dynamo/.../table_states.h has the rules). At most 100,000 states a call; a
+  # state this node refuses (a bad name) is passed over. Errors: ioError, invalidArgument.
+  exchangeTables @6 (states :List(TableState)) -> (error :Api.Error, states :List(TableState));
+}
+
+# A table as one node knows it: live or dropped, with the stamp (the maker's milliseconds,
+# then its node id) of the change that made it so. The higher stamp wins.
+struct TableState {
+  name @0 :Text;
+  live @1 :Bool;
+  stampMs @2 :UInt64;
+  stampNode @3 :Text;
+  # Live: the newest drop this create followed (0 and empty when none). A copy of the table
+  # made before it holds a dropped table's data, and is made anew.
+  afterDropMs @4 :UInt64;
+  afterDropNode @5 :Text;
 }
 
 # One write of a writeBatch: the arguments of Replica.write.

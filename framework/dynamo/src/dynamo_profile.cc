@@ -5,8 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "tessera/dynamo/hint_store.h"
 #include "tessera/dynamo/replica_service.h"
+#include "tessera/dynamo/table_states.h"
 
 namespace tessera::dynamo {
 namespace {
@@ -20,14 +23,16 @@ constexpr size_t kHintsPerPage = 4096;
 
 class DynamoProfile final : public node::Profile {
  public:
-  DynamoProfile(const node::NodeParts& parts, QuorumOptions options)
-      : parts_(parts), options_(options), hints_(parts.store) {}
+  DynamoProfile(const node::NodeParts& parts, QuorumOptions options,
+                std::unique_ptr<TableStates> tables)
+      : parts_(parts), options_(options), hints_(parts.store), tables_(std::move(tables)) {}
 
   Status start_serving(kj::Timer& timer, kj::Network& network) override {
     const NodeId& self = parts_.config->node_id;
     moves_ = std::make_shared<RangeMoveQueue>(self);
     gate_ = kj::heap<node::DurableGate>(parts_.store, parts_.pool);
-    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, parts_.pool, gate_.get(),
+    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, tables_.get(), parts_.pool,
+                                     gate_.get(),
                                      parts_.conflict,
                                      parts_.placement, parts_.membership, timer, network,
                                      options_, moves_);
@@ -38,7 +43,7 @@ class DynamoProfile final : public node::Profile {
 
   kj::Maybe<rpc::Replica::Client> replica() override {
     return rpc::Replica::Client(
-        kj::heap<ReplicaService>(parts_.store, &hints_, parts_.pool, gate_.get()));
+        kj::heap<ReplicaService>(parts_.store, &hints_, tables_.get(), parts_.pool, gate_.get()));
   }
 
   // Places keys by the membership view from now on and joins the cluster as this node at
@@ -122,6 +127,7 @@ class DynamoProfile final : public node::Profile {
   const node::NodeParts parts_;
   const QuorumOptions options_;
   HintStore hints_;
+  const std::unique_ptr<TableStates> tables_;
   std::shared_ptr<RangeMoveQueue> moves_;
   kj::Own<node::DurableGate> gate_;  // the event loop's; before router_, which borrows it
   kj::Own<QuorumRouter> router_;
@@ -148,7 +154,14 @@ Result<std::unique_ptr<node::Profile>> make_dynamo_profile(const node::NodeParts
   TESSERA_ASSIGN_OR_RETURN(QuorumOptions options,
                            parse_quorum_options(parts.config->profile_section));
   options.requests_in_flight_max = parts.config->requests_in_flight_max;
-  return std::unique_ptr<node::Profile>(std::make_unique<DynamoProfile>(parts, options));
+  auto wall_clock_ms = []() -> uint64_t {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  };
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<TableStates> tables,
+                           TableStates::open(parts.store, parts.config->node_id, wall_clock_ms));
+  return std::unique_ptr<node::Profile>(
+      std::make_unique<DynamoProfile>(parts, options, std::move(tables)));
 }
 
 }  // namespace tessera::dynamo

@@ -67,24 +67,16 @@ kj::Promise<void> QuorumRouter::hand_over(Hint hint) {
 
 kj::Promise<void> QuorumRouter::owner_lacks_table(Hint hint) {
   // Dropped here too: nothing is owed. Still here: the owner missed the table's creation
-  // (it was down); create it there and hand the hint over in a later round.
+  // (it was down); tell it the tables, and hand the hint over in a later round.
   const std::optional<bool> here = store_->has_table_now(hint.table);
   if (!here) return kj::READY_NOW;  // the catalog is changing: ask again next round
   if (!*here) {
     return pool_->run([hints = hints_, hint = std::move(hint)]() { return hints->drop_hint(hint); })
         .then([](Status) {});
   }
-  auto send = [&](rpc::Replica::Client& replica) {
-    auto call = replica.createTableRequest();
-    call.setName(as_text(hint.table));
-    return call.send();
-  };
-  return call_peer<Status>(
-             hint.owner, kHintRoundIntervalMs * kj::MILLISECONDS, send,
-             [](auto response) { return from_error(response.getError()); },
-             [](Status failed) { return failed; })
-      .then([owner = hint.owner, table = hint.table](Status created) {
-        if (created.is_ok()) spdlog::info("created table {} on {}, which missed it", table, owner);
+  return exchange_tables(hint.owner, kHintRoundIntervalMs * kj::MILLISECONDS)
+      .then([owner = hint.owner, table = hint.table](Status told) {
+        if (told.is_ok()) spdlog::info("told {}, which missed table {}, the tables", owner, table);
       });
 }
 

@@ -31,8 +31,8 @@ uint32_t quorum_size(const RequestParams& request, bool read, uint32_t configure
 
 }  // namespace
 
-QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
-                           node::DurableGate* gate,
+QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints,
+                           TableStates* tables, WorkerPool* pool, node::DurableGate* gate,
                            Conflict* conflict,
                            Placement* placement, Membership* membership, kj::Timer& timer,
                            kj::Network& network, QuorumOptions options,
@@ -40,6 +40,7 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, Wor
     : self_(std::move(self)),
       store_(store),
       hints_(hints),
+      tables_(tables),
       pool_(pool),
       gate_(gate),
       conflict_(conflict),
@@ -53,6 +54,9 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, Wor
       ticking_(tick_loop().eagerlyEvaluate(nullptr)),
       handing_over_(hand_over_hints().eagerlyEvaluate([](kj::Exception&& e) {
         spdlog::error("hinted handoff stopped: {}", e.getDescription().cStr());
+      })),
+      exchanging_tables_(exchange_tables_periodically().eagerlyEvaluate([](kj::Exception&& e) {
+        spdlog::error("table exchanges stopped: {}", e.getDescription().cStr());
       })) {}
 
 QuorumRouter::~QuorumRouter() noexcept(false) = default;
@@ -184,7 +188,11 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
       return hints->merge_versions(table, key, versions, hint_for, waiting);
     });
   } else {
-    acked = batch_write(to, send_timeout(pending), pending, hint_for, std::move(versions));
+    acked = batch_write(to, send_timeout(pending), pending, hint_for, std::move(versions))
+                .then([this, id, to, hint_for](Status status) -> kj::Promise<Status> {
+                  if (id == 0 || status.code() != StatusCode::kNoSuchTable) return status;
+                  return resend_to_peer_without_table(id, to, hint_for, status);
+                });
   }
   tasks_->add(acked.then([this, id, to](Status status) {
     if (id == 0) return;
@@ -262,6 +270,22 @@ void QuorumRouter::flush_writes(const NodeId& to) {
   }));
 }
 
+kj::Promise<Status> QuorumRouter::resend_to_peer_without_table(uint64_t id, const NodeId& to,
+                                                              const NodeId& hint_for,
+                                                              Status refused) {
+  auto it = pending_.find(id);
+  if (it == pending_.end() || store_->has_table_now(it->second->table) != true) return refused;
+  // The peer has not learned of the table yet (it was down or had not joined when it was
+  // made): it learns it now, and gets the write again.
+  return exchange_tables(to, send_timeout(*it->second))
+      .then([this, id, to, hint_for, refused](Status told) -> kj::Promise<Status> {
+        auto it = pending_.find(id);
+        if (!told.is_ok() || it == pending_.end()) return refused;
+        const Pending& pending = *it->second;
+        return batch_write(to, send_timeout(pending), pending, hint_for, pending.payload);
+      });
+}
+
 void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pending) {
   using Versions = Result<std::vector<VersionedValue>>;
   kj::Promise<Versions> replied = nullptr;
@@ -289,6 +313,13 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     Pending& pending = *it->second;
+    if (versions.status().code() == StatusCode::kNoSuchTable && to != self_ &&
+        store_->has_table_now(pending.table) == true) {
+      // A peer that has not learned of the table yet holds no copy of the key: an empty
+      // answer. It learns the table now.
+      tasks_->add(exchange_tables(to, send_timeout(pending)).then([](Status) {}));
+      versions = std::vector<VersionedValue>{};
+    }
     if (!versions.is_ok()) {
       if (is_refusal(versions.status()) && pending.refusal.is_ok()) {
         pending.refusal = versions.status();

@@ -20,6 +20,13 @@
 // the tick loop starts copying those keys to them (range_streaming.cc). Ownership switches at
 // once; until the copy is done, reads still find the keys on the other owners.
 //
+// Tables are cluster state (table_states.h): a create or drop is made here, stamped, then
+// exchanged with every member believed up (Replica.exchangeTables), and every
+// kTableExchangeIntervalMs the router exchanges all states with one member at random, so that a
+// node that was down, partitioned or not yet joined learns every change. A peer that answers
+// NoSuchTable for a table live here is told the states at once, and a write to it is sent
+// again; a read counts its answer as empty (it has no copy yet).
+//
 // Not built yet: anti-entropy, batches across the ring, hints for owners that left the
 // cluster (they are kept).
 //
@@ -35,6 +42,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,6 +54,7 @@
 #include "tessera/rpc/replica.capnp.h"
 #include "tessera/rpc/tessera.capnp.h"
 #include "tessera/dynamo/hint_store.h"
+#include "tessera/dynamo/table_states.h"
 #include "tessera/node/durable_gate.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/request_path.h"
@@ -89,8 +98,8 @@ class RangeMoveQueue {
 class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorHandler {
  public:
   // `gate` serves this node's own replica writes and reads (DurableGate::serve).
-  QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
-               node::DurableGate* gate, Conflict* conflict,
+  QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, TableStates* tables,
+               WorkerPool* pool, node::DurableGate* gate, Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
                QuorumOptions options, std::shared_ptr<RangeMoveQueue> moves);
   ~QuorumRouter() noexcept(false);
@@ -111,7 +120,9 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Promise<Result<StoreScanPage>> scan(std::string table, Bytes start, Bytes end, uint32_t limit,
                                           Bytes page_token, RequestParams request) override;
 
-  // On every member believed up, this node first. An error names the nodes that refused.
+  // Made here (TableExists, NoSuchTable as a single node's), then told to every member
+  // believed up, waiting for them within the deadline; a member not reached learns it by a
+  // later exchange (logged).
   kj::Promise<Status> create_table(std::string name, std::vector<Bytes> split_keys,
                                    RequestParams request) override;
   kj::Promise<Status> drop_table(std::string name, RequestParams request) override;
@@ -154,6 +165,11 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   void flush_writes(const NodeId& to);
   void send_write(uint64_t id, const NodeId& to, const NodeId& hint_for, const Pending& pending,
                   std::vector<VersionedValue> versions);
+  // `to` refused request `id`'s write with NoSuchTable: tells it the table states and sends
+  // the write again, or answers `refused` when the table is not live here or the request is
+  // gone.
+  kj::Promise<Status> resend_to_peer_without_table(uint64_t id, const NodeId& to,
+                                                   const NodeId& hint_for, Status refused);
   void send_read(uint64_t id, const NodeId& to, const Pending& pending);
   kj::Promise<void> tick_loop();
   // Copies every key this node holds that one of `targets` now owns to it, table by table and
@@ -171,8 +187,12 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
 
   static constexpr uint32_t kHintRoundIntervalMs = 1000;
   static constexpr size_t kHintsPerRound = 256;
-  // A table change here and on every other member believed up.
-  kj::Promise<Status> on_every_member(std::string name, bool create, const RequestParams& request);
+  // A table change here, then told to every other member believed up.
+  kj::Promise<Status> change_table(std::string name, bool create, const RequestParams& request);
+  // Sends this node's table states to `node` and takes the states it answers.
+  kj::Promise<Status> exchange_tables(const NodeId& node, kj::Duration timeout);
+  kj::Promise<void> exchange_tables_periodically();
+  static constexpr uint32_t kTableExchangeIntervalMs = 1000;
 
   // The connection to `node`, opened now (at its address in the membership view) if there is
   // none.
@@ -188,6 +208,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   const NodeId self_;
   LocalStore* const store_;
   HintStore* const hints_;
+  TableStates* const tables_;
   WorkerPool* const pool_;
   node::DurableGate* const gate_;
   Conflict* const conflict_;
@@ -205,8 +226,10 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   Bytes hint_cursor_;           // where the next handoff round reads on
   std::shared_ptr<RangeMoveQueue> moves_;
   bool streaming_ = false;  // a stream_to() runs
+  std::minstd_rand random_{std::random_device{}()};  // whom the periodic exchange asks
   kj::Promise<void> ticking_;
   kj::Promise<void> handing_over_;
+  kj::Promise<void> exchanging_tables_;
 };
 
 }  // namespace tessera::dynamo
