@@ -14,8 +14,8 @@
 namespace tessera::dynamo {
 namespace {
 
-constexpr std::array<std::string_view, 3> kQuorumKeys = {"read_quorum", "write_quorum",
-                                                         "tick_ms"};
+constexpr std::array<std::string_view, 4> kQuorumKeys = {"read_quorum", "write_quorum",
+                                                         "tick_ms", "anti_entropy_interval_ms"};
 // `tessera hints` counts at most this many, a page at a time, so that a node with a huge backlog
 // answers in bounded time.
 constexpr uint64_t kHintsCounted = 1'000'000;
@@ -31,8 +31,10 @@ class DynamoProfile final : public node::Profile {
     const NodeId& self = parts_.config->node_id;
     moves_ = std::make_shared<RangeMoveQueue>(self);
     gate_ = kj::heap<node::DurableGate>(parts_.store, parts_.pool);
-    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, tables_.get(), parts_.pool,
-                                     gate_.get(),
+    anti_entropy_ = kj::heap<AntiEntropyResponder>(
+        ReplicaView{parts_.store, parts_.placement, self}, parts_.pool);
+    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, tables_.get(),
+                                     anti_entropy_.get(), parts_.pool, gate_.get(),
                                      parts_.conflict,
                                      parts_.placement, parts_.membership, timer, network,
                                      options_, moves_);
@@ -43,7 +45,8 @@ class DynamoProfile final : public node::Profile {
 
   kj::Maybe<rpc::Replica::Client> replica() override {
     return rpc::Replica::Client(
-        kj::heap<ReplicaService>(parts_.store, &hints_, tables_.get(), parts_.pool, gate_.get()));
+        kj::heap<ReplicaService>(parts_.store, &hints_, tables_.get(), anti_entropy_.get(),
+                                 parts_.pool, gate_.get()));
   }
 
   // Places keys by the membership view from now on and joins the cluster as this node at
@@ -120,6 +123,7 @@ class DynamoProfile final : public node::Profile {
   // The client port, and with it every ReplicaService handed to a peer, is gone by now.
   void stop_serving() override {
     router_ = nullptr;
+    anti_entropy_ = nullptr;
     gate_ = nullptr;
   }
 
@@ -130,6 +134,7 @@ class DynamoProfile final : public node::Profile {
   const std::unique_ptr<TableStates> tables_;
   std::shared_ptr<RangeMoveQueue> moves_;
   kj::Own<node::DurableGate> gate_;  // the event loop's; before router_, which borrows it
+  kj::Own<AntiEntropyResponder> anti_entropy_;  // likewise
   kj::Own<QuorumRouter> router_;
 };
 
@@ -140,10 +145,13 @@ Result<QuorumOptions> parse_quorum_options(const ConfigSection& section) {
   TESSERA_ASSIGN_OR_RETURN(int64_t r, section.get_int("read_quorum", 2, 1, 16));
   TESSERA_ASSIGN_OR_RETURN(int64_t w, section.get_int("write_quorum", 2, 1, 16));
   TESSERA_ASSIGN_OR_RETURN(int64_t tick_ms, section.get_int("tick_ms", 10, 1, 1000));
+  TESSERA_ASSIGN_OR_RETURN(int64_t anti_entropy_ms,
+                           section.get_int("anti_entropy_interval_ms", 10'000, 0, 3'600'000));
   QuorumOptions options;
   options.read_quorum = static_cast<uint32_t>(r);
   options.write_quorum = static_cast<uint32_t>(w);
   options.tick_ms = static_cast<uint32_t>(tick_ms);
+  options.anti_entropy_interval_ms = static_cast<uint32_t>(anti_entropy_ms);
   return options;
 }
 

@@ -32,7 +32,8 @@ uint32_t quorum_size(const RequestParams& request, bool read, uint32_t configure
 }  // namespace
 
 QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints,
-                           TableStates* tables, WorkerPool* pool, node::DurableGate* gate,
+                           TableStates* tables, AntiEntropyResponder* anti_entropy,
+                           WorkerPool* pool, node::DurableGate* gate,
                            Conflict* conflict,
                            Placement* placement, Membership* membership, kj::Timer& timer,
                            kj::Network& network, QuorumOptions options,
@@ -41,6 +42,7 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints,
       store_(store),
       hints_(hints),
       tables_(tables),
+      anti_entropy_(anti_entropy),
       pool_(pool),
       gate_(gate),
       conflict_(conflict),
@@ -57,7 +59,11 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints,
       })),
       exchanging_tables_(exchange_tables_periodically().eagerlyEvaluate([](kj::Exception&& e) {
         spdlog::error("table exchanges stopped: {}", e.getDescription().cStr());
-      })) {}
+      })),
+      anti_entropy_running_(anti_entropy_rounds().eagerlyEvaluate([](kj::Exception&& e) {
+        spdlog::error("anti-entropy stopped: {}", e.getDescription().cStr());
+      })),
+      anti_entropy_ticking_(tick_anti_entropy_responder().eagerlyEvaluate(nullptr)) {}
 
 QuorumRouter::~QuorumRouter() noexcept(false) = default;
 

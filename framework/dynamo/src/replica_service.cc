@@ -2,6 +2,7 @@
 
 #include <kj/vector.h>
 
+#include "anti_entropy_rpc.h"
 #include "rpc_values.h"
 #include "table_states_rpc.h"
 
@@ -127,6 +128,40 @@ kj::Promise<void> ReplicaService::exchangeTables(ExchangeTablesContext context) 
     const std::vector<TableState> known = tables->states();
     set_table_states(results.initStates(known.size()), known);
   });
+}
+
+kj::Promise<void> ReplicaService::antiEntropy(AntiEntropyContext context) {
+  auto params = context.getParams();
+  std::optional<antientropy::Message> message = to_message(params.getMessage());
+  if (!message) {
+    auto results = context.getResults();
+    set_error(results.initError(),
+              Status::invalid_argument("an anti-entropy message of an unknown kind or over "
+                                       "the protocol's bounds"));
+    results.setFinished(true);
+    return kj::READY_NOW;
+  }
+  return anti_entropy_->answer(to_string(params.getFrom()), std::move(*message))
+      .then([context](Result<AntiEntropyAnswer> answer) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), answer.status());
+        if (!answer.is_ok()) {
+          results.setFinished(true);
+          return;
+        }
+        results.setHasReply(answer->reply.has_value());
+        if (answer->reply) set_message(results.initReply(), *answer->reply);
+        set_key_versions(results.initPush(answer->push.size()), answer->push);
+        auto fetch = results.initFetch(answer->fetch.size());
+        for (size_t i = 0; i < answer->fetch.size(); ++i) {
+          std::string table;
+          Bytes key;
+          split_host_key(answer->fetch[i], &table, &key);
+          fetch[i].setTable(as_text(table));
+          fetch[i].setKey(as_data(key));
+        }
+        results.setFinished(answer->finished);
+      });
 }
 
 }  // namespace tessera::dynamo

@@ -27,7 +27,11 @@
 // NoSuchTable for a table live here is told the states at once, and a write to it is sent
 // again; a read counts its answer as empty (it has no copy yet).
 //
-// Not built yet: anti-entropy, batches across the ring, hints for owners that left the
+// Anti-entropy (anti_entropy_rounds.cc): every anti_entropy_interval_ms the router compares
+// the keys it owns with one co-owner in turn, by Merkle trees built for the session, and moves
+// only the keys that differ, both ways; the peer's side is its AntiEntropyResponder.
+//
+// Not built yet: batches across the ring, hints for owners that left the
 // cluster (they are kept).
 //
 // Thread-safety: lives on the event loop thread; every method is called from it.
@@ -53,6 +57,7 @@
 #include "tessera/quorum/coordinator.h"
 #include "tessera/rpc/replica.capnp.h"
 #include "tessera/rpc/tessera.capnp.h"
+#include "tessera/dynamo/anti_entropy_responder.h"
 #include "tessera/dynamo/hint_store.h"
 #include "tessera/dynamo/table_states.h"
 #include "tessera/node/durable_gate.h"
@@ -74,6 +79,8 @@ struct QuorumOptions {
   uint32_t read_quorum = 2;   // R for a request with the default consistency
   uint32_t write_quorum = 2;  // W likewise
   uint32_t tick_ms = 10;      // the coordinators' unit of time
+  // How often an anti-entropy session starts with the next co-owner; 0: never.
+  uint32_t anti_entropy_interval_ms = 10'000;
   // Requests coordinated at once; past it a request gets Busy (the node's
   // requests_in_flight_max).
   size_t requests_in_flight_max = 4096;
@@ -95,11 +102,23 @@ class RangeMoveQueue {
   std::set<NodeId> targets_;  // (mutex_)
 };
 
+// What anti-entropy has done since the node started.
+struct AntiEntropyStats {
+  uint64_t sessions = 0;
+  uint64_t in_sync = 0;
+  uint64_t repaired = 0;
+  uint64_t abandoned = 0;
+  uint64_t keys_sent = 0;   // this node's versions sent to peers
+  uint64_t keys_taken = 0;  // peers' versions merged here
+};
+
 class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorHandler {
  public:
   // `gate` serves this node's own replica writes and reads (DurableGate::serve).
+  // `anti_entropy` answers the sessions peers start (ticked here); null: none.
   QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, TableStates* tables,
-               WorkerPool* pool, node::DurableGate* gate, Conflict* conflict,
+               AntiEntropyResponder* anti_entropy, WorkerPool* pool, node::DurableGate* gate,
+               Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
                QuorumOptions options, std::shared_ptr<RangeMoveQueue> moves);
   ~QuorumRouter() noexcept(false);
@@ -132,6 +151,8 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Promise<Status> write(std::string table, std::vector<Mutation> mutations,
                             RequestParams request) override;
 
+  const AntiEntropyStats& anti_entropy_stats() const { return anti_entropy_stats_; }
+
  private:
   // Sends and repairs that fail are counted where they are awaited; a task that throws anyway
   // is logged.
@@ -141,6 +162,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   struct Peer;
   struct PeerLink;
   struct PeerWrites;
+  struct AntiEntropyRun;
 
   // Runs one coordinator for (table, key); `payload` is what a write sends (empty for a read).
   // The answer, or the refusal a replica gave when too few could take the request.
@@ -194,6 +216,22 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Promise<void> exchange_tables_periodically();
   static constexpr uint32_t kTableExchangeIntervalMs = 1000;
 
+  // Anti-entropy (anti_entropy_rounds.cc).
+  static constexpr uint32_t kAntiEntropyFollowUpsMax = 4;  // partial sessions followed per round
+  kj::Promise<void> anti_entropy_rounds();
+  kj::Promise<void> tick_anti_entropy_responder();
+  // The next up member, in id order, that owns keys with this node; empty when none.
+  NodeId next_anti_entropy_peer();
+  kj::Promise<void> anti_entropy_with(NodeId peer, uint32_t follow_ups);
+  kj::Promise<void> drive_anti_entropy(std::shared_ptr<AntiEntropyRun> run);
+  void report_anti_entropy(const AntiEntropyRun& run);
+  void take_anti_entropy_push(const std::shared_ptr<AntiEntropyRun>& run,
+                              capnp::List<rpc::TableKeyVersions>::Reader pushed);
+  kj::Promise<void> merge_anti_entropy_keys(std::vector<HostKeyVersions> items);
+  // This node's versions of `keys` to the peer (writeBatch), and the peer's merged here.
+  void send_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run, std::vector<Bytes> keys);
+  void fetch_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run, std::vector<Bytes> keys);
+
   // The connection to `node`, opened now (at its address in the membership view) if there is
   // none.
   Peer peer(const NodeId& node);
@@ -209,6 +247,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   LocalStore* const store_;
   HintStore* const hints_;
   TableStates* const tables_;
+  AntiEntropyResponder* const anti_entropy_;
   WorkerPool* const pool_;
   node::DurableGate* const gate_;
   Conflict* const conflict_;
@@ -229,7 +268,12 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   std::minstd_rand random_{std::random_device{}()};  // whom the periodic exchange asks
   kj::Promise<void> ticking_;
   kj::Promise<void> handing_over_;
+  AntiEntropyStats anti_entropy_stats_;
+  size_t anti_entropy_keys_ = 0;  // in the last tree this node built: sizes the next one
+  NodeId last_anti_entropy_peer_;
   kj::Promise<void> exchanging_tables_;
+  kj::Promise<void> anti_entropy_running_;
+  kj::Promise<void> anti_entropy_ticking_;
 };
 
 }  // namespace tessera::dynamo

@@ -8,11 +8,12 @@
 // RPC exceptions.
 //
 // Thread-safety: lives on the event loop thread. Ownership: borrows the store, the hints, the
-// table states, the pool and the gate; all outlive it (jobs capture the stores, never the service).
+// table states, the anti-entropy responder, the pool and the gate; all outlive it (jobs capture the stores, never the service).
 #pragma once
 
 #include <capnp/capability.h>
 
+#include "tessera/dynamo/anti_entropy_responder.h"
 #include "tessera/dynamo/hint_store.h"
 #include "tessera/dynamo/table_states.h"
 #include "tessera/node/durable_gate.h"
@@ -25,8 +26,10 @@ namespace tessera::dynamo {
 class ReplicaService final : public rpc::Replica::Server {
  public:
   ReplicaService(node::LocalStore* store, HintStore* hints, TableStates* tables,
-                 node::WorkerPool* pool, node::DurableGate* gate)
-      : store_(store), hints_(hints), tables_(tables), pool_(pool), gate_(gate) {}
+                 AntiEntropyResponder* anti_entropy, node::WorkerPool* pool,
+                 node::DurableGate* gate)
+      : store_(store), hints_(hints), tables_(tables), anti_entropy_(anti_entropy), pool_(pool),
+        gate_(gate) {}
 
  protected:
   kj::Promise<void> write(WriteContext context) override;
@@ -36,6 +39,7 @@ class ReplicaService final : public rpc::Replica::Server {
   kj::Promise<void> dropTable(DropTableContext context) override;
   kj::Promise<void> writeBatch(WriteBatchContext context) override;
   kj::Promise<void> exchangeTables(ExchangeTablesContext context) override;
+  kj::Promise<void> antiEntropy(AntiEntropyContext context) override;
 
  private:
   // One write (Replica.write's params or a ReplicaWrite), answered once durable.
@@ -45,6 +49,7 @@ class ReplicaService final : public rpc::Replica::Server {
   node::LocalStore* const store_;
   HintStore* const hints_;
   TableStates* const tables_;
+  AntiEntropyResponder* const anti_entropy_;
   node::WorkerPool* const pool_;
   node::DurableGate* const gate_;
 };
