@@ -135,6 +135,9 @@ Result<NodeStatus> Client::status(const RequestOptions& options) {
         for (auto stat : in.getMembershipStats()) {
           out.membership_stats.emplace_back(stat.getName().cStr(), stat.getValue());
         }
+        for (auto stat : in.getProfileStats()) {
+          out.profile_stats.emplace_back(stat.getName().cStr(), stat.getValue());
+        }
         return out;
       });
 }

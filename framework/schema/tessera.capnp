@@ -213,4 +213,5 @@ struct NodeStatus {
   dataBytes @5 :UInt64;     # the engine's approximate size of everything it stores
   engineStats @6 :List(Stat);
   membershipStats @7 :List(Stat);  # e.g. the raft plugin's log and group counters
+  profileStats @8 :List(Stat);     # e.g. the dynamo profile's anti-entropy counters
 }

@@ -118,6 +118,19 @@ class DynamoProfile final : public node::Profile {
     });
   }
 
+  // Anti-entropy's counters, and the responder sessions open now.
+  std::map<std::string, double> stats() override {
+    if (router_.get() == nullptr) return {};
+    const AntiEntropyStats& ae = router_->anti_entropy_stats();
+    return {{"anti_entropy_sessions", double(ae.sessions)},
+            {"anti_entropy_in_sync", double(ae.in_sync)},
+            {"anti_entropy_repaired", double(ae.repaired)},
+            {"anti_entropy_abandoned", double(ae.abandoned)},
+            {"anti_entropy_keys_sent", double(ae.keys_sent)},
+            {"anti_entropy_keys_taken", double(ae.keys_taken)},
+            {"anti_entropy_responding", double(anti_entropy_->sessions())}};
+  }
+
   // No leave(): a node that stops (a restart, an upgrade) keeps its place on the ring, and its
   // peers take hints for it until it is back.
   // The client port, and with it every ReplicaService handed to a peer, is gone by now.

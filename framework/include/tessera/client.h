@@ -41,6 +41,7 @@ struct NodeStatus {
   uint64_t data_bytes = 0;
   std::vector<std::pair<std::string, double>> engine_stats;      // in name order
   std::vector<std::pair<std::string, double>> membership_stats;  // in name order
+  std::vector<std::pair<std::string, double>> profile_stats;     // in name order
 };
 
 // A member as the node knows it (Tessera.members).

@@ -124,6 +124,8 @@ kj::Promise<void> ClientService::status(StatusContext context) {
              report->engine_stats);
         fill(out.initMembershipStats(static_cast<unsigned>(report->membership_stats.size())),
              report->membership_stats);
+        fill(out.initProfileStats(static_cast<unsigned>(report->profile_stats.size())),
+             report->profile_stats);
       });
 }
 

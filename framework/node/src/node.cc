@@ -142,6 +142,7 @@ kj::Promise<Result<NodeStatusReport>> Node::status_report() {
                                                std::chrono::steady_clock::now() - state_->started)
                                                .count());
   report.plugins = state_->plugins;
+  if (state_->profile != nullptr) report.profile_stats = state_->profile->stats();
   // The engine's figures on the pool: an engine may take a lock that a write holds.
   return state_->pool->run([engine = state_->engine.get(), membership = state_->membership.get(),
                             report = std::move(report)]() mutable -> Result<NodeStatusReport> {

@@ -131,13 +131,15 @@ int run_status(Session& session, bool json) {
                           {"listen", s.listen},       {"uptime_ms", s.uptime_ms},
                           {"data_bytes", s.data_bytes}, {"plugins", nlohmann::json::array()},
                           {"engine", nlohmann::json::object()},
-                          {"membership", nlohmann::json::object()}};
+                          {"membership", nlohmann::json::object()},
+                          {"profile_stats", nlohmann::json::object()}};
     for (const NodeStatus::Plugin& p : s.plugins) {
       out["plugins"].push_back(
           {{"slot", p.slot}, {"name", p.name}, {"version", p.version}, {"file", p.file}});
     }
     for (const auto& [name, value] : s.engine_stats) out["engine"][name] = value;
     for (const auto& [name, value] : s.membership_stats) out["membership"][name] = value;
+    for (const auto& [name, value] : s.profile_stats) out["profile_stats"][name] = value;
     write_stdout(out.dump(2) + "\n");
     return kExitOk;
   }
@@ -163,6 +165,7 @@ int run_status(Session& session, bool json) {
   }
   for (const auto& [name, value] : s.engine_stats) line("engine." + name, number(value));
   for (const auto& [name, value] : s.membership_stats) line("membership." + name, number(value));
+  for (const auto& [name, value] : s.profile_stats) line(s.profile + "." + name, number(value));
   return kExitOk;
 }
 

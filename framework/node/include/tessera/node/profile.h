@@ -76,6 +76,8 @@ class Profile {
   virtual kj::Promise<Result<HintReport>> hints() {
     return Result<HintReport>(Status::not_supported("this node's profile keeps no hints"));
   }
+  // The profile's own counters for Tessera.status, by name; on the event loop thread.
+  virtual std::map<std::string, double> stats() { return {}; }
   // The client port listens at `address` ("host:port").
   virtual Status listening(const std::string& address) { return Status::ok(); }
   // Drops everything start_serving() built; on the event loop thread.
