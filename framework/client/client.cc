@@ -142,6 +142,17 @@ Result<NodeStatus> Client::status(const RequestOptions& options) {
       });
 }
 
+Result<uint64_t> Client::decommission(const RequestOptions& options) {
+  auto request = connection_->main.decommissionRequest();
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
+                           [](auto& response) -> Result<uint64_t> {
+                             Status status = client_error(response.getError());
+                             if (!status.is_ok()) return status;
+                             return response.getKeysCopied();
+                           });
+}
+
 Result<HintCounts> Client::hints(const RequestOptions& options) {
   auto request = connection_->main.hintsRequest();
   fill_options(request.initOptions(), options);

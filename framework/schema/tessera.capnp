@@ -163,6 +163,14 @@ interface Tessera {
   # Dynamo: the hints this node holds for each node it stood in for (`tessera hints`), counted
   # up to a bound (`truncated` past it). Other profiles: notSupported.
   hints @14 (options :RequestOptions) -> (error :Error, pending :List(HintCount), truncated :Bool);
+
+  # Dynamo (`tessera decommission`): copies every key this node owns to the nodes that own it
+  # once this node is gone, then leaves the ring; its peers then stop sending to it and stream
+  # again what reached it meanwhile. Answers once it has left, with the keys copied. The work
+  # goes on past the caller's deadline (call again to wait for it). Errors: unavailable (the
+  # ring would keep fewer members than copies, or a node did not take a copy: the node stays a
+  # member). Other profiles: notSupported. Not authenticated yet, like `status`.
+  decommission @15 (options :RequestOptions) -> (error :Error, keysCopied :UInt64);
 }
 
 struct HintCount {

@@ -14,18 +14,24 @@
 namespace tessera::dynamo {
 namespace {
 
-constexpr std::array<std::string_view, 4> kQuorumKeys = {"read_quorum", "write_quorum",
-                                                         "tick_ms", "anti_entropy_interval_ms"};
+constexpr std::array<std::string_view, 5> kQuorumKeys = {
+    "read_quorum", "write_quorum", "tick_ms", "anti_entropy_interval_ms", "hint_max_age_ms"};
 // `tessera hints` counts at most this many, a page at a time, so that a node with a huge backlog
 // answers in bounded time.
 constexpr uint64_t kHintsCounted = 1'000'000;
+
+uint64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 constexpr size_t kHintsPerPage = 4096;
 
 class DynamoProfile final : public node::Profile {
  public:
   DynamoProfile(const node::NodeParts& parts, QuorumOptions options,
                 std::unique_ptr<TableStates> tables)
-      : parts_(parts), options_(options), hints_(parts.store), tables_(std::move(tables)) {}
+      : parts_(parts), options_(options), hints_(parts.store, wall_clock_ms),
+        tables_(std::move(tables)) {}
 
   Status start_serving(kj::Timer& timer, kj::Network& network) override {
     const NodeId& self = parts_.config->node_id;
@@ -118,6 +124,8 @@ class DynamoProfile final : public node::Profile {
     });
   }
 
+  kj::Promise<Result<uint64_t>> decommission() override { return router_->decommission(); }
+
   // Anti-entropy's counters, and the responder sessions open now.
   std::map<std::string, double> stats() override {
     if (router_.get() == nullptr) return {};
@@ -131,8 +139,8 @@ class DynamoProfile final : public node::Profile {
             {"anti_entropy_responding", double(anti_entropy_->sessions())}};
   }
 
-  // No leave(): a node that stops (a restart, an upgrade) keeps its place on the ring, and its
-  // peers take hints for it until it is back.
+  // Stopping is not leaving (decommission() is): a node that stops (a restart, an upgrade)
+  // keeps its place on the ring, and its peers take hints for it until it is back.
   // The client port, and with it every ReplicaService handed to a peer, is gone by now.
   void stop_serving() override {
     router_ = nullptr;
@@ -160,11 +168,15 @@ Result<QuorumOptions> parse_quorum_options(const ConfigSection& section) {
   TESSERA_ASSIGN_OR_RETURN(int64_t tick_ms, section.get_int("tick_ms", 10, 1, 1000));
   TESSERA_ASSIGN_OR_RETURN(int64_t anti_entropy_ms,
                            section.get_int("anti_entropy_interval_ms", 10'000, 0, 3'600'000));
+  TESSERA_ASSIGN_OR_RETURN(
+      int64_t hint_max_age_ms,
+      section.get_int("hint_max_age_ms", 3ll * 24 * 3600 * 1000, 0, 365ll * 24 * 3600 * 1000));
   QuorumOptions options;
   options.read_quorum = static_cast<uint32_t>(r);
   options.write_quorum = static_cast<uint32_t>(w);
   options.tick_ms = static_cast<uint32_t>(tick_ms);
   options.anti_entropy_interval_ms = static_cast<uint32_t>(anti_entropy_ms);
+  options.hint_max_age_ms = static_cast<uint64_t>(hint_max_age_ms);
   return options;
 }
 
@@ -175,10 +187,6 @@ Result<std::unique_ptr<node::Profile>> make_dynamo_profile(const node::NodeParts
   TESSERA_ASSIGN_OR_RETURN(QuorumOptions options,
                            parse_quorum_options(parts.config->profile_section));
   options.requests_in_flight_max = parts.config->requests_in_flight_max;
-  auto wall_clock_ms = []() -> uint64_t {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  };
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<TableStates> tables,
                            TableStates::open(parts.store, parts.config->node_id, wall_clock_ms));
   return std::unique_ptr<node::Profile>(

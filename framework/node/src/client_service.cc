@@ -206,6 +206,21 @@ kj::Promise<void> ClientService::hints(HintsContext context) {
   });
 }
 
+kj::Promise<void> ClientService::decommission(DecommissionContext context) {
+  if (!options_.decommission) {
+    set_error(context.getResults().initError(),
+              Status::not_supported("node " + node_id_ + " cannot be decommissioned on this service"));
+    return kj::READY_NOW;
+  }
+  RequestParams params = params_of(context.getParams().getOptions());
+  return within_deadline(params, options_.decommission())
+      .then([context](Result<uint64_t> copied) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), copied.status());
+        if (copied.is_ok()) results.setKeysCopied(*copied);
+      });
+}
+
 kj::Promise<void> ClientService::hello(HelloContext context) {
   auto results = context.getResults();
   results.setApiVersion(rpc::API_VERSION);

@@ -260,6 +260,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     };
     main_options.ring = [&profile]() { return profile.ring(); };
     main_options.hints = [&profile]() { return profile.hints(); };
+    main_options.decommission = [&profile]() { return profile.decommission(); };
     capnp::TwoPartyServer server(kj::heap<ClientService>(
         config_.node_id, &profile.path(), &io.provider->getTimer(), std::move(main_options)));
     // More loops for client connections, when the profile can serve from them.

@@ -255,6 +255,23 @@ int run_create_table(Session& session, const std::string& name,
   return status.is_ok() ? kExitOk : session.fail("create-table", status);
 }
 
+// `tessera decommission`: waits, a call at a time, until the node has left the ring (the node
+// goes on copying past a call's deadline).
+int run_decommission(Session& session) {
+  RequestOptions options = session.request_options();
+  if (options.timeout_ms == 0) options.timeout_ms = 60'000;
+  for (;;) {
+    Result<uint64_t> copied = session.client().decommission(options);
+    if (copied.is_ok()) {
+      write_stdout("copied " + std::to_string(*copied) + " keys to their next owners; the node "
+                   "has left the ring and may be stopped once `tessera hints` shows none\n");
+      return kExitOk;
+    }
+    if (copied.status().code() != StatusCode::kTimeout) return session.fail("decommission", copied.status());
+    write_stdout("still copying...\n");
+  }
+}
+
 int run_drop_table(Session& session, const std::string& name) {
   Status status = session.client().drop_table(name);
   return status.is_ok() ? kExitOk : session.fail("drop-table", status);
@@ -396,6 +413,8 @@ int run(int argc, char** argv) {
       "hints", "Dynamo: the hints the node holds per node it stood in for (target<TAB>count)");
   bool hints_json = false;
   hints->add_flag("--json", hints_json, "One JSON object, for scripts");
+  CLI::App* decommission = app.add_subcommand(
+      "decommission", "Dynamo: copy the node's keys to their next owners, then leave the ring");
   CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");
   CLI::App* create = app.add_subcommand("create-table", "Create a table");
   create->add_option("name", table, "Table name: 1-128 of [A-Za-z0-9_.-]")->required();
@@ -477,6 +496,7 @@ int run(int argc, char** argv) {
   if (*members) return run_members(session, members_json);
   if (*ring) return run_ring(session, ring_json);
   if (*hints) return run_hints(session, hints_json);
+  if (*decommission) return run_decommission(session);
   if (*tables) return run_tables(session);
   if (*create) return run_create_table(session, table, split_keys);
   if (*drop) return run_drop_table(session, table);

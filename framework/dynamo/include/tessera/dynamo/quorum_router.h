@@ -31,8 +31,10 @@
 // the keys it owns with one co-owner in turn, by Merkle trees built for the session, and moves
 // only the keys that differ, both ways; the peer's side is its AntiEntropyResponder.
 //
-// Not built yet: batches across the ring, hints for owners that left the
-// cluster (they are kept).
+// Hints older than hint_max_age_ms are dropped; a hint whose owner left goes to the key's
+// owners now. Leaving (decommission.cc) copies this node's keys to their next owners first.
+//
+// Not built yet: batches across the ring.
 //
 // Thread-safety: lives on the event loop thread; every method is called from it.
 // Ownership: borrows everything it is given; all of it outlives the router.
@@ -81,6 +83,9 @@ struct QuorumOptions {
   uint32_t tick_ms = 10;      // the coordinators' unit of time
   // How often an anti-entropy session starts with the next co-owner; 0: never.
   uint32_t anti_entropy_interval_ms = 10'000;
+  // A hint older than this is dropped, not handed over; 0: kept until handed over. Below
+  // tombstone_grace_ms, or a late hint could bring back a value whose tombstone is gone.
+  uint64_t hint_max_age_ms = 3ull * 24 * 3600 * 1000;
   // Requests coordinated at once; past it a request gets Busy (the node's
   // requests_in_flight_max).
   size_t requests_in_flight_max = 4096;
@@ -153,6 +158,13 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
 
   const AntiEntropyStats& anti_entropy_stats() const { return anti_entropy_stats_; }
 
+  // Leaving (decommission.cc): copies every key this node owns to the owners it has once this
+  // node is gone, then leaves the ring; resolves to the keys copied. Runs to its end whatever
+  // the caller's deadline; a call while one runs waits for that one. Unavailable when the ring
+  // would have fewer members than copies, or a target did not take a copy (the node stays a
+  // member, and may try again).
+  kj::Promise<Result<uint64_t>> decommission();
+
  private:
   // Sends and repairs that fail are counted where they are awaited; a task that throws anyway
   // is logged.
@@ -206,6 +218,10 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Promise<void> hand_over(Hint hint);
   // The owner answered NoSuchTable for a hint's table.
   kj::Promise<void> owner_lacks_table(Hint hint);
+  // The hint's owner left the ring: sends the versions to the key's owners now, then forgets it.
+  kj::Promise<void> hand_to_new_owners(Hint hint);
+  // Forgets hints over hint_max_age_ms, logging how many.
+  kj::Promise<void> drop_expired_hints(std::vector<Hint> expired);
 
   static constexpr uint32_t kHintRoundIntervalMs = 1000;
   static constexpr size_t kHintsPerRound = 256;
@@ -231,6 +247,11 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   // This node's versions of `keys` to the peer (writeBatch), and the peer's merged here.
   void send_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run, std::vector<Bytes> keys);
   void fetch_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run, std::vector<Bytes> keys);
+
+  kj::Promise<Result<uint64_t>> copy_departing_tables(std::vector<std::string> tables,
+                                                      size_t index, uint64_t copied);
+  kj::Promise<Result<uint64_t>> copy_departing_page(std::string table, Bytes token,
+                                                    uint64_t copied);
 
   // The connection to `node`, opened now (at its address in the membership view) if there is
   // none.
@@ -271,6 +292,8 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   AntiEntropyStats anti_entropy_stats_;
   size_t anti_entropy_keys_ = 0;  // in the last tree this node built: sizes the next one
   NodeId last_anti_entropy_peer_;
+  kj::Maybe<kj::ForkedPromise<Result<uint64_t>>> decommissioning_;
+  bool decommission_failed_ = false;  // the last decommission stopped: another may start
   kj::Promise<void> exchanging_tables_;
   kj::Promise<void> anti_entropy_running_;
   kj::Promise<void> anti_entropy_ticking_;

@@ -44,6 +44,7 @@ struct ClientServiceOptions {
   std::function<Result<std::vector<NodeInfo>>()> members = nullptr;
   std::function<kj::Promise<Result<std::vector<RangeReport>>>()> ring = nullptr;
   std::function<kj::Promise<Result<HintReport>>()> hints = nullptr;
+  std::function<kj::Promise<Result<uint64_t>>()> decommission = nullptr;
 };
 
 class ClientService final : public rpc::Tessera::Server {
@@ -68,6 +69,7 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> members(MembersContext context) override;
   kj::Promise<void> ring(RingContext context) override;
   kj::Promise<void> hints(HintsContext context) override;
+  kj::Promise<void> decommission(DecommissionContext context) override;
 
  private:
   // `answer`, or Timeout once the request's deadline passes.
