@@ -1,6 +1,11 @@
 // The node as a process: clean shutdown, refusals to start, a paused node, and recovery after
 // SIGKILL on a durable engine.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -223,6 +228,55 @@ TEST(NodeProcess, ConnectionsPerAddressAndIdleConnectionsAreBounded) {
   ASSERT_TRUE(after.is_ok()) << after.status().to_string();
   EXPECT_TRUE((*after)->put("t", "k", "again").is_ok());
   EXPECT_NE(cluster.describe_logs().find("connections_per_address_max"), std::string::npos);
+}
+
+// Memory that thousands of connections took is given back once they close, not kept at its
+// peak (the node trims its allocator when the open connections fall to half their peak).
+TEST(NodeProcess, MemoryOfClosedConnectionsIsGivenBack) {
+  struct rlimit limit {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+  constexpr size_t kConnections = 3000;
+  if (limit.rlim_cur < kConnections + 100) GTEST_SKIP() << "too few descriptors for the test";
+  test::TestCluster cluster(cluster_options(
+      std::string("[node]\nconnections_per_address_max = 10000\n\n") + test::kMemoryNodeConfig));
+  ASSERT_TRUE(cluster.start(1).is_ok());
+  std::unique_ptr<Client> client = connect_client(cluster.address(0));
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->create_table("t").is_ok());
+  const size_t before = *cluster.rss_bytes(0);
+  const uint16_t port = static_cast<uint16_t>(
+      std::stoi(cluster.address(0).substr(cluster.address(0).rfind(':') + 1)));
+  std::vector<int> sockets;
+  for (size_t i = 0; i < kConnections; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0) << i;
+    sockets.push_back(fd);
+  }
+  // Served: a request on the client's own connection comes after the node took them all.
+  ASSERT_TRUE(client->put("t", "k", "v").is_ok());
+  size_t peak = 0;
+  for (int i = 0; i < 50 && peak < before + (size_t{8} << 20); ++i) {
+    peak = std::max(peak, *cluster.rss_bytes(0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (int fd : sockets) ::close(fd);
+  ASSERT_TRUE(client->put("t", "k", "v2").is_ok());
+  size_t after = peak;
+  for (int i = 0; i < 100 && after > before + (peak - before) / 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = *cluster.rss_bytes(0);
+  }
+  std::printf("RSS: %zu KiB before, %zu KiB with %zu connections, %zu KiB after they closed\n",
+              before >> 10, peak >> 10, kConnections, after >> 10);
+  ASSERT_GT(peak, before) << "the connections took no memory";
+  EXPECT_LE(after, before + (peak - before) / 4) << "the node kept the memory of closed connections";
 }
 
 TEST(NodeProcess, LsmKeepsAcknowledgedWritesAcrossSigkill) {
