@@ -167,7 +167,7 @@ Result<QuorumOptions> parse_quorum_options(const ConfigSection& section) {
   TESSERA_ASSIGN_OR_RETURN(int64_t w, section.get_int("write_quorum", 2, 1, 16));
   TESSERA_ASSIGN_OR_RETURN(int64_t tick_ms, section.get_int("tick_ms", 10, 1, 1000));
   TESSERA_ASSIGN_OR_RETURN(int64_t anti_entropy_ms,
-                           section.get_int("anti_entropy_interval_ms", 10'000, 0, 3'600'000));
+                           section.get_int("anti_entropy_interval_ms", 60'000, 0, 3'600'000));
   TESSERA_ASSIGN_OR_RETURN(
       int64_t hint_max_age_ms,
       section.get_int("hint_max_age_ms", 3ll * 24 * 3600 * 1000, 0, 365ll * 24 * 3600 * 1000));

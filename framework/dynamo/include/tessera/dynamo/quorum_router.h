@@ -82,7 +82,7 @@ struct QuorumOptions {
   uint32_t write_quorum = 2;  // W likewise
   uint32_t tick_ms = 10;      // the coordinators' unit of time
   // How often an anti-entropy session starts with the next co-owner; 0: never.
-  uint32_t anti_entropy_interval_ms = 10'000;
+  uint32_t anti_entropy_interval_ms = 60'000;
   // A hint older than this is dropped, not handed over; 0: kept until handed over. Below
   // tombstone_grace_ms, or a late hint could bring back a value whose tombstone is gone.
   uint64_t hint_max_age_ms = 3ull * 24 * 3600 * 1000;
