@@ -60,7 +60,8 @@ Result<std::unique_ptr<TableStates>> TableStates::open(node::LocalStore* store, 
     if (it != states.end() && it->second.live) continue;
     // Made before tables were cluster state: created at stamp 0, which any change supersedes.
     TableState adopted{name, true, TableStamp{0, self}, {}};
-    TESSERA_RETURN_IF_ERROR(store->put_table_record(name, encode_table_state(adopted)));
+    // Kept in memory if it cannot be written (a full disk): the next open adopts it again.
+    (void)store->put_table_record(name, encode_table_state(adopted));
     states.insert_or_assign(name, std::move(adopted));
   }
   return std::unique_ptr<TableStates>(

@@ -1,6 +1,10 @@
 #include "tessera/node/local_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <functional>
 
 #include "tessera/coding.h"
@@ -315,7 +319,7 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
 
 Status LocalStore::write_data(const WriteBatch& batch, Waiting waiting) {
   const WriteOptions options{.no_wait = waiting == Waiting::kNever};
-  if (!options_.sync_writes) return engine_->write(options, batch);
+  if (!options_.sync_writes) return note_disk_space(engine_->write(options, batch));
   {
     std::lock_guard lock(durability_mutex_);
     ++writes_started_;
@@ -324,6 +328,22 @@ Status LocalStore::write_data(const WriteBatch& batch, Waiting waiting) {
   Status status = engine_->write(options, batch);
   std::lock_guard lock(durability_mutex_);
   if (--writes_running_ == 0) writes_quiescent_ = writes_started_;
+  return note_disk_space(std::move(status));
+}
+
+Status LocalStore::note_disk_space(Status status) {
+  const std::string& message = status.message();
+  const bool full = status.code() == StatusCode::kIOError &&
+                    (message.find(std::strerror(ENOSPC)) != std::string::npos ||
+                     message.find(std::strerror(EDQUOT)) != std::string::npos);
+  if (full && !disk_full_logged_.exchange(true)) {
+    spdlog::warn("node {}: the disk is full: writes are refused until space is freed; reads go "
+                 "on ({})",
+                 options_.node, message);
+  } else if (status.is_ok() && disk_full_logged_.load(std::memory_order_relaxed) &&
+             disk_full_logged_.exchange(false)) {
+    spdlog::info("node {}: writes go on: the disk has room again", options_.node);
+  }
   return status;
 }
 

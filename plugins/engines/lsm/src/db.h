@@ -21,6 +21,14 @@
 // result. Reads continue. A version edit changes in-memory state only once it is durable
 // (VersionSet::log_and_apply); tables of a failed edit are deleted unless its record may have
 // reached the manifest.
+//
+// A full disk (ENOSPC, EDQUOT) is not such an error where nothing reached a file: a WAL append
+// that failed while growing the file's zero-filled region, or a flush or compaction that could
+// not write its table (deleted, the manifest untouched). The write gets an IOError saying the
+// disk is full, later writes try again, background work retries every second, and reads go on;
+// the first write or flush that succeeds ends it. An open on a full disk that cannot write the
+// table of its replayed WALs keeps their entries in the memtable instead and serves reads; the
+// first write after space returns starts a new WAL and flushes them (read_only_).
 // Thread-safety: every Engine method may be called concurrently. Lock order: mutex_ before the
 // block cache's shard mutexes and VersionSet's current-pointer mutex.
 #pragma once
@@ -44,6 +52,8 @@
 #include "wal_writer.h"
 
 namespace tessera::lsm {
+
+using Clock = std::chrono::steady_clock;
 
 class LsmEngine final : public Engine {
  public:
@@ -80,8 +90,18 @@ class LsmEngine final : public Engine {
 
   LsmEngine(fs::path dir, const LsmOptions& options, TestHooks hooks);
   Status recover();
+  // Replays one WAL into `mem`, writing a table to `edit` whenever `mem` is full, unless
+  // `keep_in_memory` (an open on a full disk).
   Status replay_log(const fs::path& path, TailPolicy policy, std::shared_ptr<MemTable>* mem,
-                    VersionEdit* edit, SequenceNumber* max_sequence);
+                    VersionEdit* edit, SequenceNumber* max_sequence, bool keep_in_memory);
+  // recover() after its replay, or nothing written: serve reads from `mem` and the old WALs.
+  Status recover_read_only(std::shared_ptr<MemTable> mem, SequenceNumber max_sequence,
+                           const Status& cause);
+  // The IOError a write gets while the disk is full, naming the cause.
+  Status disk_full(const Status& cause) const;
+  // read_only_: starts a new WAL and hands the recovered memtable to the background flush, at
+  // most once a second; else disk_full_. REQUIRES: mutex_ held.
+  Status leave_read_only();
   // fsync of the data directory, so that files created in it survive a machine crash.
   Status sync_data_dir();
   // Deletes the tables `edit` adds (new ones, in no version) once no open can see the edit.
@@ -128,6 +148,13 @@ class LsmEngine final : public Engine {
   std::multiset<SequenceNumber> snapshots_;
   std::array<Bytes, kNumLevels> compact_pointers_;
   Status bg_error_;
+  // The disk is full (see the top): what a write that needs space gets, until a write, flush or
+  // compaction succeeds. (mutex_)
+  Status disk_full_;
+  bool read_only_ = false;                  // opened on a full disk; no WAL yet (mutex_)
+  Clock::time_point leave_read_only_at_{};  // read_only_: the next try to leave (mutex_)
+  Clock::time_point bg_retry_at_{};         // background work waits until then (mutex_)
+  bool bg_failed_cleanly_ = false;  // the last background failure wrote nothing lasting (mutex_)
   bool bg_busy_ = false;
   bool shutting_down_ = false;
   std::atomic<bool> shutting_down_flag_{false};

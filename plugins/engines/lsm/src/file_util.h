@@ -33,6 +33,8 @@ fs::path manifest_file_path(const fs::path& dir, uint64_t number);
 FileKind parse_file_name(const std::string& name, uint64_t* number);
 
 Status errno_status(const std::string& context, int error);
+// Whether `status` is the system's refusal for a full disk or quota (ENOSPC, EDQUOT).
+bool is_no_space(const Status& status);
 
 // An append-only file. Appends go straight to the kernel (one write() per append), so data that
 // append() accepted survives a crash of the process, and sync() makes it survive a crash of the
@@ -53,6 +55,9 @@ class WritableFile {
   WritableFile& operator=(const WritableFile&) = delete;
 
   Status append(ByteView data);
+  // Whether the last append() that failed wrote none of its bytes (it failed while growing the
+  // zero-filled region ahead of them): the file ends where it did before.
+  bool failed_cleanly() const { return failed_cleanly_; }
   // fdatasync(): the data and the size, not the other metadata.
   Status sync();
   Status close();
@@ -70,6 +75,7 @@ class WritableFile {
   uint64_t size_ = 0;
   const uint64_t zero_fill_chunk_bytes_;
   uint64_t zero_filled_end_ = 0;
+  bool failed_cleanly_ = false;
 };
 
 // A file opened for positional reads (SSTables). Thread-safe: pread only.

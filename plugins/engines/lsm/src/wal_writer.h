@@ -19,6 +19,8 @@ class WalWriter {
   // REQUIRES: payload.size() <= kRecordPayloadBytesMax.
   Status add_record(ByteView payload);
   Status sync() { return file_->sync(); }
+  // The last add_record() that failed left the file as it was (WritableFile::failed_cleanly).
+  bool failed_cleanly() const { return file_->failed_cleanly(); }
   Status close() { return file_->close(); }
   uint64_t size() const { return file_->size(); }
   const fs::path& path() const { return file_->path(); }

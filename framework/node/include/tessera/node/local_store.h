@@ -35,6 +35,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -261,6 +262,9 @@ class LocalStore {
                       Waiting waiting);
   // An unsynced data write, counted for when_durable().
   Status write_data(const WriteBatch& batch, Waiting waiting = Waiting::kMay);
+  // Logs once when writes start failing for a full disk (ENOSPC, EDQUOT in the engine's
+  // message), and once when they succeed again; returns `status`.
+  Status note_disk_space(Status status);
   // The catalog lock, shared; with kNever only if it is free now (else WouldBlock).
   Result<std::shared_lock<WriterPreferringMutex>> lock_catalog(Waiting waiting) const;
 
@@ -282,6 +286,7 @@ class LocalStore {
   uint64_t syncs_asked_ = 0;       // sync_async calls not yet called back (durability_mutex_)
   std::condition_variable syncs_answered_;
 
+  std::atomic<bool> disk_full_logged_{false};
   mutable WriterPreferringMutex catalog_mutex_;  // guards tables_ and catalog writes
   std::map<std::string, uint32_t, std::less<>> tables_;
   std::vector<TableDropHook> drop_hooks_;  // (catalog_mutex_)
