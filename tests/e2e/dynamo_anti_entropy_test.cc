@@ -29,16 +29,10 @@ bool write_own_copy(const std::string& address, const std::string& table, const 
   return write.send().wait(connection.getWaitScope()).getError().getCode() == rpc::ErrorCode::OK;
 }
 
-class DynamoAntiEntropyTest : public ::testing::Test {
+class DynamoAntiEntropyTest : public ThreeDynamoNodes {
  protected:
   void SetUp() override {
-    cluster_ = std::make_unique<test::TestCluster>(cluster_options(kAntiEntropyConfig));
-    for (int i = 0; i < 3; ++i) cluster_->add_node();
-    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(cluster_->start_node(i).is_ok());
-    for (size_t i = 0; i < 3; ++i) {
-      clients_[i] = connect_client(cluster_->address(i));
-      ASSERT_NE(clients_[i], nullptr);
-    }
+    ASSERT_NO_FATAL_FAILURE(start_three(kAntiEntropyConfig));
     ASSERT_TRUE(create_table_when_ready(client(0), 8));
     // Every node sees the others before one goes down.
     for (size_t i = 1; i < 3; ++i) {
@@ -46,11 +40,6 @@ class DynamoAntiEntropyTest : public ::testing::Test {
           [&] { return client(i).put("t", "probe", "p", with(Consistency::kAll)).is_ok(); }));
     }
   }
-
-  Client& client(size_t i) { return *clients_[i]; }
-
-  std::unique_ptr<test::TestCluster> cluster_;
-  std::unique_ptr<Client> clients_[3];  // after cluster_: closed before the nodes stop
 };
 
 TEST_F(DynamoAntiEntropyTest, AReplicaThatMissedWritesIsRepairedWithoutAnyRead) {

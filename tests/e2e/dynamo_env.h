@@ -117,4 +117,23 @@ inline bool own_copies_hold(const std::string& address, const std::vector<std::s
   return true;
 }
 
+// Three nodes of a config started, with a client connected to each.
+class ThreeDynamoNodes : public ::testing::Test {
+ protected:
+  void start_three(const std::string& config) {
+    cluster_ = std::make_unique<test::TestCluster>(cluster_options(config));
+    for (int i = 0; i < 3; ++i) cluster_->add_node();
+    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(cluster_->start_node(i).is_ok());
+    for (size_t i = 0; i < 3; ++i) {
+      clients_[i] = connect_client(cluster_->address(i));
+      ASSERT_NE(clients_[i], nullptr);
+    }
+  }
+
+  Client& client(size_t i) { return *clients_[i]; }
+
+  std::unique_ptr<test::TestCluster> cluster_;
+  std::unique_ptr<Client> clients_[3];  // after cluster_: closed before the nodes stop
+};
+
 }  // namespace tessera::e2e

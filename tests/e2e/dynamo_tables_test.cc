@@ -31,20 +31,10 @@ int own_versions(const std::string& address, const std::string& table, const std
   return static_cast<int>(response.getVersions().size());
 }
 
-class DynamoTablesTest : public ::testing::Test {
+class DynamoTablesTest : public ThreeDynamoNodes {
  protected:
-  // Starts three nodes and connects a client to each, not waiting for them to see each other.
-  void SetUp() override {
-    cluster_ = std::make_unique<test::TestCluster>(cluster_options(kDynamoConfig));
-    for (int i = 0; i < 3; ++i) cluster_->add_node();
-    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(cluster_->start_node(i).is_ok());
-    for (size_t i = 0; i < 3; ++i) {
-      clients_[i] = connect_client(cluster_->address(i));
-      ASSERT_NE(clients_[i], nullptr);
-    }
-  }
-
-  Client& client(size_t i) { return *clients_[i]; }
+  // Not waiting for the nodes to see each other.
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(start_three(kDynamoConfig)); }
 
   // Waits until a write with W = ALL through each node succeeds: every node sees the others.
   void await_ring() {
@@ -55,9 +45,6 @@ class DynamoTablesTest : public ::testing::Test {
           << "node " << i;
     }
   }
-
-  std::unique_ptr<test::TestCluster> cluster_;
-  std::unique_ptr<Client> clients_[3];  // after cluster_: closed before the nodes stop
 };
 
 // The bug this replaces: a table made within a second of the start reached no peer, and every

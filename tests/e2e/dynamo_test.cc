@@ -18,20 +18,12 @@
 namespace tessera::e2e {
 namespace {
 
-class DynamoTest : public ::testing::Test {
+class DynamoTest : public ThreeDynamoNodes {
  protected:
   void SetUp() override {
-    cluster_ = std::make_unique<test::TestCluster>(cluster_options(kDynamoConfig));
-    for (int i = 0; i < 3; ++i) cluster_->add_node();
-    for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(cluster_->start_node(i).is_ok());
-    for (size_t i = 0; i < 3; ++i) {
-      clients_[i] = connect_client(cluster_->address(i));
-      ASSERT_NE(clients_[i], nullptr);
-    }
+    ASSERT_NO_FATAL_FAILURE(start_three(kDynamoConfig));
     ASSERT_TRUE(create_table_everywhere("t"));
   }
-
-  Client& client(size_t i) { return *clients_[i]; }
 
   // Creates the table once every node sees the others: a write with W = ALL through each node
   // then succeeds.
@@ -57,9 +49,6 @@ class DynamoTest : public ::testing::Test {
     if (!got.is_ok() || !got->found || got->values.size() != 1) return std::nullopt;
     return got->values[0].data;
   }
-
-  std::unique_ptr<test::TestCluster> cluster_;
-  std::unique_ptr<Client> clients_[3];  // after cluster_: closed before the nodes stop
 };
 
 // `ring` lists the token ranges in order, covering the whole token space, each with N owners.

@@ -64,18 +64,8 @@ kj::Promise<void> QuorumRouter::hand_over_hints() {
 }
 
 kj::Promise<void> QuorumRouter::hand_over(Hint hint) {
-  auto send = [&](rpc::Replica::Client& replica) {
-    auto call = replica.writeRequest();
-    call.setTable(as_text(hint.table));
-    call.setKey(as_data(hint.key));
-    set_versions(call.initVersions(hint.versions.size()), hint.versions);
-    return call.send();
-  };
-  const NodeId owner = hint.owner;
-  kj::Promise<Status> delivered = call_peer<Status>(
-      owner, kHintRoundIntervalMs * kj::MILLISECONDS, send,
-      [](auto response) { return from_error(response.getError()); },
-      [](Status failed) { return failed; });
+  kj::Promise<Status> delivered = write_copy(hint.owner, kHintRoundIntervalMs * kj::MILLISECONDS,
+                                             hint.table, hint.key, hint.versions);
   return delivered.then([this, hint = std::move(hint)](Status status) mutable -> kj::Promise<void> {
     if (status.code() == StatusCode::kNoSuchTable) return owner_lacks_table(std::move(hint));
     if (!status.is_ok()) return kj::READY_NOW;  // tried again in a later round
@@ -116,17 +106,8 @@ kj::Promise<void> QuorumRouter::hand_to_new_owners(Hint hint) {
                                [&](const NodeInfo& info) { return info.id == owner; });
     // An owner that is down now: try again in a later round.
     if (member == view.end() || !is_up(member->state)) return kj::READY_NOW;
-    auto send = [&](rpc::Replica::Client& replica) {
-      auto call = replica.writeRequest();
-      call.setTable(as_text(hint.table));
-      call.setKey(as_data(hint.key));
-      set_versions(call.initVersions(hint.versions.size()), hint.versions);
-      return call.send();
-    };
-    sent.add(call_peer<Status>(
-        owner, kHintRoundIntervalMs * kj::MILLISECONDS, send,
-        [](auto response) { return from_error(response.getError()); },
-        [](Status failed) { return failed; }));
+    sent.add(write_copy(owner, kHintRoundIntervalMs * kj::MILLISECONDS, hint.table, hint.key,
+                        hint.versions));
   }
   return kj::joinPromises(sent.releaseAsArray())
       .then([this, hint = std::move(hint)](kj::Array<Status> statuses) mutable -> kj::Promise<void> {

@@ -292,6 +292,21 @@ kj::Promise<Status> QuorumRouter::resend_to_peer_without_table(uint64_t id, cons
       });
 }
 
+kj::Promise<Status> QuorumRouter::write_copy(const NodeId& to, kj::Duration timeout,
+                                             const std::string& table, ByteView key,
+                                             const std::vector<VersionedValue>& versions) {
+  auto send = [&](rpc::Replica::Client& replica) {
+    auto call = replica.writeRequest();
+    call.setTable(as_text(table));
+    call.setKey(as_data(key));
+    set_versions(call.initVersions(versions.size()), versions);
+    return call.send();
+  };
+  return call_peer<Status>(
+      to, timeout, send, [](auto response) { return from_error(response.getError()); },
+      [](Status failed) { return failed; });
+}
+
 void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pending) {
   using Versions = Result<std::vector<VersionedValue>>;
   kj::Promise<Versions> replied = nullptr;

@@ -85,17 +85,8 @@ kj::Promise<size_t> QuorumRouter::stream_page(std::string table, Bytes token,
       const auto owners_end = location->replicas.begin() + location->owners;
       for (const NodeId& target : targets) {
         if (std::find(location->replicas.begin(), owners_end, target) == owners_end) continue;
-        auto send = [&](rpc::Replica::Client& replica) {
-          auto call = replica.writeRequest();
-          call.setTable(as_text(table));
-          call.setKey(as_data(item.key));
-          set_versions(call.initVersions(item.versions.size()), item.versions);
-          return call.send();
-        };
-        writes.add(call_peer<Status>(
-            target, kStreamCallTimeoutMs * kj::MILLISECONDS, send,
-            [](auto response) { return from_error(response.getError()); },
-            [](Status failed) { return failed; }));
+        writes.add(write_copy(target, kStreamCallTimeoutMs * kj::MILLISECONDS, table, item.key,
+                              item.versions));
         ++sent;
       }
     }

@@ -205,6 +205,9 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Promise<Status> resend_to_peer_without_table(uint64_t id, const NodeId& to,
                                                    const NodeId& hint_for, Status refused);
   void send_read(uint64_t id, const NodeId& to, const Pending& pending);
+  // One Replica.write of `versions` to `to`, outside any coordinator (handoff, streaming).
+  kj::Promise<Status> write_copy(const NodeId& to, kj::Duration timeout, const std::string& table,
+                                 ByteView key, const std::vector<VersionedValue>& versions);
   kj::Promise<void> tick_loop();
   // Copies every key this node holds that one of `targets` now owns to it, table by table and
   // page by page (range_streaming.cc). Resolves to the number of keys sent.
