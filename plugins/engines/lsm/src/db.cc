@@ -188,7 +188,8 @@ Status LsmEngine::recover() {
   }
   edit.last_sequence = max_sequence;
   wal_number_ = versions_.new_file_number();
-  auto wal = WalWriter::create(log_file_path(dir_, wal_number_), kWalZeroFillChunkBytes);
+  auto wal = WalWriter::create(log_file_path(dir_, wal_number_), kWalZeroFillChunkBytes,
+                                 hooks_.before_file_grows);
   if (is_no_space(wal.status())) return on_full_disk(wal.status());
   if (!wal.is_ok()) return discard(wal.status());
   wal_ = std::move(wal).value();
@@ -228,7 +229,8 @@ Status LsmEngine::leave_read_only() {
   if (now < leave_read_only_at_) return disk_full_;
   leave_read_only_at_ = now + std::chrono::seconds(1);
   const uint64_t number = versions_.new_file_number();
-  auto wal = WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes);
+  auto wal = WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes,
+                                 hooks_.before_file_grows);
   Status status = wal.status();
   if (status.is_ok()) status = sync_data_dir();
   if (!status.is_ok()) {
@@ -303,6 +305,7 @@ TableEnv LsmEngine::table_env() {
     return versions_.new_file_number();
   };
   env.shutting_down = [this] { return shutting_down_flag_.load(); };
+  env.grow = hooks_.before_file_grows;
   return env;
 }
 
@@ -355,8 +358,11 @@ Status LsmEngine::flush() {
   w.force_flush = true;
   TESSERA_RETURN_IF_ERROR(write_writer(&w));
   std::unique_lock lock(mutex_);
-  bg_done_cv_.wait(
-      lock, [&] { return imm_ == nullptr || !bg_error_.is_ok() || !disk_full_.is_ok(); });
+  // A flush that fails for space is retried: this waits for one try that ends either way.
+  const uint64_t space_failures = bg_space_failures_;
+  bg_done_cv_.wait(lock, [&] {
+    return imm_ == nullptr || !bg_error_.is_ok() || bg_space_failures_ != space_failures;
+  });
   if (!bg_error_.is_ok() || imm_ == nullptr) return bg_error_;
   return disk_full_;
 }
@@ -513,8 +519,17 @@ Status LsmEngine::make_room_for_write(std::unique_lock<std::mutex>& lock, bool f
     }
     if (!force && mem_->memory_usage() <= options_.memtable_bytes_max) return Status::ok();
     if (force && mem_->entry_count() == 0) return Status::ok();
-    // A flush that cannot write its table for want of space: no waiting for it.
-    if (imm_ != nullptr && !disk_full_.is_ok()) return disk_full_;
+    // A flush that cannot write its table for want of space: a write does not wait for it; a
+    // forced flush waits for one more try.
+    if (imm_ != nullptr && !disk_full_.is_ok()) {
+      if (!force) return disk_full_;
+      const uint64_t failures = bg_space_failures_;
+      bg_done_cv_.wait(lock, [&] {
+        return imm_ == nullptr || !bg_error_.is_ok() || bg_space_failures_ != failures;
+      });
+      if (imm_ != nullptr && bg_error_.is_ok()) return disk_full_;
+      continue;
+    }
     if (imm_ != nullptr || l0_files >= static_cast<size_t>(options_.l0_stop_trigger)) {
       auto start = Clock::now();
       ++stall_count_;
@@ -537,7 +552,8 @@ Status LsmEngine::switch_memtable() {
   if (options_.wal_sync != WalSync::kNone) TESSERA_RETURN_IF_ERROR(wal_->sync());
   uint64_t number = versions_.new_file_number();
   TESSERA_ASSIGN_OR_RETURN(auto wal,
-                           WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes));
+                           WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes,
+                                 hooks_.before_file_grows));
   // The new WAL's directory entry must be durable before a synced write in it returns.
   TESSERA_RETURN_IF_ERROR(sync_data_dir());
   Status closed = wal_->close();
@@ -573,6 +589,7 @@ void LsmEngine::background_loop() {
     if (!status.is_ok() && !shutting_down_) {
       if (bg_failed_cleanly_ && is_no_space(status)) {
         disk_full_ = disk_full(status);
+        ++bg_space_failures_;
         bg_retry_at_ = Clock::now() + std::chrono::seconds(1);
       } else {
         bg_error_ = status;

@@ -74,7 +74,8 @@ class LsmEngine final : public Engine {
   Result<uint64_t> approximate_size(ByteView start, ByteView end) override;
   EngineStats stats() override;
 
-  // Freezes the memtable (if it has entries) and waits until it is flushed. For tests and tools.
+  // Freezes the memtable (if it has entries) and waits until it is flushed, or a try to flush
+  // it failed for want of space (then returns that error). For tests and tools.
   Status flush();
   // Waits until no flush or compaction is due or running (or the background work has failed,
   // and stopped: then returns that error). For tests and tools.
@@ -155,6 +156,7 @@ class LsmEngine final : public Engine {
   Clock::time_point leave_read_only_at_{};  // read_only_: the next try to leave (mutex_)
   Clock::time_point bg_retry_at_{};         // background work waits until then (mutex_)
   bool bg_failed_cleanly_ = false;  // the last background failure wrote nothing lasting (mutex_)
+  uint64_t bg_space_failures_ = 0;  // background tries that failed for space (mutex_)
   bool bg_busy_ = false;
   bool shutting_down_ = false;
   std::atomic<bool> shutting_down_flag_{false};

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -46,10 +47,15 @@ bool is_no_space(const Status& status);
 // fdatasync needs no journal commit for them (that commit roughly halves the sync rate of a
 // growing file). Readers must treat a zero tail as unwritten (wal_reader.h does). close()
 // trims the file to what was appended.
+// For tests (TestHooks::before_file_grows): called before a file grows; an error is the
+// append's, with nothing written.
+using GrowHook = std::function<Status(const fs::path& path)>;
+
 class WritableFile {
  public:
   static Result<std::unique_ptr<WritableFile>> create(const fs::path& path,
-                                                      uint64_t zero_fill_chunk_bytes = 0);
+                                                      uint64_t zero_fill_chunk_bytes = 0,
+                                                      GrowHook grow = {});
   ~WritableFile();
   WritableFile(const WritableFile&) = delete;
   WritableFile& operator=(const WritableFile&) = delete;
@@ -65,8 +71,9 @@ class WritableFile {
   const fs::path& path() const { return path_; }
 
  private:
-  WritableFile(fs::path path, int fd, uint64_t zero_fill_chunk_bytes)
-      : path_(std::move(path)), fd_(fd), zero_fill_chunk_bytes_(zero_fill_chunk_bytes) {}
+  WritableFile(fs::path path, int fd, uint64_t zero_fill_chunk_bytes, GrowHook grow)
+      : path_(std::move(path)), fd_(fd), zero_fill_chunk_bytes_(zero_fill_chunk_bytes),
+        grow_(std::move(grow)) {}
   Status write_at(uint64_t offset, const char* p, size_t n);
   Status extend_zero_fill();
 
@@ -75,6 +82,7 @@ class WritableFile {
   uint64_t size_ = 0;
   const uint64_t zero_fill_chunk_bytes_;
   uint64_t zero_filled_end_ = 0;
+  const GrowHook grow_;
   bool failed_cleanly_ = false;
 };
 

@@ -14,7 +14,8 @@ class WalWriter {
  public:
   // zero_fill_chunk_bytes: see WritableFile (the WAL uses it, the manifest does not).
   static Result<std::unique_ptr<WalWriter>> create(const fs::path& path,
-                                                   uint64_t zero_fill_chunk_bytes = 0);
+                                                   uint64_t zero_fill_chunk_bytes = 0,
+                                                   GrowHook grow = {});
 
   // REQUIRES: payload.size() <= kRecordPayloadBytesMax.
   Status add_record(ByteView payload);
