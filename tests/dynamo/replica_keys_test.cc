@@ -62,30 +62,35 @@ TEST_F(ReplicaKeysTest, ALeafReadKeepsTheFirstEntriesInOrderAndSaysMoreRemain) {
   antientropy::ReadLeafEntries read;
   for (uint32_t leaf = 0; leaf < 16; ++leaf) read.leaves.push_back(leaf);
   read.entries_max = 100;
-  std::set<Bytes> seen;
-  std::optional<antientropy::EntryPosition> after;
-  size_t pages = 0;
-  for (;;) {
-    read.after = after;
-    auto page = read_co_owned_leaves(view(), "n2", built->tree, read);
-    ASSERT_TRUE(page.is_ok()) << page.status().to_string();
-    ++pages;
-    for (size_t i = 1; i < page->entries.size(); ++i) {
-      ASSERT_LT(page->entries[i - 1].token, page->entries[i].token) << "entries out of order";
+  for (bool cached : {false, true}) {
+    SCOPED_TRACE(cached ? "one cache for the session" : "a pass per page");
+    LeafCache cache;
+    std::set<Bytes> seen;
+    std::optional<antientropy::EntryPosition> after;
+    size_t pages = 0;
+    for (;;) {
+      read.after = after;
+      LeafCache fresh;  // each page from its own pass: the cache must not change the answers
+      auto page = read_co_owned_leaves(view(), "n2", built->tree, read, cached ? &cache : &fresh);
+      ASSERT_TRUE(page.is_ok()) << page.status().to_string();
+      ++pages;
+      for (size_t i = 1; i < page->entries.size(); ++i) {
+        ASSERT_LT(page->entries[i - 1].token, page->entries[i].token) << "entries out of order";
+      }
+      for (const auto& entry : page->entries) {
+        std::string table;
+        Bytes key;
+        ASSERT_TRUE(split_host_key(entry.key, &table, &key));
+        EXPECT_EQ(table, "t");
+        EXPECT_TRUE(key.starts_with("shared"));
+        EXPECT_TRUE(seen.insert(entry.key).second) << "listed twice";
+      }
+      if (!page->truncated) break;
+      after = antientropy::position_of(page->entries.back());
     }
-    for (const auto& entry : page->entries) {
-      std::string table;
-      Bytes key;
-      ASSERT_TRUE(split_host_key(entry.key, &table, &key));
-      EXPECT_EQ(table, "t");
-      EXPECT_TRUE(key.starts_with("shared"));
-      EXPECT_TRUE(seen.insert(entry.key).second) << "listed twice";
-    }
-    if (!page->truncated) break;
-    after = antientropy::position_of(page->entries.back());
+    EXPECT_EQ(seen.size(), 300u);
+    EXPECT_EQ(pages, 3u);
   }
-  EXPECT_EQ(seen.size(), 300u);
-  EXPECT_EQ(pages, 3u);
 }
 
 TEST_F(ReplicaKeysTest, DigestsIgnoreTheOrderVersionsAreKeptIn) {
@@ -95,7 +100,7 @@ TEST_F(ReplicaKeysTest, DigestsIgnoreTheOrderVersionsAreKeptIn) {
   EXPECT_NE(digest_of_versions("k", {a}), digest_of_versions("k", {a, b}));
   EXPECT_NE(digest_of_versions("k", {a}), digest_of_versions("j", {a}));
   EXPECT_EQ(shape_for(0), (antientropy::TreeShape{16, 1}));
-  EXPECT_EQ(shape_for(16 * 512 + 1), (antientropy::TreeShape{16, 2}));
+  EXPECT_EQ(shape_for(16 * kKeysPerLeaf + 1), (antientropy::TreeShape{16, 2}));
   EXPECT_EQ(shape_for(100'000'000), (antientropy::TreeShape{16, 4}));
 }
 

@@ -73,8 +73,9 @@ kj::Promise<Result<AntiEntropyAnswer>> AntiEntropyResponder::drive(Key key,
   for (antientropy::Effect& effect : r.session->drain()) {
     if (auto* read = std::get_if<antientropy::ReadLeafEntries>(&effect)) {
       // A read comes alone: the session waits for its answer.
-      auto job = [view = view_, peer = key.first, tree = r.tree, read = std::move(*read)]() {
-        return read_co_owned_leaves(view, peer, *tree, read);
+      auto job = [view = view_, peer = key.first, tree = r.tree, cache = r.leaves,
+                  read = std::move(*read)]() {
+        return read_co_owned_leaves(view, peer, *tree, read, cache.get());
       };
       return pool_->run(std::move(job))
           .then([this, key, answer = std::move(answer)](

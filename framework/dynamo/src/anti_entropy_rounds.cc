@@ -23,6 +23,7 @@ struct QuorumRouter::AntiEntropyRun {
   std::shared_ptr<const antientropy::MerkleTree> tree;
   std::optional<antientropy::Session> session;
   std::optional<antientropy::Finished> finished;
+  std::shared_ptr<LeafCache> leaves = std::make_shared<LeafCache>();  // used on the pool
   uint64_t started_ms = 0;
   size_t keys = 0;
   size_t pushed = 0;   // keys sent to the peer (its fetches and this side's pushes)
@@ -90,7 +91,10 @@ kj::Promise<void> QuorumRouter::anti_entropy_with(NodeId peer, uint32_t follow_u
   run->peer = peer;
   run->started_ms = steady_ms();
   ReplicaView view{store_, placement_, self_};
-  auto build = [view, peer, shape = shape_for(anti_entropy_keys_)]() {
+  // The largest shape until this node has counted the keys it shares.
+  const antientropy::TreeShape shape =
+      anti_entropy_keys_ ? shape_for(*anti_entropy_keys_) : antientropy::TreeShape{16, 4};
+  auto build = [view, peer, shape]() {
     return build_co_owned_tree(view, peer, shape);
   };
   return pool_->run(std::move(build))
@@ -142,8 +146,8 @@ kj::Promise<void> QuorumRouter::drive_anti_entropy(std::shared_ptr<AntiEntropyRu
   for (antientropy::Effect& effect : run->session->drain()) {
     if (auto* read = std::get_if<antientropy::ReadLeafEntries>(&effect)) {
       auto job = [view = ReplicaView{store_, placement_, self_}, peer = run->peer,
-                  tree = run->tree, read = std::move(*read)]() {
-        return read_co_owned_leaves(view, peer, *tree, read);
+                  tree = run->tree, cache = run->leaves, read = std::move(*read)]() {
+        return read_co_owned_leaves(view, peer, *tree, read, cache.get());
       };
       return pool_->run(std::move(job))
           .then([this, run](Result<antientropy::LeafEntries> entries) -> kj::Promise<void> {

@@ -87,7 +87,7 @@ antientropy::Digest digest_of_versions(ByteView host_key, std::vector<VersionedV
 antientropy::TreeShape shape_for(size_t keys) {
   uint32_t depth = 1;
   size_t leaves = 16;
-  while (depth < 4 && leaves * antientropy::kEntriesPerPageMax < keys) {
+  while (depth < 4 && leaves * kKeysPerLeaf < keys) {
     ++depth;
     leaves *= 16;
   }
@@ -108,12 +108,21 @@ Result<CoOwnedTree> build_co_owned_tree(const ReplicaView& view, const NodeId& p
   return CoOwnedTree{std::move(builder).finish(), keys};
 }
 
-Result<antientropy::LeafEntries> read_co_owned_leaves(const ReplicaView& view, const NodeId& peer,
-                                                      const antientropy::MerkleTree& tree,
-                                                      const antientropy::ReadLeafEntries& read) {
-  const std::set<uint32_t> leaves(read.leaves.begin(), read.leaves.end());
-  // The first entries_max entries in entry order, kept as the pass goes: memory stays within
-  // one page however many keys the leaves hold.
+namespace {
+
+// Whether `position` is at or before `bound` (nullopt: the start, before everything).
+bool at_or_before(const std::optional<antientropy::EntryPosition>& position,
+                  const std::optional<antientropy::EntryPosition>& bound) {
+  if (!position) return true;
+  if (!bound) return false;
+  return !antientropy::entry_before(kWholeRing, *bound, *position);
+}
+
+// Refills `cache` with the first kLeafCacheEntriesMax entries of `leaves` after `from`.
+Status fill_leaf_cache(const ReplicaView& view, const NodeId& peer,
+                       const antientropy::MerkleTree& tree, const std::vector<uint32_t>& leaves,
+                       const std::optional<antientropy::EntryPosition>& from, LeafCache* cache) {
+  const std::set<uint32_t> wanted(leaves.begin(), leaves.end());
   auto order = [](const KeyDigest& a, const KeyDigest& b) { return before(a, b); };
   std::set<KeyDigest, decltype(order)> kept(order);
   bool more = false;
@@ -121,34 +130,61 @@ Result<antientropy::LeafEntries> read_co_owned_leaves(const ReplicaView& view, c
       view, peer, [&](const std::string& table, ByteView key, std::vector<VersionedValue> versions) {
         Bytes host = host_key(table, key);
         const antientropy::Token token = token_of(host);
-        if (!leaves.contains(tree.leaf_of(token))) return;
-        if (read.after &&
-            !antientropy::entry_before(kWholeRing, read.after->token, read.after->key, token, host)) {
-          return;
-        }
-        if (read.through &&
-            antientropy::entry_before(kWholeRing, read.through->token, read.through->key, token,
-                                      host)) {
+        if (!wanted.contains(tree.leaf_of(token))) return;
+        if (from && !antientropy::entry_before(kWholeRing, from->token, from->key, token, host)) {
           return;
         }
         const antientropy::Digest digest = digest_of_versions(host, std::move(versions));
         kept.insert(KeyDigest{token, std::move(host), digest});
-        if (kept.size() > read.entries_max) {
+        if (kept.size() > kLeafCacheEntriesMax) {
           kept.erase(std::prev(kept.end()));
           more = true;
         }
       }));
+  cache->leaves = leaves;
+  cache->from = from;
+  cache->entries.assign(kept.begin(), kept.end());
+  cache->complete = !more;
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<antientropy::LeafEntries> read_co_owned_leaves(const ReplicaView& view, const NodeId& peer,
+                                                      const antientropy::MerkleTree& tree,
+                                                      const antientropy::ReadLeafEntries& read,
+                                                      LeafCache* cache) {
+  // Covered: the same leaves, listed from at or before `after`, and either complete or with an
+  // entry past `after` (then every entry up to that one is in the cache).
+  const bool covered =
+      cache->leaves == read.leaves && at_or_before(cache->from, read.after) &&
+      (cache->complete ||
+       (!cache->entries.empty() &&
+        (!read.after || antientropy::entry_before(kWholeRing, *read.after,
+                                                  antientropy::position_of(cache->entries.back())))));
+  if (!covered) {
+    TESSERA_RETURN_IF_ERROR(fill_leaf_cache(view, peer, tree, read.leaves, read.after, cache));
+  }
   antientropy::LeafEntries out;
   size_t key_bytes = 0;
-  for (const KeyDigest& entry : kept) {
-    if (key_bytes + entry.key.size() > read.key_bytes_max) {
-      more = true;
-      break;
-    }
-    key_bytes += entry.key.size();
-    out.entries.push_back(entry);
+  auto it = cache->entries.begin();
+  if (read.after) {
+    it = std::upper_bound(cache->entries.begin(), cache->entries.end(), *read.after,
+                          [](const antientropy::EntryPosition& after, const KeyDigest& entry) {
+                            return antientropy::entry_before(kWholeRing, after, entry);
+                          });
   }
-  out.truncated = more && !out.entries.empty();
+  for (; it != cache->entries.end(); ++it) {
+    if (read.through && antientropy::entry_before(kWholeRing, *read.through, *it)) return out;
+    if (out.entries.size() == read.entries_max || key_bytes + it->key.size() > read.key_bytes_max) {
+      out.truncated = !out.entries.empty();
+      return out;
+    }
+    key_bytes += it->key.size();
+    out.entries.push_back(*it);
+  }
+  // The cache ended: entries may remain past it when it was not complete.
+  out.truncated = !cache->complete && !out.entries.empty();
   return out;
 }
 

@@ -55,6 +55,7 @@ class AntiEntropyResponder {
   struct Responding {
     std::shared_ptr<const antientropy::MerkleTree> tree;  // shared with reads on the pool
     std::optional<antientropy::Session> session;          // none while the tree is built
+    std::shared_ptr<LeafCache> leaves = std::make_shared<LeafCache>();  // used on the pool
     bool busy = false;  // building, reading or answering: the peer must wait for the answer
   };
 

@@ -293,7 +293,8 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Promise<void> ticking_;
   kj::Promise<void> handing_over_;
   AntiEntropyStats anti_entropy_stats_;
-  size_t anti_entropy_keys_ = 0;  // in the last tree this node built: sizes the next one
+  // Keys in the last tree this node built, which sizes the next one; none before the first.
+  std::optional<size_t> anti_entropy_keys_;
   NodeId last_anti_entropy_peer_;
   kj::Maybe<kj::ForkedPromise<Result<uint64_t>>> decommissioning_;
   bool decommission_failed_ = false;  // the last decommission stopped: another may start

@@ -10,8 +10,9 @@
 //
 // Trees are built by one pass over the store when a session starts, not kept beside it: the
 // pass costs O(keys) reads per session and a tree of at most 546 KiB, and nothing is added to
-// the write path. A leaf is listed by another pass (the store keeps keys in byte order, not in
-// token order).
+// the write path. The differing leaves are listed by another pass (the store keeps keys in byte
+// order, not in token order), which keeps up to kLeafCacheEntriesMax of their entries for the
+// session's later pages, so that a session makes one such pass, not one per page.
 //
 // Thread-safety: every function blocks on the store (run on the worker pool) and may be called
 // concurrently. Ownership: borrows what it is given.
@@ -43,7 +44,9 @@ antientropy::Token token_of(ByteView host_key);
 antientropy::Digest digest_of_versions(ByteView host_key, std::vector<VersionedValue> versions);
 
 // The tree shape for about `keys` keys: 16-ary, the fewest levels (1 to 4) that leave at most
-// kEntriesPerPageMax keys per leaf on average.
+// kKeysPerLeaf keys per leaf on average, so that the leaves one session compares (at most 256)
+// hold few entries. The most (16-ary, 4 levels: 65,536 leaves) when the count is not known.
+inline constexpr size_t kKeysPerLeaf = 16;
 antientropy::TreeShape shape_for(size_t keys);
 
 struct CoOwnedTree {
@@ -55,10 +58,21 @@ struct CoOwnedTree {
 Result<CoOwnedTree> build_co_owned_tree(const ReplicaView& view, const NodeId& peer,
                                         antientropy::TreeShape shape);
 
-// The answer to `read` from the keys both own (effects.h, ReadLeafEntries).
+// The entries of some leaves one pass found, in entry order, for a session's later reads.
+inline constexpr size_t kLeafCacheEntriesMax = 65'536;
+struct LeafCache {
+  std::vector<uint32_t> leaves;                    // the leaves listed
+  std::optional<antientropy::EntryPosition> from;  // entries after this (nullopt: all)
+  std::vector<antientropy::KeyDigest> entries;     // at most kLeafCacheEntriesMax
+  bool complete = false;  // no entry of the leaves comes after the last one
+};
+
+// The answer to `read` from the keys both own (effects.h, ReadLeafEntries), from `cache` when
+// it covers the read, else from a pass that refills it.
 Result<antientropy::LeafEntries> read_co_owned_leaves(const ReplicaView& view, const NodeId& peer,
                                                       const antientropy::MerkleTree& tree,
-                                                      const antientropy::ReadLeafEntries& read);
+                                                      const antientropy::ReadLeafEntries& read,
+                                                      LeafCache* cache);
 
 struct HostKeyVersions {
   std::string table;
