@@ -97,7 +97,7 @@ kj::Promise<void> QuorumRouter::anti_entropy_with(NodeId peer, uint32_t follow_u
   auto build = [view, peer, shape]() {
     return build_co_owned_tree(view, peer, shape);
   };
-  return pool_->run(std::move(build))
+  return background_->run(std::move(build))
       .then([this, run](Result<CoOwnedTree> built) -> kj::Promise<void> {
         if (!built.is_ok()) {
           spdlog::warn("anti-entropy with {}: {}", run->peer, built.status().to_string());
@@ -149,7 +149,7 @@ kj::Promise<void> QuorumRouter::drive_anti_entropy(std::shared_ptr<AntiEntropyRu
                   tree = run->tree, cache = run->leaves, read = std::move(*read)]() {
         return read_co_owned_leaves(view, peer, *tree, read, cache.get());
       };
-      return pool_->run(std::move(job))
+      return background_->run(std::move(job))
           .then([this, run](Result<antientropy::LeafEntries> entries) -> kj::Promise<void> {
             if (!entries.is_ok()) {
               spdlog::warn("anti-entropy with {}: {}", run->peer, entries.status().to_string());
@@ -231,14 +231,14 @@ kj::Promise<void> QuorumRouter::merge_anti_entropy_keys(std::vector<HostKeyVersi
     }
     return Status::ok();
   };
-  return pool_->run(std::move(merge)).then([](Status) {});
+  return background_->run(std::move(merge)).then([](Status) {});
 }
 
 void QuorumRouter::send_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run,
                                           std::vector<Bytes> keys) {
   run->pushed += keys.size();
   auto read = [store = store_, keys = std::move(keys)]() { return read_host_keys(store, keys); };
-  tasks_->add(pool_->run(std::move(read))
+  tasks_->add(background_->run(std::move(read))
                   .then([this, peer = run->peer](
                             Result<std::vector<HostKeyVersions>> items) -> kj::Promise<void> {
                     if (!items.is_ok() || items->empty()) return kj::READY_NOW;

@@ -19,6 +19,8 @@ constexpr std::array<std::string_view, 5> kQuorumKeys = {
 // `tessera hints` counts at most this many, a page at a time, so that a node with a huge backlog
 // answers in bounded time.
 constexpr uint64_t kHintsCounted = 1'000'000;
+// Anti-entropy jobs queued at once on the background thread (builds, leaf reads, repairs).
+constexpr size_t kBackgroundJobsMax = 256;
 
 uint64_t wall_clock_ms() {
   using namespace std::chrono;
@@ -38,9 +40,9 @@ class DynamoProfile final : public node::Profile {
     moves_ = std::make_shared<RangeMoveQueue>(self);
     gate_ = kj::heap<node::DurableGate>(parts_.store, parts_.pool);
     anti_entropy_ = kj::heap<AntiEntropyResponder>(
-        ReplicaView{parts_.store, parts_.placement, self}, parts_.pool);
+        ReplicaView{parts_.store, parts_.placement, self}, &background_);
     router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, tables_.get(),
-                                     anti_entropy_.get(), parts_.pool, gate_.get(),
+                                     anti_entropy_.get(), parts_.pool, &background_, gate_.get(),
                                      parts_.conflict,
                                      parts_.placement, parts_.membership, timer, network,
                                      options_, moves_);
@@ -153,6 +155,9 @@ class DynamoProfile final : public node::Profile {
   const QuorumOptions options_;
   HintStore hints_;
   const std::unique_ptr<TableStates> tables_;
+  // Anti-entropy's passes over the store (one thread), so that they never take a request's
+  // worker; after the router and responder that use it.
+  node::WorkerPool background_{1, kBackgroundJobsMax};
   std::shared_ptr<RangeMoveQueue> moves_;
   kj::Own<node::DurableGate> gate_;  // the event loop's; before router_, which borrows it
   kj::Own<AntiEntropyResponder> anti_entropy_;  // likewise

@@ -14,7 +14,7 @@
 // (tick(), every tick_ms) is dropped.
 //
 // Thread-safety: the event loop thread only. Ownership: borrows the view's store and placement
-// and the pool, which outlive it.
+// and the pool (the profile's background thread, not the requests'), which outlive it.
 #pragma once
 
 #include <kj/async.h>

@@ -120,10 +120,11 @@ struct AntiEntropyStats {
 class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorHandler {
  public:
   // `gate` serves this node's own replica writes and reads (DurableGate::serve).
-  // `anti_entropy` answers the sessions peers start (ticked here); null: none.
+  // `anti_entropy` answers the sessions peers start (ticked here); null: none. `background`
+  // runs anti-entropy's passes over the store, apart from the requests' `pool`.
   QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, TableStates* tables,
-               AntiEntropyResponder* anti_entropy, WorkerPool* pool, node::DurableGate* gate,
-               Conflict* conflict,
+               AntiEntropyResponder* anti_entropy, WorkerPool* pool, WorkerPool* background,
+               node::DurableGate* gate, Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
                QuorumOptions options, std::shared_ptr<RangeMoveQueue> moves);
   ~QuorumRouter() noexcept(false);
@@ -273,6 +274,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   TableStates* const tables_;
   AntiEntropyResponder* const anti_entropy_;
   WorkerPool* const pool_;
+  WorkerPool* const background_;
   node::DurableGate* const gate_;
   Conflict* const conflict_;
   Placement* const placement_;
