@@ -1,7 +1,7 @@
 # Tessera client API, version 1.
 #
 # A client connects with Cap'n Proto two-party RPC and receives the `Tessera` interface as the
-# bootstrap capability. Every method answers with an `Error` whose code is `ok` on success; a
+# bootstrap capability (over TLS when the node is configured with a certificate). Every method answers with an `Error` whose code is `ok` on success; a
 # failed call never throws an RPC exception for a reason the client can act on: those come back
 # as typed errors (see ErrorCode). An RPC exception means the connection or the node itself
 # failed.
@@ -33,6 +33,9 @@ enum ErrorCode {
   busy @13;              # the node is over its in-flight request bound; back off and retry
   unavailable @14;       # the node is starting or shutting down
   internal @15;          # a bug in the node, reported instead of crashing it
+  unauthorized @16;      # the caller proved no identity, or a wrong one (no token, a bad token,
+                         # a peer proof that does not verify)
+  forbidden @17;         # the caller's role does not allow the call (a read token asking to put)
 }
 
 struct Error {
@@ -133,22 +136,14 @@ interface Tessera {
   # later schema added).
   write @8 (table :Text, ops :List(BatchOp), options :RequestOptions) -> (error :Error);
 
-  # Node-to-node, not for clients: this node's `Replica` (replica.capnp), through which peers
-  # of the AP profile write and read this node's copies. Fails (notSupported) on a node that
-  # runs no distributed profile.
+  # Superseded by `PeerLink.replica` (below): node-to-node capabilities are handed out only to a
+  # peer that proved the cluster secret (authenticatePeer). Always answers `unauthorized`.
   replica @9 () -> (error :Error, replica :Capability);
 
-  # Node-to-node, not for clients: the service named `name` that a plugin of this node offers
-  # to its counterparts on other nodes (e.g. "raft": the Raft membership plugin's RaftPeer, with
-  # raft messages and snapshot chunks). The service's schema belongs to the plugin; cast
-  # `service` to it. Errors: notSupported when this node runs no plugin that offers peer
-  # services (a single node); notFound when none offers `name`.
-  # Not authenticated yet, like `replica`: any client that reaches the port gets the service
-  # (issue 12 hands node links out only after the peer proves a cluster secret).
+  # Superseded by `PeerLink.peer`, like `replica`. Always answers `unauthorized`.
   peer @10 (name :Text) -> (error :Error, service :Capability);
 
-  # What this node is and how it is doing (`tessera status`). Not authenticated yet; an admin
-  # role will guard it once clients authenticate.
+  # What this node is and how it is doing (`tessera status`).
   status @11 (options :RequestOptions) -> (error :Error, status :NodeStatus);
 
   # The members this node knows and their state (`tessera members`).
@@ -163,6 +158,38 @@ interface Tessera {
   # Dynamo: the hints this node holds for each node it stood in for (`tessera hints`), counted
   # up to a bound (`truncated` past it). Other profiles: notSupported.
   hints @14 (options :RequestOptions) -> (error :Error, pending :List(HintCount), truncated :Bool);
+
+  # Node-to-node, not for clients: the first step of a peer's authentication. Answers a fresh
+  # random 32-byte `nonce` for this connection; it stays valid for one authenticatePeer call on
+  # the same connection (a second peerChallenge replaces it). Errors: notSupported on a node that
+  # runs no distributed profile (it has no cluster secret).
+  peerChallenge @15 () -> (error :Error, nonce :Data);
+
+  # Node-to-node, not for clients: proves that the caller, node `nodeId`, holds the cluster
+  # secret (`[security] cluster_secret_file`), with
+  #   proof = HMAC-SHA256(secret, nonce || nodeId)
+  # over the nonce of this connection's last peerChallenge (its 32 bytes, then the id's UTF-8
+  # bytes). On success `link` is this node's side of the node-to-node API for the caller.
+  # The nonce is used up by the call, whatever its outcome.
+  # Errors: unauthorized (no challenge was asked on this connection, or the proof does not
+  # verify: a wrong secret, a replayed proof); invalidArgument (an empty nodeId);
+  # notSupported (a node with no cluster secret).
+  authenticatePeer @16 (nodeId :Text, proof :Data) -> (error :Error, link :PeerLink);
+}
+
+# What an authenticated peer gets (Tessera.authenticatePeer): the node-to-node capabilities.
+interface PeerLink {
+  # This node's `Replica` (replica.capnp), through which peers of the AP profile write and read
+  # this node's copies. Errors: notSupported on a node that runs no AP profile.
+  replica @0 () -> (error :Error, replica :Capability);
+
+  # The service named `name` that a plugin or the profile of this node offers to its
+  # counterparts on other nodes ("raft": the Raft membership plugin's RaftPeer, with raft
+  # messages and snapshot chunks; "leader": the leader profile's client API served from this
+  # node's replicas only). The service's schema belongs to whoever offers it; cast `service` to
+  # it. Errors: notFound when none offers `name`; notSupported when nothing on this node offers
+  # peer services.
+  peer @1 (name :Text) -> (error :Error, service :Capability);
 }
 
 struct HintCount {

@@ -14,7 +14,7 @@ constexpr uint64_t kPreloadBatchOpsMax = 100;
 
 StatusCode code_of(rpc::Error::Reader error) {
   auto code = static_cast<uint16_t>(error.getCode());
-  if (code > static_cast<uint16_t>(StatusCode::kInternal)) code = uint16_t(StatusCode::kInternal);
+  if (code > static_cast<uint16_t>(kLastSchemaStatusCode)) code = uint16_t(StatusCode::kInternal);
   return static_cast<StatusCode>(code);
 }
 

@@ -12,6 +12,7 @@
 
 #include "e2e_env.h"
 #include "hash_ring.h"
+#include "peer_auth.h"
 #include "tessera/rpc/replica.capnp.h"
 #include "tessera/rpc/tessera.capnp.h"
 
@@ -48,17 +49,6 @@ RequestOptions with(Consistency consistency, Bytes context = {}) {
   options.timeout_ms = 2000;
   options.context = std::move(context);
   return options;
-}
-
-// The node-to-node Replica of the node `connection` reaches: what a peer uses, for tests that
-// must see one node's own copies or act on it alone.
-rpc::Replica::Client replica_of(capnp::EzRpcClient& connection) {
-  return connection.getMain<rpc::Tessera>()
-      .replicaRequest()
-      .send()
-      .wait(connection.getWaitScope())
-      .getReplica()
-      .castAs<rpc::Replica>();
 }
 
 // Retries `op` every 100 ms, for at most kSettle, until it returns true.
@@ -197,7 +187,7 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   // too few replicas answered.
   {
     capnp::EzRpcClient connection(cluster_->address(0));
-    rpc::Replica::Client replica = replica_of(connection);
+    rpc::Replica::Client replica = replica_of(connection, cluster_->cluster_secret_file());
     auto create = replica.createTableRequest();
     create.setName("lonely");
     ASSERT_EQ(create.send().wait(connection.getWaitScope()).getError().getCode(),
@@ -214,7 +204,7 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
 // refused, not dropped.
 TEST_F(DynamoTest, AReplicaWriteBatchAnswersEachWriteOnItsOwn) {
   capnp::EzRpcClient connection(cluster_->address(1));
-  rpc::Replica::Client replica = replica_of(connection);
+  rpc::Replica::Client replica = replica_of(connection, cluster_->cluster_secret_file());
   Result<Bytes> made = client(1).put("t", "batch-a", "seed");  // a real version to send
   ASSERT_TRUE(made.is_ok()) << made.status().to_string();
   auto request = replica.writeBatchRequest();
@@ -358,10 +348,10 @@ TEST_F(DynamoTest, APausedReplicaDoesNotHoldUpTheQuorum) {
 
 // Whether node `address`'s own copy of each of `keys` in table "t" holds `value`, read through
 // its Replica (no coordinator, so no read repair).
-bool own_copies_hold(const std::string& address, const std::vector<std::string>& keys,
-                     const std::string& value) {
-  capnp::EzRpcClient connection(address);
-  rpc::Replica::Client replica = replica_of(connection);
+bool own_copies_hold(const test::TestCluster& cluster, size_t node,
+                     const std::vector<std::string>& keys, const std::string& value) {
+  capnp::EzRpcClient connection(cluster.address(node));
+  rpc::Replica::Client replica = replica_of(connection, cluster.cluster_secret_file());
   for (const std::string& key : keys) {
     auto read = replica.readRequest();
     read.setTable("t");
@@ -436,7 +426,7 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
   ASSERT_TRUE(cluster.start_node(3).is_ok());
   // Read n4's own copy, until the handoff (a round a second) has brought every key.
   const bool delivered =
-      eventually([&] { return own_copies_hold(cluster.address(3), owned, "while-away"); });
+      eventually([&] { return own_copies_hold(cluster, 3, owned, "while-away"); });
   EXPECT_TRUE(delivered) << "the hinted writes never reached their owner";
 }
 
@@ -454,7 +444,7 @@ TEST(DynamoJoin, ANewNodeIsStreamedTheKeysItNowOwns) {
   ASSERT_TRUE(cluster.start_node(3).is_ok());
   const std::vector<std::string> owned = keys_owned_by(cluster, "n4", "j", 200, 200);
   ASSERT_GT(owned.size(), 50u) << "n4 should own a good share of the keys";
-  EXPECT_TRUE(eventually([&] { return own_copies_hold(cluster.address(3), owned, "before-join"); }))
+  EXPECT_TRUE(eventually([&] { return own_copies_hold(cluster, 3, owned, "before-join"); }))
       << "the new node was not given the keys it owns";
 }
 

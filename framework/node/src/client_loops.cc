@@ -39,7 +39,10 @@ void ClientLoops::run(Loop* loop, Profile* profile, MakeService make_service) {
       return;
     }
     {
-      capnp::TwoPartyServer server(make_service(path.get(), io.provider->getTimer()));
+      std::unique_ptr<ClientServices> services = make_service(path.get(), io.provider->getTimer());
+      ConnectionServer server([&services]() -> capnp::Capability::Client {
+        return rpc::Tessera::Client(services->for_connection());
+      });
       auto stopped = kj::newPromiseAndCrossThreadFulfiller<void>();
       loop->executor = &kj::getCurrentThreadExecutor();
       loop->io = &io;

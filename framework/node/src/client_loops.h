@@ -33,8 +33,10 @@ namespace tessera::node {
 
 class ClientLoops {
  public:
-  // A loop's client service over its own path and timer; called on that loop's thread.
-  using MakeService = std::function<kj::Own<ClientService>(RequestPath* path, kj::Timer& timer)>;
+  // The client services of a loop's connections, over its own path and timer; called on that
+  // loop's thread.
+  using MakeService =
+      std::function<std::unique_ptr<ClientServices>(RequestPath* path, kj::Timer& timer)>;
 
   // Starts `loops` threads. None when the profile serves from the main loop only (its
   // path_for_loop() is null); an error when a thread cannot set up its event loop.
@@ -53,7 +55,7 @@ class ClientLoops {
     // Set by the loop's thread before it reports ready; used only while it runs.
     const kj::Executor* executor = nullptr;
     kj::AsyncIoContext* io = nullptr;
-    capnp::TwoPartyServer* server = nullptr;
+    ConnectionServer* server = nullptr;
     kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop;
     std::promise<Status> ready;
   };

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "rpc_values.h"
+#include "tessera/crypto.h"
 #include "tessera/peer_service.h"
 
 namespace tessera::node {
@@ -22,11 +23,72 @@ auto answer_status(Context context) {
     return kj::READY_NOW;                                                                  \
   }
 
+// What an authenticated peer gets: this node's node-to-node capabilities.
+class PeerLinkService final : public rpc::PeerLink::Server {
+ public:
+  explicit PeerLinkService(std::shared_ptr<ClientServiceContext> context)
+      : context_(std::move(context)) {}
+
+ protected:
+  kj::Promise<void> replica(ReplicaContext context) override {
+    auto results = context.getResults();
+    KJ_IF_MAYBE(replica, context_->options.replica) {
+      results.setReplica(*replica);
+      set_error(results.initError(), Status::ok());
+    } else {
+      set_error(results.initError(), Status::not_supported("node " + context_->node_id +
+                                                           " runs no AP profile"));
+    }
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> peer(PeerContext context) override {
+    auto results = context.getResults();
+    ClientServiceOptions& options = context_->options;
+    const std::string& node_id = context_->node_id;
+    const std::string name = to_string(context.getParams().getName());
+    PeerService* own = options.profile_peer_services ? options.profile_peer_services(name)
+                                                     : nullptr;
+    if (own != nullptr) {
+      results.setService(own->capability());
+      set_error(results.initError(), Status::ok());
+      return kj::READY_NOW;
+    }
+    if (options.membership == nullptr) {
+      const std::string why = "node " + node_id +
+                              " runs no plugin that offers peer services (asked for \"" + name +
+                              "\")";
+      set_error(results.initError(), Status::not_supported(why));
+      return kj::READY_NOW;
+    }
+    PeerService* service = options.membership->peer_service(name);
+    if (service == nullptr) {
+      set_error(results.initError(),
+                Status::not_found("node " + node_id + " offers no peer service \"" + name + "\""));
+      return kj::READY_NOW;
+    }
+    results.setService(service->capability());
+    set_error(results.initError(), Status::ok());
+    return kj::READY_NOW;
+  }
+
+ private:
+  const std::shared_ptr<ClientServiceContext> context_;
+};
+
 }  // namespace
 
 ClientService::ClientService(std::string node_id, RequestPath* path, kj::Timer* timer,
                              ClientServiceOptions options)
-    : node_id_(std::move(node_id)), path_(path), timer_(timer), options_(kj::mv(options)) {}
+    : ClientService(std::make_shared<ClientServiceContext>(
+          ClientServiceContext{std::move(node_id), path, timer, std::move(options)})) {}
+
+ClientService::ClientService(std::shared_ptr<ClientServiceContext> context)
+    : context_(std::move(context)),
+      node_id_(context_->node_id),
+      path_(context_->path),
+      timer_(context_->timer),
+      options_(context_->options) {}
 
 RequestParams ClientService::params_of(rpc::RequestOptions::Reader options) const {
   return RequestParams{.consistency = options.getConsistency(),
@@ -48,40 +110,71 @@ kj::Promise<R> ClientService::within_deadline(const RequestParams& params,
 }
 
 kj::Promise<void> ClientService::replica(ReplicaContext context) {
-  auto results = context.getResults();
-  KJ_IF_MAYBE(replica, options_.replica) {
-    results.setReplica(*replica);
-    set_error(results.initError(), Status::ok());
-  } else {
-    set_error(results.initError(),
-              Status::not_supported("node " + node_id_ + " runs no distributed profile"));
-  }
+  set_error(context.getResults().initError(),
+            Status::unauthorized("node " + node_id_ +
+                                 ": Tessera.replica is not served; a peer proves the cluster "
+                                 "secret (peerChallenge, authenticatePeer) and uses PeerLink"));
   return kj::READY_NOW;
 }
 
 kj::Promise<void> ClientService::peer(PeerContext context) {
+  set_error(context.getResults().initError(),
+            Status::unauthorized("node " + node_id_ +
+                                 ": Tessera.peer is not served; a peer proves the cluster "
+                                 "secret (peerChallenge, authenticatePeer) and uses PeerLink"));
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> ClientService::peerChallenge(PeerChallengeContext context) {
   auto results = context.getResults();
-  const std::string name = to_string(context.getParams().getName());
-  PeerService* own = options_.profile_peer_services ? options_.profile_peer_services(name) : nullptr;
-  if (own != nullptr) {
-    results.setService(own->capability());
-    set_error(results.initError(), Status::ok());
-    return kj::READY_NOW;
-  }
-  if (options_.membership == nullptr) {
-    const std::string why = "node " + node_id_ +
-                            " runs no plugin that offers peer services (asked for \"" + name +
-                            "\")";
-    set_error(results.initError(), Status::not_supported(why));
-    return kj::READY_NOW;
-  }
-  PeerService* service = options_.membership->peer_service(name);
-  if (service == nullptr) {
+  if (options_.cluster_secret == nullptr) {
     set_error(results.initError(),
-              Status::not_found("node " + node_id_ + " offers no peer service \"" + name + "\""));
+              Status::not_supported("node " + node_id_ +
+                                    " runs no distributed profile: it has no peers"));
     return kj::READY_NOW;
   }
-  results.setService(service->capability());
+  Result<Bytes> nonce = random_bytes(ClusterSecret::kNonceBytes);
+  if (!nonce.is_ok()) {
+    set_error(results.initError(), nonce.status());
+    return kj::READY_NOW;
+  }
+  challenge_ = std::move(nonce).value();
+  results.setNonce(as_data(*challenge_));
+  set_error(results.initError(), Status::ok());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> ClientService::authenticatePeer(AuthenticatePeerContext context) {
+  auto results = context.getResults();
+  if (options_.cluster_secret == nullptr) {
+    set_error(results.initError(),
+              Status::not_supported("node " + node_id_ +
+                                    " runs no distributed profile: it has no peers"));
+    return kj::READY_NOW;
+  }
+  // Used up whatever the outcome, so that a proof can never be tried twice against one nonce.
+  std::optional<Bytes> nonce = std::move(challenge_);
+  challenge_.reset();
+  const std::string peer = to_string(context.getParams().getNodeId());
+  if (peer.empty()) {
+    set_error(results.initError(), Status::invalid_argument("authenticatePeer: nodeId is empty"));
+    return kj::READY_NOW;
+  }
+  if (!nonce.has_value()) {
+    set_error(results.initError(),
+              Status::unauthorized("node " + node_id_ + ": peer \"" + peer +
+                                   "\" authenticated without a challenge on this connection "
+                                   "(call peerChallenge first; a nonce serves one attempt)"));
+    return kj::READY_NOW;
+  }
+  if (!options_.cluster_secret->check_peer_proof(*nonce, peer,
+                                                 to_bytes(context.getParams().getProof()))) {
+    set_error(results.initError(),
+              Status::unauthorized("node " + node_id_ + ": the proof of peer \"" + peer +
+                                   "\" does not verify: it holds another cluster secret"));
+    return kj::READY_NOW;
+  }
+  results.setLink(kj::heap<PeerLinkService>(context_));
   set_error(results.initError(), Status::ok());
   return kj::READY_NOW;
 }

@@ -20,7 +20,9 @@
 #include "tessera/plugin_loader.h"
 #include "client_connections.h"
 #include "client_loops.h"
+#include "tessera/cluster_secret.h"
 #include "tessera/node/client_service.h"
+#include "tessera/node/cluster_peer_dialer.h"
 #include "tessera/node/worker_pool.h"
 
 namespace tessera::node {
@@ -75,6 +77,9 @@ constexpr size_t kSweepKeysPerPass = 10'000;
 // the plugins, the plugins before the data-dir lock is released.
 struct Node::State {
   std::unique_ptr<DataDirLock> lock;
+  // Lent to the profile and the membership plugin, so they go after both.
+  std::optional<ClusterSecret> cluster_secret;
+  std::unique_ptr<ClusterPeerDialer> peer_dialer;
   PluginPtr<Engine> engine;
   PluginPtr<Conflict> conflict;
   // Null on a single node. Membership goes first: its listener uses placement.
@@ -158,6 +163,20 @@ Status Node::start() {
   auto state = std::make_unique<State>();
   TESSERA_ASSIGN_OR_RETURN(state->lock, DataDirLock::acquire(config_.data_dir));
   raise_descriptor_limit(config_.connections_max);
+  if (config_.cluster_secret_file) {
+    bool readable_by_others = false;
+    TESSERA_ASSIGN_OR_RETURN(state->cluster_secret,
+                             ClusterSecret::load(*config_.cluster_secret_file,
+                                                 "[security] cluster_secret_file",
+                                                 &readable_by_others));
+    if (readable_by_others) {
+      spdlog::warn("node {}: the cluster secret {} is readable by its group or others; "
+                   "chmod 600 it: whoever reads it can act as a node of the cluster",
+                   config_.node_id, config_.cluster_secret_file->string());
+    }
+    state->peer_dialer =
+        std::make_unique<ClusterPeerDialer>(config_.node_id, &*state->cluster_secret);
+  }
 
   std::vector<fs::path> dirs = {default_plugin_dir_};
   dirs.insert(dirs.end(), config_.plugin_dirs.begin(), config_.plugin_dirs.end());
@@ -187,9 +206,14 @@ Status Node::start() {
     if (error) {
       return Status::io_error("cannot create " + membership_dir.string() + ": " + error.message());
     }
+    const PluginContext membership_context{
+        .node_id = config_.node_id,
+        .data_dir = membership_dir,
+        .cluster_secret = state->cluster_secret ? &*state->cluster_secret : nullptr,
+        .peer_dialer = state->peer_dialer.get()};
     TESSERA_ASSIGN_OR_RETURN(state->membership,
                              loader.make_membership(config_.membership->plugin,
-                                                    {config_.node_id, membership_dir},
+                                                    membership_context,
                                                     config_.membership->config));
   }
   StoreOptions store_options{.node = config_.node_id,
@@ -221,7 +245,8 @@ Status Node::start() {
                   .placement = state->placement.get(),
                   .membership = state->membership.get(),
                   .store = state->store.get(),
-                  .pool = state->pool.get()};
+                  .pool = state->pool.get(),
+                  .peer_dialer = state->peer_dialer.get()};
   TESSERA_ASSIGN_OR_RETURN(state->profile, make_profile_(parts));
   spdlog::info("node {}: profile {}, engine {}, conflict {}, data in {}", config_.node_id,
                config_.profile, config_.engine.plugin, config_.conflict.plugin,
@@ -250,8 +275,10 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
           }};
     };
     ClientServiceOptions main_options = client_options();
-    // Plugins' node-to-node services (Tessera.peer) come from the membership plugin, which
-    // outlives `server` and with it every capability a peer was handed.
+    // The node-to-node side, for peers that prove the cluster secret (PeerLink). Plugins'
+    // services come from the membership plugin, which outlives `server` and with it every
+    // capability a peer was handed.
+    main_options.cluster_secret = state_->cluster_secret ? &*state_->cluster_secret : nullptr;
     main_options.replica = profile.replica();
     main_options.membership = state_->membership.get();
     main_options.profile_peer_services = [&profile](std::string_view name) {
@@ -259,15 +286,18 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     };
     main_options.ring = [&profile]() { return profile.ring(); };
     main_options.hints = [&profile]() { return profile.hints(); };
-    capnp::TwoPartyServer server(kj::heap<ClientService>(
-        config_.node_id, &profile.path(), &io.provider->getTimer(), std::move(main_options)));
+    ClientServices main_services(config_.node_id, &profile.path(), &io.provider->getTimer(),
+                                 std::move(main_options));
+    ConnectionServer server([&main_services]() -> capnp::Capability::Client {
+      return rpc::Tessera::Client(main_services.for_connection());
+    });
     // More loops for client connections, when the profile can serve from them.
     TESSERA_ASSIGN_OR_RETURN(
         std::unique_ptr<ClientLoops> loops,
         ClientLoops::start(config_.rpc_threads - 1, profile,
                            [this, client_options](RequestPath* path, kj::Timer& timer) {
-                             return kj::heap<ClientService>(config_.node_id, path, &timer,
-                                                            client_options());
+                             return std::make_unique<ClientServices>(config_.node_id, path,
+                                                                     &timer, client_options());
                            },
                            config_.idle_timeout_ms));
     if (config_.rpc_threads > 1 + loops->size()) {

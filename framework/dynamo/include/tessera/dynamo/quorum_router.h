@@ -41,6 +41,7 @@
 
 #include "tessera/conflict.h"
 #include "tessera/membership.h"
+#include "peer_dialer.h"
 #include "tessera/placement.h"
 #include "tessera/quorum/coordinator.h"
 #include "tessera/rpc/replica.capnp.h"
@@ -88,11 +89,13 @@ class RangeMoveQueue {
 
 class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorHandler {
  public:
-  // `gate` serves this node's own replica writes and reads (DurableGate::serve).
+  // `gate` serves this node's own replica writes and reads (DurableGate::serve); `dialer`
+  // opens the authenticated links to peers (peer_dialer.h).
   QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
                node::DurableGate* gate, Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
-               QuorumOptions options, std::shared_ptr<RangeMoveQueue> moves);
+               const PeerDialer& dialer, QuorumOptions options,
+               std::shared_ptr<RangeMoveQueue> moves);
   ~QuorumRouter() noexcept(false);
 
   // QuorumUnavailable (with how many answered) when fewer than W replicas acked in time;
@@ -195,6 +198,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   Membership* const membership_;
   kj::Timer& timer_;
   kj::Network& network_;
+  const PeerDialer& dialer_;
   const QuorumOptions options_;
 
   uint64_t next_id_ = 1;

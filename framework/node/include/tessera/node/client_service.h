@@ -6,16 +6,26 @@
 // `timeout` (the work itself may still complete). Nothing a client sends can crash the node:
 // every failure is an Error.
 //
-// Thread-safety: lives on the event loop thread. Ownership: borrows the path and the timer;
-// both outlive it.
+// Each connection gets a ClientService of its own (ClientServices::for_connection), so that
+// what the connection proved stays with it: the nonce of its peer challenge. The node-to-node
+// side (the AP `Replica`, the plugins' and the profile's peer services) is handed out only
+// through a `PeerLink`, to a peer that answered this connection's challenge with a proof made
+// with the cluster secret (Tessera.peerChallenge, Tessera.authenticatePeer); Tessera.replica and
+// Tessera.peer answer unauthorized.
+//
+// Thread-safety: lives on the event loop thread. Ownership: borrows the path, the timer and
+// what the options point to; all outlive every service and link made from them.
 #pragma once
 
 #include <capnp/capability.h>
 #include <kj/timer.h>
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string_view>
 
+#include "tessera/cluster_secret.h"
 #include "tessera/membership.h"
 #include "tessera/peer_service.h"
 #include "tessera/node/local_store.h"
@@ -30,10 +40,14 @@ struct ClientServiceOptions {
   uint32_t default_timeout_ms = 10'000;  // for a request that names no timeout
   // A batch over it is refused before its operations are copied (the store checks again).
   size_t batch_ops_max = StoreLimits{}.batch_ops_max;
-  // What peers get from Tessera.replica (the AP profile's replica side); none elsewhere.
+  // The secret peers prove (Tessera.authenticatePeer); borrowed. Null on a node that runs no
+  // distributed profile: it answers peerChallenge and authenticatePeer with notSupported.
+  const ClusterSecret* cluster_secret = nullptr;
+  // What authenticated peers get from PeerLink.replica (the AP profile's replica side); none
+  // elsewhere.
   kj::Maybe<rpc::Replica::Client> replica = nullptr;
-  // When set, offers the plugins' node-to-node services (Tessera.peer); borrowed, outlives the
-  // service. Tessera.peer touches no request path.
+  // When set, offers the plugins' node-to-node services (PeerLink.peer); borrowed, outlives the
+  // service. PeerLink.peer touches no request path.
   Membership* membership = nullptr;
   // The profile's own node-to-node services, asked before the membership plugin's; may be
   // empty. Called on the event loop thread.
@@ -46,11 +60,21 @@ struct ClientServiceOptions {
   std::function<kj::Promise<Result<HintReport>>()> hints = nullptr;
 };
 
+// What every ClientService made from it shares.
+struct ClientServiceContext {
+  std::string node_id;
+  RequestPath* path;  // may be null for a service that only offers peer services (tests)
+  kj::Timer* timer;
+  ClientServiceOptions options;
+};
+
 class ClientService final : public rpc::Tessera::Server {
  public:
-  // `path` may be null for a service that only offers peer services (tests).
+  // One service of its own (a service that one connection uses, or one that a peer service
+  // hands out). `path` may be null for a service that only offers peer services (tests).
   ClientService(std::string node_id, RequestPath* path, kj::Timer* timer,
                 ClientServiceOptions options);
+  explicit ClientService(std::shared_ptr<ClientServiceContext> context);
 
  protected:
   kj::Promise<void> hello(HelloContext context) override;
@@ -68,6 +92,8 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> members(MembersContext context) override;
   kj::Promise<void> ring(RingContext context) override;
   kj::Promise<void> hints(HintsContext context) override;
+  kj::Promise<void> peerChallenge(PeerChallengeContext context) override;
+  kj::Promise<void> authenticatePeer(AuthenticatePeerContext context) override;
 
  private:
   // `answer`, or Timeout once the request's deadline passes.
@@ -75,10 +101,29 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<R> within_deadline(const RequestParams& params, kj::Promise<R> answer);
   RequestParams params_of(rpc::RequestOptions::Reader options) const;
 
-  const std::string node_id_;
+  const std::shared_ptr<ClientServiceContext> context_;
+  // Borrowed from context_, for the calls' brevity.
+  const std::string& node_id_;
   RequestPath* const path_;
   kj::Timer* const timer_;
-  ClientServiceOptions options_;
+  ClientServiceOptions& options_;
+  // The nonce of this connection's last peerChallenge, until an authenticatePeer uses it.
+  std::optional<Bytes> challenge_;
+};
+
+// Makes the ClientService of each connection of one event loop, over one shared context.
+class ClientServices {
+ public:
+  ClientServices(std::string node_id, RequestPath* path, kj::Timer* timer,
+                 ClientServiceOptions options)
+      : context_(std::make_shared<ClientServiceContext>(ClientServiceContext{
+            std::move(node_id), path, timer, std::move(options)})) {}
+
+  // The bootstrap capability of one more connection.
+  kj::Own<ClientService> for_connection() const { return kj::heap<ClientService>(context_); }
+
+ private:
+  std::shared_ptr<ClientServiceContext> context_;
 };
 
 }  // namespace tessera::node

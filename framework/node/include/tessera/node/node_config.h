@@ -10,6 +10,7 @@
 //             plugin = "<name or path>", and the plugin's own keys in a [<slot>.config] table
 //   [quorum]  the dynamo profile's section; [leader] the leader profile's (each profile reads
 //             its own keys: profile.h)
+//   [security] cluster_secret_file (required by the dynamo and leader profiles)
 //
 // docs/CONFIG.md documents every key. Unknown keys and sections are errors that name the file,
 // the line and the key.
@@ -63,6 +64,9 @@ struct NodeConfig {
   // A distributed profile's placement and membership plugins; neither on a single node.
   std::optional<PluginSlot> placement;
   std::optional<PluginSlot> membership;
+  // The file of the secret every node of the cluster shares ([security] cluster_secret_file);
+  // required by the distributed profiles, which authenticate their node-to-node links with it.
+  std::optional<std::filesystem::path> cluster_secret_file;
   // The profile's own section ([quorum] for dynamo, [leader] for leader; empty for single),
   // parsed by the profile. Borrows from the ConfigFile.
   ConfigSection profile_section;
