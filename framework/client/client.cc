@@ -1,6 +1,11 @@
 #include "tessera/client.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include <capnp/ez-rpc.h>
 #include <kj/async-io.h>
@@ -82,8 +87,25 @@ struct Client::Connection {
 Client::Client(std::unique_ptr<Connection> connection) : connection_(std::move(connection)) {}
 Client::~Client() = default;
 
+Result<Bytes> read_token_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return Status::invalid_argument("cannot read the token file " + file.string() + ": " +
+                                    std::strerror(errno));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  Bytes token = content.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+    token.pop_back();
+  }
+  if (token.empty()) return Status::invalid_argument("the token file " + file.string() + " is empty");
+  return token;
+}
+
 Result<std::unique_ptr<Client>> Client::connect(const std::string& address,
-                                                uint32_t connect_timeout_ms) {
+                                                const ConnectOptions& options) {
+  const uint32_t connect_timeout_ms = options.connect_timeout_ms;
   std::unique_ptr<Connection> connection;
   try {
     connection = std::make_unique<Connection>(address);
@@ -91,8 +113,20 @@ Result<std::unique_ptr<Client>> Client::connect(const std::string& address,
     return Status::unavailable("cannot reach node at " + address + ": " +
                                std::string(e.getDescription().cStr()));
   }
+  if (!options.token.empty()) {
+    auto authenticate = connection->main.authenticateRequest();
+    authenticate.setToken(as_data(options.token));
+    Result<rpc::Tessera::Client> session = connection->call(
+        authenticate, connect_timeout_ms, [](auto& response) -> Result<rpc::Tessera::Client> {
+          TESSERA_RETURN_IF_ERROR(client_error(response.getError()));
+          return response.getSession();
+        });
+    if (!session.is_ok()) return session.status();
+    connection->main = std::move(session).value();
+  }
   auto request = connection->main.helloRequest();
-  Status hello = connection->call(request, connect_timeout_ms, [](auto& response) {
+  Status hello = connection->call(request, connect_timeout_ms, [](auto& response) -> Status {
+    TESSERA_RETURN_IF_ERROR(client_error(response.getError()));
     if (response.getApiVersion() != rpc::API_VERSION) {
       return Status::not_supported("node speaks API version " +
                                    std::to_string(response.getApiVersion()) +
@@ -106,8 +140,9 @@ Result<std::unique_ptr<Client>> Client::connect(const std::string& address,
 
 Result<std::string> Client::node_id() {
   auto request = connection_->main.helloRequest();
-  return connection_->call(request, kDefaultRequestTimeoutMs, [](auto& response) {
-    return Result<std::string>(std::string(response.getNodeId().cStr()));
+  return connection_->call(request, kDefaultRequestTimeoutMs, [](auto& response) -> Result<std::string> {
+    TESSERA_RETURN_IF_ERROR(client_error(response.getError()));
+    return std::string(response.getNodeId().cStr());
   });
 }
 

@@ -1,8 +1,14 @@
 # Tessera client API, version 1.
 #
 # A client connects with Cap'n Proto two-party RPC and receives the `Tessera` interface as the
-# bootstrap capability (over TLS when the node is configured with a certificate). Every method answers with an `Error` whose code is `ok` on success; a
-# failed call never throws an RPC exception for a reason the client can act on: those come back
+# bootstrap capability. A node configured with client tokens ([security] tokens_file) answers
+# every call on it with `unauthorized` until the client presents a token (`authenticate`), whose
+# answer is a `Tessera` session bound to the token's role: read (hello, listTables, get, scan),
+# write (also put, remove, write) or admin (also createTable, dropTable, status, members, ring,
+# hints); a call the role does not allow answers `forbidden`. A node without tokens serves every
+# call on the bootstrap (it listens on loopback only). The node-to-node calls (peerChallenge,
+# authenticatePeer) need no token. Every method answers with an `Error` whose code is `ok` on
+# success; a failed call never throws an RPC exception for a reason the client can act on: those come back
 # as typed errors (see ErrorCode). An RPC exception means the connection or the node itself
 # failed.
 #
@@ -91,8 +97,10 @@ struct BatchOp {
 }
 
 interface Tessera {
-  # The API version the node speaks (`apiVersion` above) and the node's id.
-  hello @0 () -> (apiVersion :UInt32, nodeId :Text);
+  # The API version the node speaks (`apiVersion` above) and the node's id. Needs role read;
+  # `error` (unauthorized, forbidden) says why the other fields are empty. A node older than
+  # `error` leaves it ok.
+  hello @0 () -> (apiVersion :UInt32, nodeId :Text, error :Error);
 
   # Table calls take `options` for their timeout (consistency and context do not apply).
   listTables @1 (options :RequestOptions) -> (error :Error, tables :List(TableInfo));
@@ -175,6 +183,13 @@ interface Tessera {
   # verify: a wrong secret, a replayed proof); invalidArgument (an empty nodeId);
   # notSupported (a node with no cluster secret).
   authenticatePeer @16 (nodeId :Text, proof :Data) -> (error :Error, link :PeerLink);
+
+  # Presents a client token ([security] tokens_file holds their SHA-256). On success `session`
+  # is this API bound to the token's role, for this client to call from now on; `role` names it
+  # ("read", "write" or "admin"). Errors: unauthorized (a token the node does not know; the
+  # message never repeats the token). A node that authenticates no clients answers ok and a
+  # session with every role, whatever the token.
+  authenticate @17 (token :Data) -> (error :Error, session :Tessera, role :Text);
 }
 
 # What an authenticated peer gets (Tessera.authenticatePeer): the node-to-node capabilities.

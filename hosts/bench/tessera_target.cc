@@ -42,22 +42,41 @@ class TesseraTarget final : public LoadTarget {
           }
           rpc_ = kj::heap<capnp::TwoPartyClient>(*stream_);
           main_ = rpc_->bootstrap().castAs<rpc::Tessera>();
-          return main_.helloRequest().send();
+          return authenticate();
         })
-        .then(
-            [this](capnp::Response<rpc::Tessera::HelloResults>&& hello) {
-              if (hello.getApiVersion() != rpc::API_VERSION) {
-                return Status::not_supported("node at " + address_ + " speaks API version " +
-                                             std::to_string(hello.getApiVersion()) +
-                                             ", this tool speaks " +
-                                             std::to_string(rpc::API_VERSION));
-              }
-              return Status::ok();
-            },
-            [this](kj::Exception&& e) {
-              return Status::unavailable("cannot reach node at " + address_ + ": " +
-                                         std::string(e.getDescription().cStr()));
-            });
+        .then([this](Status authenticated) -> kj::Promise<Status> {
+          if (!authenticated.is_ok()) return authenticated;
+          return main_.helloRequest().send().then(
+              [this](capnp::Response<rpc::Tessera::HelloResults>&& hello) {
+                Status said = read_error(hello.getError());
+                if (!said.is_ok()) return said.with_context("node at " + address_);
+                if (hello.getApiVersion() != rpc::API_VERSION) {
+                  return Status::not_supported("node at " + address_ + " speaks API version " +
+                                               std::to_string(hello.getApiVersion()) +
+                                               ", this tool speaks " +
+                                               std::to_string(rpc::API_VERSION));
+                }
+                return Status::ok();
+              });
+        })
+        .catch_([this](kj::Exception&& e) {
+          return Status::unavailable("cannot reach node at " + address_ + ": " +
+                                     std::string(e.getDescription().cStr()));
+        });
+  }
+
+  // With a token, the session it opens replaces the bootstrap; a refused token is the node's
+  // error (unauthorized).
+  kj::Promise<Status> authenticate() {
+    if (options_.token.empty()) return Status::ok();
+    auto request = main_.authenticateRequest();
+    request.setToken(as_data(options_.token));
+    return request.send().then([this](capnp::Response<rpc::Tessera::AuthenticateResults>&& r) {
+      Status status = read_error(r.getError());
+      if (!status.is_ok()) return status.with_context("node at " + address_);
+      main_ = r.getSession();
+      return Status::ok();
+    });
   }
 
   kj::Promise<LoadAnswer> send(const LoadRequest& r) override {

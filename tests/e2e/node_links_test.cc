@@ -1,5 +1,6 @@
 // Node-to-node links are authenticated: the attacks that once worked from a plain client
-// connection to an AP node (a forged version that supersedes every other, a forged tombstone,
+// connection to an AP node (its clients authenticate with tokens too, which peer links need
+// none of) (a forged version that supersedes every other, a forged tombstone,
 // Replica.dropTable on one node) are refused with `unauthorized`, and the data is unchanged; a
 // peer that holds another secret, or replays a proof, is refused as well.
 #include <capnp/ez-rpc.h>
@@ -12,6 +13,7 @@
 #include "e2e_env.h"
 #include "peer_auth.h"
 #include "rpc_values.h"
+#include "tessera/crypto.h"
 
 namespace tessera::e2e {
 namespace {
@@ -38,6 +40,16 @@ constexpr const char* kApConfig =
     "read_quorum = 2\n"
     "write_quorum = 2\n";
 
+constexpr const char* kAdminToken = "node-links-admin";
+
+std::unique_ptr<Client> connect_admin(const std::string& address) {
+  ConnectOptions options;
+  options.token = kAdminToken;
+  Result<std::unique_ptr<Client>> client = Client::connect(address, options);
+  EXPECT_TRUE(client.is_ok()) << client.status().to_string();
+  return client.is_ok() ? std::move(client).value() : nullptr;
+}
+
 RequestOptions all() {
   RequestOptions options;
   options.consistency = Consistency::kAll;
@@ -49,9 +61,15 @@ class NodeLinksTest : public ::testing::Test {
  protected:
   void SetUp() override {
     cluster_ = std::make_unique<test::TestCluster>(cluster_options(kApConfig));
-    for (int i = 0; i < 3; ++i) cluster_->add_node();
+    const std::filesystem::path tokens = cluster_->root() / "tokens.toml";
+    std::ofstream(tokens) << "[ops]\nrole = \"admin\"\nsha256 = \"" + to_hex(sha256(kAdminToken)) +
+                                 "\"\n";
+    for (int i = 0; i < 3; ++i) {
+      cluster_->add_node(std::string(kApConfig) + "[security]\ntokens_file = \"" +
+                         tokens.string() + "\"\n");
+    }
     for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(cluster_->start_node(i).is_ok());
-    client_ = connect_client(cluster_->address(0));
+    client_ = connect_admin(cluster_->address(0));
     ASSERT_NE(client_, nullptr);
     // Once every node sees the others, a write with W = ALL through each succeeds.
     const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -60,7 +78,7 @@ class NodeLinksTest : public ::testing::Test {
       Status created = client_->create_table("t");
       ready = created.is_ok() || created.code() == StatusCode::kTableExists;
       for (size_t i = 0; i < 3 && ready; ++i) {
-        ready = connect_client(cluster_->address(i))->put("t", "probe", "p", all()).is_ok();
+        ready = connect_admin(cluster_->address(i))->put("t", "probe", "p", all()).is_ok();
       }
       if (!ready) std::this_thread::sleep_for(100ms);
     }
@@ -69,7 +87,7 @@ class NodeLinksTest : public ::testing::Test {
 
   // The one value every replica agrees "k" has, read with R = ALL through node `i`.
   std::string value_everywhere(size_t i) {
-    std::unique_ptr<Client> reader = connect_client(cluster_->address(i));
+    std::unique_ptr<Client> reader = connect_admin(cluster_->address(i));
     Result<GetReply> got = reader->get("t", "k", all());
     if (!got.is_ok()) return "error: " + got.status().to_string();
     if (!got->found) return "(not found)";
@@ -138,7 +156,7 @@ TEST_F(NodeLinksTest, ForgedReplicaCallsFromAPlainClientAreRefused) {
   // Data unchanged on every replica, the table on every node (W = ALL puts still succeed).
   for (size_t node = 0; node < 3; ++node) {
     EXPECT_EQ(value_everywhere(node), "original") << "through node " << node;
-    std::unique_ptr<Client> writer = connect_client(cluster_->address(node));
+    std::unique_ptr<Client> writer = connect_admin(cluster_->address(node));
     EXPECT_TRUE(writer->put("t", "after-" + std::to_string(node), "v", all()).is_ok());
   }
 }

@@ -2,13 +2,16 @@
 //
 // Each method sends one request and waits for the answer. Errors come back as Status with the
 // schema's typed code (NoSuchTable, TooLarge, Timeout, ...). A node that cannot be reached, or a
-// connection that breaks, gives Unavailable naming the address.
+// connection that breaks, gives Unavailable naming the address. A node that authenticates
+// clients answers Unauthorized to a client without a token (ConnectOptions::token) and
+// Forbidden to a call the token's role does not allow.
 //
 // Thread-safety: a Client owns a KJ event loop on the thread that created it and must be used
 // from that thread only. Make one Client per thread.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,11 +94,28 @@ struct ScanPage {
 
 using BatchOperation = Mutation;
 
+struct ConnectOptions {
+  uint32_t connect_timeout_ms = 5000;
+  // A client token (read_token_file), presented once the connection is up; empty: none.
+  Bytes token{};
+};
+
+// The token in `file` (trailing whitespace is not part of it). InvalidArgument naming the file
+// when it cannot be read or holds no token.
+Result<Bytes> read_token_file(const std::filesystem::path& file);
+
 class Client {
  public:
-  // Connects to "host:port". Unavailable when nothing answers within `connect_timeout_ms`.
+  // Connects to "host:port" and, with a token, authenticates. Unavailable when nothing answers
+  // within `connect_timeout_ms`; Unauthorized when the node does not know the token, or needs
+  // one and none was given; Forbidden when the token's role may not even read (never: every
+  // role reads).
   static Result<std::unique_ptr<Client>> connect(const std::string& address,
-                                                 uint32_t connect_timeout_ms = 5000);
+                                                 const ConnectOptions& options);
+  static Result<std::unique_ptr<Client>> connect(const std::string& address,
+                                                 uint32_t connect_timeout_ms = 5000) {
+    return connect(address, ConnectOptions{.connect_timeout_ms = connect_timeout_ms});
+  }
   ~Client();
 
   Result<std::string> node_id();

@@ -15,8 +15,17 @@ auto answer_status(Context context) {
   return [context](Status status) mutable { set_error(context.getResults().initError(), status); };
 }
 
-// Answers a data call on a service that has no request path (one that offers peer services only).
-#define TESSERA_REFUSE_WITHOUT_PATH(context)                                              \
+// Answers a call this session's role does not allow (unauthorized, forbidden).
+#define TESSERA_REQUIRE_ROLE(context, needed, call)                              \
+  if (Status refused = allowed((needed), (call)); !refused.is_ok()) {           \
+    set_error((context).getResults().initError(), refused);                     \
+    return kj::READY_NOW;                                                       \
+  }
+
+// Answers a data call on a service that has no request path (one that offers peer services
+// only), or one the session's role does not allow.
+#define TESSERA_REFUSE_WITHOUT_PATH(context, needed, call)                                 \
+  TESSERA_REQUIRE_ROLE(context, needed, call)                                              \
   if (path_ == nullptr) {                                                                  \
     set_error((context).getResults().initError(),                                          \
               Status::not_supported("node " + node_id_ + " serves no data on this service")); \
@@ -81,14 +90,38 @@ class PeerLinkService final : public rpc::PeerLink::Server {
 ClientService::ClientService(std::string node_id, RequestPath* path, kj::Timer* timer,
                              ClientServiceOptions options)
     : ClientService(std::make_shared<ClientServiceContext>(
-          ClientServiceContext{std::move(node_id), path, timer, std::move(options)})) {}
+                        ClientServiceContext{std::move(node_id), path, timer, std::move(options)}),
+                    Role::kAdmin) {}
 
-ClientService::ClientService(std::shared_ptr<ClientServiceContext> context)
+ClientService::ClientService(std::shared_ptr<ClientServiceContext> context, Role role)
     : context_(std::move(context)),
       node_id_(context_->node_id),
       path_(context_->path),
       timer_(context_->timer),
-      options_(context_->options) {}
+      options_(context_->options),
+      role_(role) {}
+
+Status ClientService::allowed(Role needed, std::string_view call) const {
+  return check_role(role_, needed, call, "node " + node_id_);
+}
+
+kj::Promise<void> ClientService::authenticate(AuthenticateContext context) {
+  auto results = context.getResults();
+  Role role = Role::kAdmin;
+  if (options_.tokens != nullptr) {
+    std::optional<ClientToken> token = options_.tokens->find(to_bytes(context.getParams().getToken()));
+    if (!token) {
+      set_error(results.initError(),
+                Status::unauthorized("node " + node_id_ + " knows no such token"));
+      return kj::READY_NOW;
+    }
+    role = token->role;
+  }
+  results.setSession(kj::heap<ClientService>(context_, role));
+  results.setRole(std::string(role_name(role)));
+  set_error(results.initError(), Status::ok());
+  return kj::READY_NOW;
+}
 
 RequestParams ClientService::params_of(rpc::RequestOptions::Reader options) const {
   return RequestParams{.consistency = options.getConsistency(),
@@ -180,6 +213,7 @@ kj::Promise<void> ClientService::authenticatePeer(AuthenticatePeerContext contex
 }
 
 kj::Promise<void> ClientService::status(StatusContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "status");
   if (!options_.status_report) {
     set_error(context.getResults().initError(),
               Status::not_supported("node " + node_id_ + " reports no status on this service"));
@@ -221,6 +255,7 @@ kj::Promise<void> ClientService::status(StatusContext context) {
 }
 
 kj::Promise<void> ClientService::members(MembersContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "members");
   auto results = context.getResults();
   if (!options_.members) {
     set_error(results.initError(), Status::not_supported("node " + node_id_ + " lists no members"));
@@ -242,6 +277,7 @@ kj::Promise<void> ClientService::members(MembersContext context) {
 }
 
 kj::Promise<void> ClientService::ring(RingContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "ring");
   if (!options_.ring) {
     set_error(context.getResults().initError(),
               Status::not_supported("node " + node_id_ + " shows no ranges on this service"));
@@ -276,6 +312,7 @@ kj::Promise<void> ClientService::ring(RingContext context) {
 }
 
 kj::Promise<void> ClientService::hints(HintsContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "hints");
   if (!options_.hints) {
     set_error(context.getResults().initError(),
               Status::not_supported("node " + node_id_ + " reports no hints on this service"));
@@ -298,6 +335,7 @@ kj::Promise<void> ClientService::hints(HintsContext context) {
 }
 
 kj::Promise<void> ClientService::hello(HelloContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kRead, "hello");
   auto results = context.getResults();
   results.setApiVersion(rpc::API_VERSION);
   results.setNodeId(node_id_);
@@ -305,7 +343,7 @@ kj::Promise<void> ClientService::hello(HelloContext context) {
 }
 
 kj::Promise<void> ClientService::listTables(ListTablesContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kRead, "listTables");
   RequestParams params = params_of(context.getParams().getOptions());
   return within_deadline(params, path_->list_tables(params))
       .then([context](Result<std::vector<std::string>> names) mutable {
@@ -318,7 +356,7 @@ kj::Promise<void> ClientService::listTables(ListTablesContext context) {
 }
 
 kj::Promise<void> ClientService::createTable(CreateTableContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kAdmin, "createTable");
   RequestParams params = params_of(context.getParams().getOptions());
   auto keys = context.getParams().getSplitKeys();
   std::vector<Bytes> split_keys;
@@ -329,7 +367,7 @@ kj::Promise<void> ClientService::createTable(CreateTableContext context) {
 }
 
 kj::Promise<void> ClientService::dropTable(DropTableContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kAdmin, "dropTable");
   RequestParams params = params_of(context.getParams().getOptions());
   return within_deadline(params,
                          path_->drop_table(to_string(context.getParams().getName()), params))
@@ -337,7 +375,7 @@ kj::Promise<void> ClientService::dropTable(DropTableContext context) {
 }
 
 kj::Promise<void> ClientService::put(PutContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kWrite, "put");
   auto args = context.getParams();
   RequestParams params = params_of(args.getOptions());
   auto answer = path_->put(to_string(args.getTable()), to_bytes(args.getKey()),
@@ -350,7 +388,7 @@ kj::Promise<void> ClientService::put(PutContext context) {
 }
 
 kj::Promise<void> ClientService::get(GetContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kRead, "get");
   auto args = context.getParams();
   RequestParams params = params_of(args.getOptions());
   auto answer = path_->get(to_string(args.getTable()), to_bytes(args.getKey()), params);
@@ -370,7 +408,7 @@ kj::Promise<void> ClientService::get(GetContext context) {
 }
 
 kj::Promise<void> ClientService::remove(RemoveContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kWrite, "remove");
   auto args = context.getParams();
   RequestParams params = params_of(args.getOptions());
   auto answer = path_->remove(to_string(args.getTable()), to_bytes(args.getKey()), params);
@@ -378,7 +416,7 @@ kj::Promise<void> ClientService::remove(RemoveContext context) {
 }
 
 kj::Promise<void> ClientService::scan(ScanContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kRead, "scan");
   auto args = context.getParams();
   RequestParams params = params_of(args.getOptions());
   auto answer = path_->scan(to_string(args.getTable()), to_bytes(args.getStart()),
@@ -400,7 +438,7 @@ kj::Promise<void> ClientService::scan(ScanContext context) {
 }
 
 kj::Promise<void> ClientService::write(WriteContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kWrite, "write");
   auto args = context.getParams();
   auto ops = args.getOps();
   // Before the copy: a list of zero-size structs costs the sender one word per element, so a

@@ -80,6 +80,7 @@ struct Node::State {
   // Lent to the profile and the membership plugin, so they go after both.
   std::optional<ClusterSecret> cluster_secret;
   std::unique_ptr<ClusterPeerDialer> peer_dialer;
+  std::optional<TokenTable> tokens;  // client tokens; none: clients are not authenticated
   PluginPtr<Engine> engine;
   PluginPtr<Conflict> conflict;
   // Null on a single node. Membership goes first: its listener uses placement.
@@ -161,6 +162,23 @@ kj::Promise<Result<NodeStatusReport>> Node::status_report() {
 
 Status Node::start() {
   auto state = std::make_unique<State>();
+  // Clients: tokens, or an open node that only this machine can reach.
+  if (config_.tokens_file) {
+    TESSERA_ASSIGN_OR_RETURN(state->tokens,
+                             TokenTable::load(*config_.tokens_file, "[security] tokens_file"));
+    spdlog::info("node {}: clients authenticate with one of {} tokens ({})", config_.node_id,
+                 state->tokens->size(), config_.tokens_file->string());
+  } else if (!is_loopback_host(config_.listen_host)) {
+    return Status::invalid_argument(
+        "[node] listen " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
+        " is not a loopback address, and [security] tokens_file is not set: every client that "
+        "reaches the port would be served unauthenticated. Set tokens_file (docs/OPERATIONS.md, "
+        "\"Client tokens\") or listen on 127.0.0.1");
+  } else {
+    spdlog::warn("node {}: clients are not authenticated (no [security] tokens_file): anyone "
+                 "who reaches {} on this machine has every role",
+                 config_.node_id, config_.listen_host);
+  }
   TESSERA_ASSIGN_OR_RETURN(state->lock, DataDirLock::acquire(config_.data_dir));
   raise_descriptor_limit(config_.connections_max);
   if (config_.cluster_secret_file) {
@@ -267,6 +285,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
       return ClientServiceOptions{
           .default_timeout_ms = config_.request_timeout_ms,
           .batch_ops_max = config_.limits.batch_ops_max,
+          .tokens = state_->tokens ? &*state_->tokens : nullptr,
           .status_report = [this]() { return status_report(); },
           .members = [this]() -> Result<std::vector<NodeInfo>> {
             if (state_->membership) return state_->membership->members();

@@ -53,7 +53,7 @@ static_assert(kKeyBytesMaxMax + kValueBytesMaxMax + 4096 <= kVersionsBytesMax);
 static_assert(kKeyBytesMaxMax + 4 <= int64_t{kEngineKeyBytesMax});
 static_assert(kVersionsBytesMax <= int64_t{kEngineValueBytesMax});
 constexpr std::array<std::string_view, 1> kPluginKeys = {"dirs"};
-constexpr std::array<std::string_view, 1> kSecurityKeys = {"cluster_secret_file"};
+constexpr std::array<std::string_view, 2> kSecurityKeys = {"cluster_secret_file", "tokens_file"};
 constexpr std::array<std::string_view, 2> kSlotKeys = {"plugin", "config"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
                                                         "warn",  "error", "off"};
@@ -157,6 +157,9 @@ Status parse_security(const ConfigSection& root, const ConfigSection& node, Node
   if (section.has("cluster_secret_file")) {
     TESSERA_ASSIGN_OR_RETURN(config->cluster_secret_file,
                              section.get_path("cluster_secret_file", ""));
+  }
+  if (section.has("tokens_file")) {
+    TESSERA_ASSIGN_OR_RETURN(config->tokens_file, section.get_path("tokens_file", ""));
   }
   if (config->profile != kProfileSingle && !config->cluster_secret_file) {
     return Status::invalid_argument(

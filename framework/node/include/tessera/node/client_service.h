@@ -7,7 +7,11 @@
 // every failure is an Error.
 //
 // Each connection gets a ClientService of its own (ClientServices::for_connection), so that
-// what the connection proved stays with it: the nonce of its peer challenge. The node-to-node
+// what the connection proved stays with it: the nonce of its peer challenge, and its role. On a
+// node with client tokens (ClientServiceOptions::tokens) a connection starts with no role, and
+// Tessera.authenticate answers a new ClientService bound to the token's role (client_tokens.h
+// lists what each role allows); every other call checks the role first and answers
+// unauthorized or forbidden. Without tokens every connection has role admin. The node-to-node
 // side (the AP `Replica`, the plugins' and the profile's peer services) is handed out only
 // through a `PeerLink`, to a peer that answered this connection's challenge with a proof made
 // with the cluster secret (Tessera.peerChallenge, Tessera.authenticatePeer); Tessera.replica and
@@ -28,6 +32,7 @@
 #include "tessera/cluster_secret.h"
 #include "tessera/membership.h"
 #include "tessera/peer_service.h"
+#include "tessera/node/client_tokens.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/node_status.h"
 #include "tessera/node/request_path.h"
@@ -40,6 +45,9 @@ struct ClientServiceOptions {
   uint32_t default_timeout_ms = 10'000;  // for a request that names no timeout
   // A batch over it is refused before its operations are copied (the store checks again).
   size_t batch_ops_max = StoreLimits{}.batch_ops_max;
+  // The client tokens (Tessera.authenticate); borrowed. Null: clients are not authenticated and
+  // every connection has role admin.
+  const TokenTable* tokens = nullptr;
   // The secret peers prove (Tessera.authenticatePeer); borrowed. Null on a node that runs no
   // distributed profile: it answers peerChallenge and authenticatePeer with notSupported.
   const ClusterSecret* cluster_secret = nullptr;
@@ -70,11 +78,11 @@ struct ClientServiceContext {
 
 class ClientService final : public rpc::Tessera::Server {
  public:
-  // One service of its own (a service that one connection uses, or one that a peer service
-  // hands out). `path` may be null for a service that only offers peer services (tests).
+  // One service of its own, with role admin (a service that a peer service hands out, tests).
+  // `path` may be null for a service that only offers peer services (tests).
   ClientService(std::string node_id, RequestPath* path, kj::Timer* timer,
                 ClientServiceOptions options);
-  explicit ClientService(std::shared_ptr<ClientServiceContext> context);
+  ClientService(std::shared_ptr<ClientServiceContext> context, Role role);
 
  protected:
   kj::Promise<void> hello(HelloContext context) override;
@@ -94,8 +102,11 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> hints(HintsContext context) override;
   kj::Promise<void> peerChallenge(PeerChallengeContext context) override;
   kj::Promise<void> authenticatePeer(AuthenticatePeerContext context) override;
+  kj::Promise<void> authenticate(AuthenticateContext context) override;
 
  private:
+  // OK when this session's role allows `call`, which needs `needed`.
+  Status allowed(Role needed, std::string_view call) const;
   // `answer`, or Timeout once the request's deadline passes.
   template <typename R>
   kj::Promise<R> within_deadline(const RequestParams& params, kj::Promise<R> answer);
@@ -107,6 +118,7 @@ class ClientService final : public rpc::Tessera::Server {
   RequestPath* const path_;
   kj::Timer* const timer_;
   ClientServiceOptions& options_;
+  const Role role_;
   // The nonce of this connection's last peerChallenge, until an authenticatePeer uses it.
   std::optional<Bytes> challenge_;
 };
@@ -119,8 +131,12 @@ class ClientServices {
       : context_(std::make_shared<ClientServiceContext>(ClientServiceContext{
             std::move(node_id), path, timer, std::move(options)})) {}
 
-  // The bootstrap capability of one more connection.
-  kj::Own<ClientService> for_connection() const { return kj::heap<ClientService>(context_); }
+  // The bootstrap capability of one more connection: no role until it authenticates when the
+  // node has tokens, admin otherwise.
+  kj::Own<ClientService> for_connection() const {
+    return kj::heap<ClientService>(
+        context_, context_->options.tokens != nullptr ? Role::kNone : Role::kAdmin);
+  }
 
  private:
   std::shared_ptr<ClientServiceContext> context_;

@@ -10,7 +10,8 @@
 //             plugin = "<name or path>", and the plugin's own keys in a [<slot>.config] table
 //   [quorum]  the dynamo profile's section; [leader] the leader profile's (each profile reads
 //             its own keys: profile.h)
-//   [security] cluster_secret_file (required by the dynamo and leader profiles)
+//   [security] cluster_secret_file (required by the dynamo and leader profiles), tokens_file
+//             (required unless the node listens on loopback)
 //
 // docs/CONFIG.md documents every key. Unknown keys and sections are errors that name the file,
 // the line and the key.
@@ -67,6 +68,10 @@ struct NodeConfig {
   // The file of the secret every node of the cluster shares ([security] cluster_secret_file);
   // required by the distributed profiles, which authenticate their node-to-node links with it.
   std::optional<std::filesystem::path> cluster_secret_file;
+  // The file of client tokens ([security] tokens_file, client_tokens.h); without it clients are
+  // not authenticated, which only a node listening on loopback accepts (Node::start checks, after
+  // the command line's --listen).
+  std::optional<std::filesystem::path> tokens_file;
   // The profile's own section ([quorum] for dynamo, [leader] for leader; empty for single),
   // parsed by the profile. Borrows from the ConfigFile.
   ConfigSection profile_section;
