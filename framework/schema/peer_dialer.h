@@ -32,7 +32,7 @@ struct PeerConnection {
 
 class PeerDialer {
  public:
-  virtual ~PeerDialer() = default;
+  virtual ~PeerDialer() noexcept(false) = default;  // an implementation may hold KJ objects
 
   // Connects to the node at `address` ("host:port") through `network` (the calling thread's),
   // proves this node's cluster secret and resolves to the peer's PeerLink. Fills `connection`

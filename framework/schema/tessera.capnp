@@ -1,6 +1,7 @@
 # Tessera client API, version 1.
 #
-# A client connects with Cap'n Proto two-party RPC and receives the `Tessera` interface as the
+# A client connects with Cap'n Proto two-party RPC (over TLS when the node has a [tls]
+# certificate: it then speaks nothing else) and receives the `Tessera` interface as the
 # bootstrap capability. A node configured with client tokens ([security] tokens_file) answers
 # every call on it with `unauthorized` until the client presents a token (`authenticate`), whose
 # answer is a `Tessera` session bound to the token's role: read (hello, listTables, get, scan),

@@ -32,7 +32,9 @@ int run_client_bench(LoadOptions& options) {
     // The blocking client's event loop lives on this thread only until the table exists; the
     // load threads run loops of their own.
     Result<std::unique_ptr<Client>> admin = Client::connect(
-        options.addresses.front(), ConnectOptions{.connect_timeout_ms = 5000, .token = options.token});
+        options.addresses.front(),
+        ConnectOptions{
+            .connect_timeout_ms = 5000, .token = options.token, .tls_ca_file = options.tls_ca});
     if (!admin.is_ok()) return fail(admin.status());
     Status created = (*admin)->create_table(options.table);
     if (!created.is_ok() && created.code() != StatusCode::kTableExists) return fail(created);
@@ -65,6 +67,8 @@ void add_client_bench_command(CLI::App& app) {
   cmd->add_option("--token-file", options->token_file,
                   "File holding the client token every connection presents (the table is "
                   "created with it too: creating needs admin)");
+  cmd->add_option("--tls-ca", options->tls_ca,
+                  "Speak TLS, trusting the CA in this PEM file (a node with [tls] needs it)");
   cmd->add_option("--history", options->history_path,
                   "Write every operation to FILE as JSON lines for a linearizability check "
                   "(puts write unique values; no preload)");

@@ -58,6 +58,8 @@ struct LoadOptions {
   // and the token read from it by run_client_bench; empty: none.
   std::string token_file;
   Bytes token;
+  // `client` only: speak TLS, trusting the CA in this PEM file (--tls-ca); empty: plain TCP.
+  std::string tls_ca;
 };
 
 // Adds the flags shared by every load command to `cmd`, bound to `options` (which must outlive

@@ -6,6 +6,7 @@
 #include "buffered_stream.h"
 #include "rpc_values.h"
 #include "tessera/rpc/tessera.capnp.h"
+#include "tls_context.h"
 
 namespace tessera::bench {
 namespace {
@@ -31,9 +32,19 @@ class TesseraTarget final : public LoadTarget {
       : io_(io), address_(address), options_(options), workload_(workload) {}
 
   kj::Promise<Status> connect() override {
+    if (!options_.tls_ca.empty()) {
+      Result<std::vector<kj::TlsCertificate>> trusted = load_tls_ca(options_.tls_ca, "--tls-ca");
+      if (!trusted.is_ok()) return trusted.status();
+      trusted_ = std::move(trusted).value();
+      tls_ = make_client_tls(kj::arrayPtr(trusted_.data(), trusted_.size()));
+    }
     return io_.provider->getNetwork()
         .parseAddress(address_, 7400)
         .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
+        .then([this](kj::Own<kj::AsyncIoStream> raw) -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
+          if (tls_.get() == nullptr) return kj::mv(raw);
+          return tls_->wrapClient(kj::mv(raw), tls_host_of(address_));
+        })
         .then([this](kj::Own<kj::AsyncIoStream> stream) {
           if (options_.io_buffer_bytes != 0) {
             stream_ = kj::heap<BufferedStream>(kj::mv(stream), options_.io_buffer_bytes);
@@ -156,6 +167,8 @@ class TesseraTarget final : public LoadTarget {
   const std::string address_;
   const LoadOptions& options_;
   Workload& workload_;
+  std::vector<kj::TlsCertificate> trusted_;  // --tls-ca
+  kj::Own<kj::TlsContext> tls_;
   kj::Own<kj::AsyncIoStream> stream_;
   kj::Own<capnp::TwoPartyClient> rpc_;
   rpc::Tessera::Client main_ = nullptr;

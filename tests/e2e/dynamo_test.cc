@@ -21,25 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kDynamoConfig =
-    "[node]\n"
-    "profile = \"dynamo\"\n"
-    "[engine]\n"
-    "plugin = \"lsm\"\n"
-    "[conflict]\n"
-    "plugin = \"vclock\"\n"
-    "[placement]\n"
-    "plugin = \"ring\"\n"
-    "[placement.config]\n"
-    "replicas = 3\n"
-    "[membership]\n"
-    "plugin = \"gossip\"\n"
-    "[membership.config]\n"
-    "seeds = [\"{{addr:0}}\"]\n"
-    "tick_ms = 20\n"
-    "[quorum]\n"
-    "read_quorum = 2\n"
-    "write_quorum = 2\n";
+const std::string kDynamoConfig = ap_cluster_config("lsm");
 
 constexpr auto kSettle = 20s;  // bound on every wait for the cluster to agree
 

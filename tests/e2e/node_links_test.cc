@@ -20,25 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kApConfig =
-    "[node]\n"
-    "profile = \"dynamo\"\n"
-    "[engine]\n"
-    "plugin = \"memory\"\n"
-    "[conflict]\n"
-    "plugin = \"vclock\"\n"
-    "[placement]\n"
-    "plugin = \"ring\"\n"
-    "[placement.config]\n"
-    "replicas = 3\n"
-    "[membership]\n"
-    "plugin = \"gossip\"\n"
-    "[membership.config]\n"
-    "seeds = [\"{{addr:0}}\"]\n"
-    "tick_ms = 20\n"
-    "[quorum]\n"
-    "read_quorum = 2\n"
-    "write_quorum = 2\n";
+const std::string kApConfig = ap_cluster_config("memory");
 
 constexpr const char* kAdminToken = "node-links-admin";
 

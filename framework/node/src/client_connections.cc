@@ -111,12 +111,24 @@ struct ConnectionServer::Connection {
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
 };
 
-ConnectionServer::ConnectionServer(MakeBootstrap make_bootstrap)
-    : make_bootstrap_(std::move(make_bootstrap)) {}
+ConnectionServer::ConnectionServer(MakeBootstrap make_bootstrap, kj::Own<kj::TlsContext> tls)
+    : make_bootstrap_(std::move(make_bootstrap)), tls_(kj::mv(tls)) {}
 
 ConnectionServer::~ConnectionServer() noexcept(false) { connections_ = nullptr; }
 
 void ConnectionServer::accept(kj::Own<kj::AsyncIoStream> connection) {
+  if (tls_.get() == nullptr) {
+    serve(kj::mv(connection));
+    return;
+  }
+  // The handshake is a task of its own: a client that never finishes it holds nothing else up.
+  connections_->add(tls_->wrapServer(kj::mv(connection))
+                        .then([this](kj::Own<kj::AsyncIoStream> secured) {
+                          serve(kj::mv(secured));
+                        }));
+}
+
+void ConnectionServer::serve(kj::Own<kj::AsyncIoStream> connection) {
   auto served = kj::heap<Connection>(kj::mv(connection), make_bootstrap_());
   kj::Promise<void> disconnected = served->network.onDisconnect();
   connections_->add(disconnected.attach(kj::mv(served)));

@@ -142,19 +142,20 @@ kj::Promise<R> ClientService::within_deadline(const RequestParams& params,
   }));
 }
 
+// What the superseded node-to-node calls on the bootstrap answer.
+static Status superseded_peer_call(const std::string& node_id, std::string_view call) {
+  return Status::unauthorized("node " + node_id + ": Tessera." + std::string(call) +
+                              " is not served; a peer proves the cluster secret (peerChallenge, "
+                              "authenticatePeer) and uses PeerLink");
+}
+
 kj::Promise<void> ClientService::replica(ReplicaContext context) {
-  set_error(context.getResults().initError(),
-            Status::unauthorized("node " + node_id_ +
-                                 ": Tessera.replica is not served; a peer proves the cluster "
-                                 "secret (peerChallenge, authenticatePeer) and uses PeerLink"));
+  set_error(context.getResults().initError(), superseded_peer_call(node_id_, "replica"));
   return kj::READY_NOW;
 }
 
 kj::Promise<void> ClientService::peer(PeerContext context) {
-  set_error(context.getResults().initError(),
-            Status::unauthorized("node " + node_id_ +
-                                 ": Tessera.peer is not served; a peer proves the cluster "
-                                 "secret (peerChallenge, authenticatePeer) and uses PeerLink"));
+  set_error(context.getResults().initError(), superseded_peer_call(node_id_, "peer"));
   return kj::READY_NOW;
 }
 

@@ -18,6 +18,11 @@ kj::Promise<rpc::PeerLink::Client> ClusterPeerDialer::dial(
     std::shared_ptr<PeerConnection> connection) const {
   return kj::evalNow([&network, address]() { return network.parseAddress(address); })
       .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
+      .then([this, address](kj::Own<kj::AsyncIoStream> stream)
+                -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
+        if (tls_.get() == nullptr) return kj::mv(stream);
+        return tls_->wrapClient(kj::mv(stream), tls_host_of(address));
+      })
       .then([this, address, connection](kj::Own<kj::AsyncIoStream> stream) {
         connection->stream = kj::mv(stream);
         connection->rpc = kj::heap<capnp::TwoPartyClient>(*connection->stream);

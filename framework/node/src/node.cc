@@ -81,6 +81,7 @@ struct Node::State {
   std::optional<ClusterSecret> cluster_secret;
   std::unique_ptr<ClusterPeerDialer> peer_dialer;
   std::optional<TokenTable> tokens;  // client tokens; none: clients are not authenticated
+  std::shared_ptr<const TlsMaterial> tls;  // [tls]; null: plain TCP
   PluginPtr<Engine> engine;
   PluginPtr<Conflict> conflict;
   // Null on a single node. Membership goes first: its listener uses placement.
@@ -181,6 +182,12 @@ Status Node::start() {
   }
   TESSERA_ASSIGN_OR_RETURN(state->lock, DataDirLock::acquire(config_.data_dir));
   raise_descriptor_limit(config_.connections_max);
+  if (config_.tls) {
+    TESSERA_ASSIGN_OR_RETURN(state->tls, load_tls_material(*config_.tls, "[tls]"));
+    spdlog::info("node {}: TLS on the client port and the node links (certificate {}, CA {})",
+                 config_.node_id, config_.tls->cert_file.string(),
+                 config_.tls->ca_file.string());
+  }
   if (config_.cluster_secret_file) {
     bool readable_by_others = false;
     TESSERA_ASSIGN_OR_RETURN(state->cluster_secret,
@@ -192,8 +199,12 @@ Status Node::start() {
                    "chmod 600 it: whoever reads it can act as a node of the cluster",
                    config_.node_id, config_.cluster_secret_file->string());
     }
-    state->peer_dialer =
-        std::make_unique<ClusterPeerDialer>(config_.node_id, &*state->cluster_secret);
+    kj::Own<kj::TlsContext> peer_tls;
+    if (state->tls) {
+      peer_tls = make_client_tls(kj::arrayPtr(state->tls->trusted.data(), state->tls->trusted.size()));
+    }
+    state->peer_dialer = std::make_unique<ClusterPeerDialer>(
+        config_.node_id, &*state->cluster_secret, kj::mv(peer_tls));
   }
 
   std::vector<fs::path> dirs = {default_plugin_dir_};
@@ -307,9 +318,11 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     main_options.hints = [&profile]() { return profile.hints(); };
     ClientServices main_services(config_.node_id, &profile.path(), &io.provider->getTimer(),
                                  std::move(main_options));
-    ConnectionServer server([&main_services]() -> capnp::Capability::Client {
-      return rpc::Tessera::Client(main_services.for_connection());
-    });
+    ConnectionServer server(
+        [&main_services]() -> capnp::Capability::Client {
+          return rpc::Tessera::Client(main_services.for_connection());
+        },
+        state_->tls ? make_server_tls(*state_->tls, io.provider->getTimer()) : kj::Own<kj::TlsContext>());
     // More loops for client connections, when the profile can serve from them.
     TESSERA_ASSIGN_OR_RETURN(
         std::unique_ptr<ClientLoops> loops,
@@ -318,7 +331,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
                              return std::make_unique<ClientServices>(config_.node_id, path,
                                                                      &timer, client_options());
                            },
-                           config_.idle_timeout_ms));
+                           config_.idle_timeout_ms, state_->tls));
     if (config_.rpc_threads > 1 + loops->size()) {
       spdlog::info("node {}: the {} profile serves clients on one event loop (rpc_threads = {} "
                    "applies to the single profile)",

@@ -35,6 +35,7 @@ struct GlobalOptions {
   uint32_t timeout_ms = 0;  // 0: the node's default per request, kConnectTimeoutMsDefault
   std::string consistency_name = "default";
   std::string token_file;  // --token-file: the client token to present; empty: none
+  std::string tls_ca;      // --tls-ca: speak TLS, trusting this CA (PEM); empty: plain TCP
 
   Consistency consistency() const {
     static const std::map<std::string, Consistency> kByName = {
@@ -92,6 +93,7 @@ class Session {
     ConnectOptions connect_options;
     connect_options.connect_timeout_ms =
         options_.timeout_ms != 0 ? options_.timeout_ms : kConnectTimeoutMsDefault;
+    connect_options.tls_ca_file = options_.tls_ca;
     if (!options_.token_file.empty()) {
       Result<Bytes> token = read_token_file(options_.token_file);
       if (!token.is_ok()) {
@@ -387,6 +389,9 @@ int run(int argc, char** argv) {
                  "File holding the client token to present (a node with [security] "
                  "tokens_file needs one)")
       ->envname("TESSERA_TOKEN_FILE");
+  app.add_option("--tls-ca", global.tls_ca,
+                 "Speak TLS, trusting the CA in this PEM file (a node with [tls] needs it)")
+      ->envname("TESSERA_TLS_CA");
   app.add_option("--consistency", global.consistency_name,
                  "AP: one, quorum or all replicas; CP: linearizable or stale (default: the "
                  "node's)")

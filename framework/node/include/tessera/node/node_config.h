@@ -12,6 +12,7 @@
 //             its own keys: profile.h)
 //   [security] cluster_secret_file (required by the dynamo and leader profiles), tokens_file
 //             (required unless the node listens on loopback)
+//   [tls]     cert_file, key_file, ca_file: TLS on the client port and the node links
 //
 // docs/CONFIG.md documents every key. Unknown keys and sections are errors that name the file,
 // the line and the key.
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "tessera/config.h"
+#include "tls_context.h"
 #include "tessera/node/local_store.h"
 #include "tessera/status.h"
 
@@ -72,6 +74,9 @@ struct NodeConfig {
   // not authenticated, which only a node listening on loopback accepts (Node::start checks, after
   // the command line's --listen).
   std::optional<std::filesystem::path> tokens_file;
+  // [tls]: the node serves TLS only, with this certificate, and dials its peers over TLS,
+  // verifying their certificates against the CA. None: plain TCP.
+  std::optional<TlsFiles> tls;
   // The profile's own section ([quorum] for dynamo, [leader] for leader; empty for single),
   // parsed by the profile. Borrows from the ConfigFile.
   ConfigSection profile_section;

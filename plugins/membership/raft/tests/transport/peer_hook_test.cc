@@ -60,11 +60,13 @@ class PeerHookTest : public ::testing::Test {
   }
   // The PeerLink of `node`, as a peer with the secret gets it.
   rpc::PeerLink::Client link_of(rpc::Tessera::Client node) {
-    return dialer_.authenticate(kj::mv(node), "node under test").wait(io_.waitScope);
+    return dialer_->authenticate(kj::mv(node), "node under test").wait(io_.waitScope);
   }
 
   ClusterSecret secret_ = std::move(ClusterSecret::from_bytes(std::string(40, 'k'))).value();
-  node::ClusterPeerDialer dialer_{"peer-1", &secret_};
+  // Held by pointer, like the AsyncIoContext: its destructor may throw, a fixture's may not.
+  std::unique_ptr<node::ClusterPeerDialer> dialer_ =
+      std::make_unique<node::ClusterPeerDialer>("peer-1", &secret_);
   // Held by pointer: AsyncIoContext's destructor may throw, a test fixture's may not.
   std::unique_ptr<kj::AsyncIoContext> context_ =
       std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
