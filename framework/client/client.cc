@@ -248,8 +248,22 @@ Result<NodeStatus> Client::status(const RequestOptions& options) {
         for (auto stat : in.getMembershipStats()) {
           out.membership_stats.emplace_back(stat.getName().cStr(), stat.getValue());
         }
+        for (auto stat : in.getProfileStats()) {
+          out.profile_stats.emplace_back(stat.getName().cStr(), stat.getValue());
+        }
         return out;
       });
+}
+
+Result<uint64_t> Client::decommission(const RequestOptions& options) {
+  auto request = connection_->main.decommissionRequest();
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options),
+                           [](auto& response) -> Result<uint64_t> {
+                             Status status = client_error(response.getError());
+                             if (!status.is_ok()) return status;
+                             return response.getKeysCopied();
+                           });
 }
 
 Result<HintCounts> Client::hints(const RequestOptions& options) {

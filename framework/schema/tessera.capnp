@@ -6,7 +6,7 @@
 # every call on it with `unauthorized` until the client presents a token (`authenticate`), whose
 # answer is a `Tessera` session bound to the token's role: read (hello, listTables, get, scan),
 # write (also put, remove, write) or admin (also createTable, dropTable, status, members, ring,
-# hints); a call the role does not allow answers `forbidden`. A node without tokens serves every
+# hints, decommission); a call the role does not allow answers `forbidden`. A node without tokens serves every
 # call on the bootstrap (it listens on loopback only). The node-to-node calls (peerChallenge,
 # authenticatePeer) need no token. Every method answers with an `Error` whose code is `ok` on
 # success; a failed call never throws an RPC exception for a reason the client can act on: those come back
@@ -168,11 +168,19 @@ interface Tessera {
   # up to a bound (`truncated` past it). Other profiles: notSupported.
   hints @14 (options :RequestOptions) -> (error :Error, pending :List(HintCount), truncated :Bool);
 
+  # Dynamo (`tessera decommission`): copies every key this node owns to the nodes that own it
+  # once this node is gone, then leaves the ring; its peers then stop sending to it and stream
+  # again what reached it meanwhile. Answers once it has left, with the keys copied. The work
+  # goes on past the caller's deadline (call again to wait for it). Errors: unavailable (the
+  # ring would keep fewer members than copies, or a node did not take a copy: the node stays a
+  # member). Other profiles: notSupported. Needs role admin, like `status`.
+  decommission @15 (options :RequestOptions) -> (error :Error, keysCopied :UInt64);
+
   # Node-to-node, not for clients: the first step of a peer's authentication. Answers a fresh
   # random 32-byte `nonce` for this connection; it stays valid for one authenticatePeer call on
   # the same connection (a second peerChallenge replaces it). Errors: notSupported on a node that
   # runs no distributed profile (it has no cluster secret).
-  peerChallenge @15 () -> (error :Error, nonce :Data);
+  peerChallenge @16 () -> (error :Error, nonce :Data);
 
   # Node-to-node, not for clients: proves that the caller, node `nodeId`, holds the cluster
   # secret (`[security] cluster_secret_file`), with
@@ -183,14 +191,14 @@ interface Tessera {
   # Errors: unauthorized (no challenge was asked on this connection, or the proof does not
   # verify: a wrong secret, a replayed proof); invalidArgument (an empty nodeId);
   # notSupported (a node with no cluster secret).
-  authenticatePeer @16 (nodeId :Text, proof :Data) -> (error :Error, link :PeerLink);
+  authenticatePeer @17 (nodeId :Text, proof :Data) -> (error :Error, link :PeerLink);
 
   # Presents a client token ([security] tokens_file holds their SHA-256). On success `session`
   # is this API bound to the token's role, for this client to call from now on; `role` names it
   # ("read", "write" or "admin"). Errors: unauthorized (a token the node does not know; the
   # message never repeats the token). A node that authenticates no clients answers ok and a
   # session with every role, whatever the token.
-  authenticate @17 (token :Data) -> (error :Error, session :Tessera, role :Text);
+  authenticate @18 (token :Data) -> (error :Error, session :Tessera, role :Text);
 }
 
 # What an authenticated peer gets (Tessera.authenticatePeer): the node-to-node capabilities.
@@ -256,4 +264,5 @@ struct NodeStatus {
   dataBytes @5 :UInt64;     # the engine's approximate size of everything it stores
   engineStats @6 :List(Stat);
   membershipStats @7 :List(Stat);  # e.g. the raft plugin's log and group counters
+  profileStats @8 :List(Stat);     # e.g. the dynamo profile's anti-entropy counters
 }

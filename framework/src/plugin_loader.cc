@@ -137,7 +137,12 @@ Result<PluginPtr<T>> PluginLoader::make(std::string_view plugin, PluginKind kind
   Status keys = config.check_known_keys(known);
   if (!keys.is_ok()) return keys.with_context(name);
   Result<std::unique_ptr<T>> made = make_object(context, config);
-  if (!made.is_ok()) return made.status().with_context(name);
+  // The plugin loaded; what failed is the plugin's own start (its data, its config values).
+  if (!made.is_ok()) {
+    return made.status().with_context(std::string(plugin_kind_name(kind)) + " plugin \"" +
+                                      descriptor.name + "\" (" + loaded.file.string() +
+                                      ") could not start");
+  }
   TESSERA_ASSERT(made.value() != nullptr, "a plugin factory returned OK and no object");
   return PluginPtr<T>(std::move(made).value().release(), PluginDeleter<T>{loaded.library});
 }

@@ -14,12 +14,12 @@ class HintStoreTest : public node::LocalStoreTest {
  protected:
   void SetUp() override {
     node::LocalStoreTest::SetUp();
-    hints_ = std::make_unique<HintStore>(store_.get());
+    hints_ = std::make_unique<HintStore>(store_.get(), [this] { return now_ms_; });
   }
   void reopen_with_hints() {
     hints_.reset();
     reopen();
-    hints_ = std::make_unique<HintStore>(store_.get());
+    hints_ = std::make_unique<HintStore>(store_.get(), [this] { return now_ms_; });
   }
 
   std::unique_ptr<HintStore> hints_;
@@ -80,6 +80,36 @@ TEST_F(HintStoreTest, HintedWritesAreKeptForTheirOwnerUntilHandedOver) {
   // Dropping the table forgets its hints: a table made later under the name owes nothing.
   ASSERT_TRUE(store_->drop_table("t").is_ok());
   EXPECT_TRUE(hints_->hints({}, 10)->hints.empty());
+}
+
+TEST_F(HintStoreTest, AHintKeepsTheTimeItWasFirstWrittenUntilItIsHandedOver) {
+  ASSERT_TRUE(store_->create_table("t").is_ok());
+  auto v1 = store_->new_version({});
+  ASSERT_TRUE(hints_->merge_versions("t", "k", {{*v1, false, "one"}}, "n2").is_ok());
+  now_ms_ += 5'000;
+  auto v2 = store_->new_version({});
+  ASSERT_TRUE(hints_->merge_versions("t", "k", {{*v2, false, "two"}}, "n2").is_ok());
+  ASSERT_TRUE(hints_->merge_versions("t", "j", {{*v2, false, "j"}}, "n2").is_ok());
+  auto page = hints_->hints({}, 10);
+  ASSERT_TRUE(page.is_ok()) << page.status().to_string();
+  ASSERT_EQ(page->hints.size(), 2u) << "time records are not hints";
+  EXPECT_EQ(page->unreadable, 0u);
+  EXPECT_EQ(page->hints[0].key, "j");
+  EXPECT_EQ(page->hints[0].first_hinted_ms, now_ms_);
+  EXPECT_EQ(page->hints[1].first_hinted_ms, now_ms_ - 5'000) << "a later write keeps the time";
+  // Handed over: the next hint of the key starts its own time.
+  ASSERT_TRUE(hints_->drop_hint(page->hints[1]).is_ok());
+  now_ms_ += 1'000;
+  ASSERT_TRUE(hints_->merge_versions("t", "k", {{*v2, false, "two"}}, "n2").is_ok());
+  page = hints_->hints({}, 10);
+  ASSERT_EQ(page->hints.size(), 2u);
+  EXPECT_EQ(page->hints[1].first_hinted_ms, now_ms_);
+  // A dropped table takes the time records with its hints.
+  ASSERT_TRUE(store_->drop_table("t").is_ok());
+  auto it = engine_->new_iterator({.upper_bound = node::LocalStore::extension_end()});
+  size_t records = 0;
+  for (it->seek(node::LocalStore::extension_key("")); it->valid(); it->next()) ++records;
+  EXPECT_EQ(records, 0u);
 }
 
 }  // namespace

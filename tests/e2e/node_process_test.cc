@@ -1,8 +1,15 @@
 // The node as a process: clean shutdown, refusals to start, a paused node, and recovery after
 // SIGKILL on a durable engine.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <algorithm>
 #include <atomic>
@@ -223,6 +230,130 @@ TEST(NodeProcess, ConnectionsPerAddressAndIdleConnectionsAreBounded) {
   ASSERT_TRUE(after.is_ok()) << after.status().to_string();
   EXPECT_TRUE((*after)->put("t", "k", "again").is_ok());
   EXPECT_NE(cluster.describe_logs().find("connections_per_address_max"), std::string::npos);
+}
+
+// Memory that thousands of connections took is given back once they close, not kept at its
+// peak (the node trims its allocator when the open connections fall to half their peak).
+TEST(NodeProcess, MemoryOfClosedConnectionsIsGivenBack) {
+  struct rlimit limit {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+  constexpr size_t kConnections = 3000;
+  if (limit.rlim_cur < kConnections + 100) GTEST_SKIP() << "too few descriptors for the test";
+  test::TestCluster cluster(cluster_options(
+      std::string("[node]\nconnections_per_address_max = 10000\n\n") + test::kMemoryNodeConfig));
+  ASSERT_TRUE(cluster.start(1).is_ok());
+  std::unique_ptr<Client> client = connect_client(cluster.address(0));
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->create_table("t").is_ok());
+  const size_t before = *cluster.rss_bytes(0);
+  const uint16_t port = static_cast<uint16_t>(
+      std::stoi(cluster.address(0).substr(cluster.address(0).rfind(':') + 1)));
+  std::vector<int> sockets;
+  for (size_t i = 0; i < kConnections; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0) << i;
+    sockets.push_back(fd);
+  }
+  // Served: a request on the client's own connection comes after the node took them all.
+  ASSERT_TRUE(client->put("t", "k", "v").is_ok());
+  size_t peak = 0;
+  for (int i = 0; i < 50 && peak < before + (size_t{8} << 20); ++i) {
+    peak = std::max(peak, *cluster.rss_bytes(0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (int fd : sockets) ::close(fd);
+  ASSERT_TRUE(client->put("t", "k", "v2").is_ok());
+  size_t after = peak;
+  for (int i = 0; i < 100 && after > before + (peak - before) / 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = *cluster.rss_bytes(0);
+  }
+  std::printf("RSS: %zu KiB before, %zu KiB with %zu connections, %zu KiB after they closed\n",
+              before >> 10, peak >> 10, kConnections, after >> 10);
+  ASSERT_GT(peak, before) << "the connections took no memory";
+  EXPECT_LE(after, before + (peak - before) / 4) << "the node kept the memory of closed connections";
+}
+
+// A full disk: an 8 MiB tmpfs as the node's data directory (root only; skipped elsewhere), with
+// a 2 MiB file to free later. The node refuses writes with an error that says the disk is
+// full, logs it once, goes on serving reads, restarts after kill -9 on the full disk and
+// serves reads, and takes writes again once the file is removed.
+TEST(NodeProcess, OnAFullDiskTheNodeServesReadsRestartsAndResumesWritesWhenSpaceReturns) {
+  if (!fs::exists(kPluginDir / "tessera_engine_lsm.so")) GTEST_SKIP() << "no lsm plugin";
+  test::TestCluster cluster(cluster_options(
+      "[node]\nsync_writes = true\n\n[engine]\nplugin = \"lsm\"\n\n[conflict]\nplugin = \"lww\"\n"));
+  cluster.add_node();
+  const fs::path data = cluster.data_dir(0);
+  fs::create_directories(data);
+  if (::mount("tmpfs", data.c_str(), "tmpfs", 0, "size=8m") != 0) {
+    GTEST_SKIP() << "cannot mount a small tmpfs here: " << std::strerror(errno);
+  }
+  struct Unmount {
+    test::TestCluster& cluster;
+    fs::path path;
+    ~Unmount() {
+      cluster.kill_node(0);
+      ::umount(path.c_str());
+    }
+  } unmount{cluster, data};
+  { std::ofstream(data / "filler") << std::string(2 << 20, 'f'); }
+  ASSERT_TRUE(cluster.start_node(0).is_ok());
+  std::unique_ptr<Client> client = connect_client(cluster.address(0));
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->create_table("t").is_ok());
+  const std::string value(256 << 10, 'v');
+  Status refused;
+  int stored = 0;
+  for (; stored < 64; ++stored) {
+    refused = client->put("t", "k" + std::to_string(stored), value).status();
+    if (!refused.is_ok()) break;
+  }
+  ASSERT_FALSE(refused.is_ok()) << "the disk never filled";
+  ASSERT_GT(stored, 4);
+  EXPECT_EQ(refused.code(), StatusCode::kIOError);
+  EXPECT_NE(refused.message().find("is full"), std::string::npos) << refused.to_string();
+  EXPECT_FALSE(client->put("t", "again", value).is_ok());
+  auto read = [&](const std::string& key) {
+    Result<GetReply> got = client->get("t", key);
+    return got.is_ok() && got->found && got->values[0].data == value;
+  };
+  EXPECT_TRUE(read("k0")) << "reads stopped with the disk full";
+  EXPECT_TRUE(read("k" + std::to_string(stored - 1)));
+  const std::string logs = cluster.describe_logs();
+  size_t warnings = 0;
+  for (size_t at = logs.find("the disk is full"); at != std::string::npos;
+       at = logs.find("the disk is full", at + 1)) {
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 1u) << "the warning is logged once";
+
+  // kill -9 and a restart with the disk still full: every acknowledged write is read back.
+  client.reset();
+  cluster.kill_node(0);
+  ASSERT_TRUE(cluster.start_node(0).is_ok()) << cluster.describe_logs();
+  client = connect_client(cluster.address(0));
+  ASSERT_NE(client, nullptr);
+  for (int i = 0; i < stored; ++i) EXPECT_TRUE(read("k" + std::to_string(i))) << i;
+  EXPECT_FALSE(client->put("t", "while-full", value).is_ok());
+
+  // Space returns: writes go on (the first try a second after the last).
+  fs::remove(data / "filler");
+  bool resumed = false;
+  for (int attempt = 0; attempt < 50 && !resumed; ++attempt) {
+    resumed = client->put("t", "after", "small").is_ok();
+    if (!resumed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(resumed) << "writes did not resume once space returned";
+  Result<GetReply> after = client->get("t", "after");
+  ASSERT_TRUE(after.is_ok() && after->found);
+  client.reset();
 }
 
 TEST(NodeProcess, LsmKeepsAcknowledgedWritesAcrossSigkill) {

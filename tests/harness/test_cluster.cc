@@ -383,14 +383,17 @@ Status TestCluster::limit_descriptors(size_t index, uint64_t count) {
   return Status::ok();
 }
 
-Result<size_t> TestCluster::peak_rss_bytes(size_t index) {
+Result<size_t> TestCluster::memory_figure(size_t index, const std::string& field) {
   if (!running(index)) return Status::invalid_argument("node " + node(index).id + " is not running");
   std::ifstream status("/proc/" + std::to_string(node(index).process->pid()) + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return size_t{std::stoull(line.substr(6))} * 1024;
+    if (line.rfind(field, 0) == 0) return size_t{std::stoull(line.substr(field.size()))} * 1024;
   }
-  return Status::internal("no VmHWM line in /proc/<pid>/status of node " + node(index).id);
+  return Status::internal("no " + field + " line in /proc/<pid>/status of node " + node(index).id);
 }
+
+Result<size_t> TestCluster::peak_rss_bytes(size_t index) { return memory_figure(index, "VmHWM:"); }
+Result<size_t> TestCluster::rss_bytes(size_t index) { return memory_figure(index, "VmRSS:"); }
 
 const std::string& TestCluster::address(size_t index) const { return node(index).address; }
 const std::string& TestCluster::node_id(size_t index) const { return node(index).id; }

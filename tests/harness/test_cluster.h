@@ -114,6 +114,8 @@ class TestCluster {
   // The node's peak resident memory so far (VmHWM), in bytes. InvalidArgument when it is not
   // running.
   Result<size_t> peak_rss_bytes(size_t index);
+  // Its resident memory now (VmRSS), in bytes.
+  Result<size_t> rss_bytes(size_t index);
   const std::string& address(size_t index) const;  // "127.0.0.1:<port>"
   const std::string& node_id(size_t index) const;  // "n1", "n2", ...
   std::optional<ExitStatus> last_exit(size_t index) const;
@@ -140,6 +142,8 @@ class TestCluster {
  private:
   struct Node;
 
+  // A figure of /proc/<pid>/status in kB ("VmRSS:"), in bytes.
+  Result<size_t> memory_figure(size_t index, const std::string& field);
   Node& node(size_t index);
   const Node& node(size_t index) const;
   Status spawn_and_wait(size_t index);

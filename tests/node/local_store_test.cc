@@ -41,6 +41,25 @@ TEST_F(LocalStoreTest, DroppedTableLeavesNoDataAndItsNameCanBeReused) {
   EXPECT_TRUE(page->items.empty());
 }
 
+TEST_F(LocalStoreTest, TableRecordsChangeWithTheirTableAndOutliveADrop) {
+  ASSERT_TRUE(store_->create_table("t", "made").is_ok());
+  ASSERT_TRUE(store_->create_table("plain").is_ok());
+  ASSERT_TRUE(store_->put_table_record("never-made", "heard of").is_ok());
+  EXPECT_EQ(store_->put_table_record("t", "").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->put_table_record("bad name", "x").code(), StatusCode::kInvalidArgument);
+  // A refused create leaves the record as it was.
+  EXPECT_EQ(store_->create_table("t", "again").code(), StatusCode::kTableExists);
+  using Records = std::map<std::string, Bytes>;
+  EXPECT_EQ(*store_->table_records(), (Records{{"never-made", "heard of"}, {"t", "made"}}));
+  ASSERT_TRUE(store_->drop_table("t", "dropped").is_ok());
+  reopen();
+  EXPECT_EQ(store_->list_tables(), (std::vector<std::string>{"plain"}));
+  EXPECT_EQ(*store_->table_records(), (Records{{"never-made", "heard of"}, {"t", "dropped"}}));
+  // Records are not data: a table's scan does not see them, nor they its keys.
+  ASSERT_TRUE(store_->put("plain", "k", "v", {}).is_ok());
+  EXPECT_EQ(store_->table_records()->size(), 2u);
+}
+
 TEST_F(LocalStoreTest, PutGetOverwriteAndDelete) {
   ASSERT_TRUE(store_->create_table("t").is_ok());
   EXPECT_FALSE(value_of("t", "a").has_value());

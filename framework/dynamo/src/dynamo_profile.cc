@@ -5,29 +5,42 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "tessera/dynamo/hint_store.h"
 #include "tessera/dynamo/replica_service.h"
+#include "tessera/dynamo/table_states.h"
 
 namespace tessera::dynamo {
 namespace {
 
-constexpr std::array<std::string_view, 3> kQuorumKeys = {"read_quorum", "write_quorum",
-                                                         "tick_ms"};
+constexpr std::array<std::string_view, 5> kQuorumKeys = {
+    "read_quorum", "write_quorum", "tick_ms", "anti_entropy_interval_ms", "hint_max_age_ms"};
 // `tessera hints` counts at most this many, a page at a time, so that a node with a huge backlog
 // answers in bounded time.
 constexpr uint64_t kHintsCounted = 1'000'000;
+
+uint64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 constexpr size_t kHintsPerPage = 4096;
 
 class DynamoProfile final : public node::Profile {
  public:
-  DynamoProfile(const node::NodeParts& parts, QuorumOptions options)
-      : parts_(parts), options_(options), hints_(parts.store) {}
+  DynamoProfile(const node::NodeParts& parts, QuorumOptions options,
+                std::unique_ptr<TableStates> tables)
+      : parts_(parts), options_(options), hints_(parts.store, wall_clock_ms),
+        tables_(std::move(tables)) {}
 
   Status start_serving(kj::Timer& timer, kj::Network& network) override {
     const NodeId& self = parts_.config->node_id;
     moves_ = std::make_shared<RangeMoveQueue>(self);
     gate_ = kj::heap<node::DurableGate>(parts_.store, parts_.pool);
-    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, parts_.pool, gate_.get(),
+    anti_entropy_ = kj::heap<AntiEntropyResponder>(
+        ReplicaView{parts_.store, parts_.placement, self}, parts_.pool);
+    router_ = kj::heap<QuorumRouter>(self, parts_.store, &hints_, tables_.get(),
+                                     anti_entropy_.get(), parts_.pool, gate_.get(),
                                      parts_.conflict,
                                      parts_.placement, parts_.membership, timer, network,
                                      *parts_.peer_dialer, options_, moves_);
@@ -38,7 +51,8 @@ class DynamoProfile final : public node::Profile {
 
   kj::Maybe<rpc::Replica::Client> replica() override {
     return rpc::Replica::Client(
-        kj::heap<ReplicaService>(parts_.store, &hints_, parts_.pool, gate_.get()));
+        kj::heap<ReplicaService>(parts_.store, &hints_, tables_.get(), anti_entropy_.get(),
+                                 parts_.pool, gate_.get()));
   }
 
   // Places keys by the membership view from now on and joins the cluster as this node at
@@ -110,11 +124,27 @@ class DynamoProfile final : public node::Profile {
     });
   }
 
-  // No leave(): a node that stops (a restart, an upgrade) keeps its place on the ring, and its
-  // peers take hints for it until it is back.
+  kj::Promise<Result<uint64_t>> decommission() override { return router_->decommission(); }
+
+  // Anti-entropy's counters, and the responder sessions open now.
+  std::map<std::string, double> stats() override {
+    if (router_.get() == nullptr) return {};
+    const AntiEntropyStats& ae = router_->anti_entropy_stats();
+    return {{"anti_entropy_sessions", double(ae.sessions)},
+            {"anti_entropy_in_sync", double(ae.in_sync)},
+            {"anti_entropy_repaired", double(ae.repaired)},
+            {"anti_entropy_abandoned", double(ae.abandoned)},
+            {"anti_entropy_keys_sent", double(ae.keys_sent)},
+            {"anti_entropy_keys_taken", double(ae.keys_taken)},
+            {"anti_entropy_responding", double(anti_entropy_->sessions())}};
+  }
+
+  // Stopping is not leaving (decommission() is): a node that stops (a restart, an upgrade)
+  // keeps its place on the ring, and its peers take hints for it until it is back.
   // The client port, and with it every ReplicaService handed to a peer, is gone by now.
   void stop_serving() override {
     router_ = nullptr;
+    anti_entropy_ = nullptr;
     gate_ = nullptr;
   }
 
@@ -122,8 +152,10 @@ class DynamoProfile final : public node::Profile {
   const node::NodeParts parts_;
   const QuorumOptions options_;
   HintStore hints_;
+  const std::unique_ptr<TableStates> tables_;
   std::shared_ptr<RangeMoveQueue> moves_;
   kj::Own<node::DurableGate> gate_;  // the event loop's; before router_, which borrows it
+  kj::Own<AntiEntropyResponder> anti_entropy_;  // likewise
   kj::Own<QuorumRouter> router_;
 };
 
@@ -134,10 +166,17 @@ Result<QuorumOptions> parse_quorum_options(const ConfigSection& section) {
   TESSERA_ASSIGN_OR_RETURN(int64_t r, section.get_int("read_quorum", 2, 1, 16));
   TESSERA_ASSIGN_OR_RETURN(int64_t w, section.get_int("write_quorum", 2, 1, 16));
   TESSERA_ASSIGN_OR_RETURN(int64_t tick_ms, section.get_int("tick_ms", 10, 1, 1000));
+  TESSERA_ASSIGN_OR_RETURN(int64_t anti_entropy_ms,
+                           section.get_int("anti_entropy_interval_ms", 60'000, 0, 3'600'000));
+  TESSERA_ASSIGN_OR_RETURN(
+      int64_t hint_max_age_ms,
+      section.get_int("hint_max_age_ms", 3ll * 24 * 3600 * 1000, 0, 365ll * 24 * 3600 * 1000));
   QuorumOptions options;
   options.read_quorum = static_cast<uint32_t>(r);
   options.write_quorum = static_cast<uint32_t>(w);
   options.tick_ms = static_cast<uint32_t>(tick_ms);
+  options.anti_entropy_interval_ms = static_cast<uint32_t>(anti_entropy_ms);
+  options.hint_max_age_ms = static_cast<uint64_t>(hint_max_age_ms);
   return options;
 }
 
@@ -153,7 +192,10 @@ Result<std::unique_ptr<node::Profile>> make_dynamo_profile(const node::NodeParts
   TESSERA_ASSIGN_OR_RETURN(QuorumOptions options,
                            parse_quorum_options(parts.config->profile_section));
   options.requests_in_flight_max = parts.config->requests_in_flight_max;
-  return std::unique_ptr<node::Profile>(std::make_unique<DynamoProfile>(parts, options));
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<TableStates> tables,
+                           TableStates::open(parts.store, parts.config->node_id, wall_clock_ms));
+  return std::unique_ptr<node::Profile>(
+      std::make_unique<DynamoProfile>(parts, options, std::move(tables)));
 }
 
 }  // namespace tessera::dynamo

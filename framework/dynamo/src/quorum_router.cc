@@ -31,8 +31,9 @@ uint32_t quorum_size(const RequestParams& request, bool read, uint32_t configure
 
 }  // namespace
 
-QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
-                           node::DurableGate* gate,
+QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints,
+                           TableStates* tables, AntiEntropyResponder* anti_entropy,
+                           WorkerPool* pool, node::DurableGate* gate,
                            Conflict* conflict,
                            Placement* placement, Membership* membership, kj::Timer& timer,
                            kj::Network& network, const PeerDialer& dialer,
@@ -41,6 +42,8 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, Wor
     : self_(std::move(self)),
       store_(store),
       hints_(hints),
+      tables_(tables),
+      anti_entropy_(anti_entropy),
       pool_(pool),
       gate_(gate),
       conflict_(conflict),
@@ -55,7 +58,14 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, Wor
       ticking_(tick_loop().eagerlyEvaluate(nullptr)),
       handing_over_(hand_over_hints().eagerlyEvaluate([](kj::Exception&& e) {
         spdlog::error("hinted handoff stopped: {}", e.getDescription().cStr());
-      })) {}
+      })),
+      exchanging_tables_(exchange_tables_periodically().eagerlyEvaluate([](kj::Exception&& e) {
+        spdlog::error("table exchanges stopped: {}", e.getDescription().cStr());
+      })),
+      anti_entropy_running_(anti_entropy_rounds().eagerlyEvaluate([](kj::Exception&& e) {
+        spdlog::error("anti-entropy stopped: {}", e.getDescription().cStr());
+      })),
+      anti_entropy_ticking_(tick_anti_entropy_responder().eagerlyEvaluate(nullptr)) {}
 
 QuorumRouter::~QuorumRouter() noexcept(false) = default;
 
@@ -186,7 +196,11 @@ void QuorumRouter::send_write(uint64_t id, const NodeId& to, const NodeId& hint_
       return hints->merge_versions(table, key, versions, hint_for, waiting);
     });
   } else {
-    acked = batch_write(to, send_timeout(pending), pending, hint_for, std::move(versions));
+    acked = batch_write(to, send_timeout(pending), pending, hint_for, std::move(versions))
+                .then([this, id, to, hint_for](Status status) -> kj::Promise<Status> {
+                  if (id == 0 || status.code() != StatusCode::kNoSuchTable) return status;
+                  return resend_to_peer_without_table(id, to, hint_for, status);
+                });
   }
   tasks_->add(acked.then([this, id, to](Status status) {
     if (id == 0) return;
@@ -264,6 +278,37 @@ void QuorumRouter::flush_writes(const NodeId& to) {
   }));
 }
 
+kj::Promise<Status> QuorumRouter::resend_to_peer_without_table(uint64_t id, const NodeId& to,
+                                                              const NodeId& hint_for,
+                                                              Status refused) {
+  auto it = pending_.find(id);
+  if (it == pending_.end() || store_->has_table_now(it->second->table) != true) return refused;
+  // The peer has not learned of the table yet (it was down or had not joined when it was
+  // made): it learns it now, and gets the write again.
+  return exchange_tables(to, send_timeout(*it->second))
+      .then([this, id, to, hint_for, refused](Status told) -> kj::Promise<Status> {
+        auto it = pending_.find(id);
+        if (!told.is_ok() || it == pending_.end()) return refused;
+        const Pending& pending = *it->second;
+        return batch_write(to, send_timeout(pending), pending, hint_for, pending.payload);
+      });
+}
+
+kj::Promise<Status> QuorumRouter::write_copy(const NodeId& to, kj::Duration timeout,
+                                             const std::string& table, ByteView key,
+                                             const std::vector<VersionedValue>& versions) {
+  auto send = [&](rpc::Replica::Client& replica) {
+    auto call = replica.writeRequest();
+    call.setTable(as_text(table));
+    call.setKey(as_data(key));
+    set_versions(call.initVersions(versions.size()), versions);
+    return call.send();
+  };
+  return call_peer<Status>(
+      to, timeout, send, [](auto response) { return from_error(response.getError()); },
+      [](Status failed) { return failed; });
+}
+
 void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pending) {
   using Versions = Result<std::vector<VersionedValue>>;
   kj::Promise<Versions> replied = nullptr;
@@ -291,6 +336,13 @@ void QuorumRouter::send_read(uint64_t id, const NodeId& to, const Pending& pendi
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     Pending& pending = *it->second;
+    if (versions.status().code() == StatusCode::kNoSuchTable && to != self_ &&
+        store_->has_table_now(pending.table) == true) {
+      // A peer that has not learned of the table yet holds no copy of the key: an empty
+      // answer. It learns the table now.
+      tasks_->add(exchange_tables(to, send_timeout(pending)).then([](Status) {}));
+      versions = std::vector<VersionedValue>{};
+    }
     if (!versions.is_ok()) {
       if (is_refusal(versions.status()) && pending.refusal.is_ok()) {
         pending.refusal = versions.status();

@@ -16,7 +16,7 @@ namespace tessera::dynamo {
 namespace {
 
 constexpr uint32_t kStreamPageKeys = 256;
-// How long one call of the pass may take (a table create, or one key's versions).
+// How long one call of the pass may take (a table exchange, or one key's versions).
 constexpr uint32_t kStreamCallTimeoutMs = 5000;
 
 }  // namespace
@@ -51,20 +51,12 @@ kj::Promise<size_t> QuorumRouter::stream_to(std::set<NodeId> targets) {
 kj::Promise<size_t> QuorumRouter::stream_tables(std::vector<std::string> tables, size_t index,
                                                 std::set<NodeId> targets, size_t sent) {
   if (index == tables.size()) return sent;
-  // A new member has none of the tables yet.
-  kj::Vector<kj::Promise<Status>> creates;
+  // A new member may not have learned of every table yet: told once, before the first.
+  kj::Vector<kj::Promise<Status>> told;
   for (const NodeId& target : targets) {
-    auto send = [&](rpc::Replica::Client& replica) {
-      auto call = replica.createTableRequest();
-      call.setName(as_text(tables[index]));
-      return call.send();
-    };
-    creates.add(call_peer<Status>(
-        target, kStreamCallTimeoutMs * kj::MILLISECONDS, send,
-        [](auto response) { return from_error(response.getError()); },
-        [](Status failed) { return failed; }));
+    if (index == 0) told.add(exchange_tables(target, kStreamCallTimeoutMs * kj::MILLISECONDS));
   }
-  return kj::joinPromises(creates.releaseAsArray())
+  return kj::joinPromises(told.releaseAsArray())
       .then([this, table = tables[index], targets, sent](kj::Array<Status>) {
         return stream_page(table, {}, targets, sent);
       })
@@ -93,17 +85,8 @@ kj::Promise<size_t> QuorumRouter::stream_page(std::string table, Bytes token,
       const auto owners_end = location->replicas.begin() + location->owners;
       for (const NodeId& target : targets) {
         if (std::find(location->replicas.begin(), owners_end, target) == owners_end) continue;
-        auto send = [&](rpc::Replica::Client& replica) {
-          auto call = replica.writeRequest();
-          call.setTable(as_text(table));
-          call.setKey(as_data(item.key));
-          set_versions(call.initVersions(item.versions.size()), item.versions);
-          return call.send();
-        };
-        writes.add(call_peer<Status>(
-            target, kStreamCallTimeoutMs * kj::MILLISECONDS, send,
-            [](auto response) { return from_error(response.getError()); },
-            [](Status failed) { return failed; }));
+        writes.add(write_copy(target, kStreamCallTimeoutMs * kj::MILLISECONDS, table, item.key,
+                              item.versions));
         ++sent;
       }
     }

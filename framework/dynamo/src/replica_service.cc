@@ -2,7 +2,9 @@
 
 #include <kj/vector.h>
 
+#include "anti_entropy_rpc.h"
 #include "rpc_values.h"
+#include "table_states_rpc.h"
 
 namespace tessera::dynamo {
 
@@ -89,8 +91,8 @@ kj::Promise<void> ReplicaService::scan(ScanContext context) {
 }
 
 kj::Promise<void> ReplicaService::createTable(CreateTableContext context) {
-  auto job = [store = store_, name = to_string(context.getParams().getName())]() {
-    return store->create_table(name);
+  auto job = [tables = tables_, name = to_string(context.getParams().getName())]() {
+    return tables->create(name);
   };
   return pool_->run(std::move(job)).then([context](Status status) mutable {
     set_error(context.getResults().initError(), status);
@@ -98,12 +100,68 @@ kj::Promise<void> ReplicaService::createTable(CreateTableContext context) {
 }
 
 kj::Promise<void> ReplicaService::dropTable(DropTableContext context) {
-  auto job = [store = store_, name = to_string(context.getParams().getName())]() {
-    return store->drop_table(name);
+  auto job = [tables = tables_, name = to_string(context.getParams().getName())]() {
+    return tables->drop(name);
   };
   return pool_->run(std::move(job)).then([context](Status status) mutable {
     set_error(context.getResults().initError(), status);
   });
+}
+
+kj::Promise<void> ReplicaService::exchangeTables(ExchangeTablesContext context) {
+  auto offered = context.getParams().getStates();
+  if (offered.size() > kTableStatesPerExchangeMax) {
+    set_error(context.getResults().initError(),
+              Status::invalid_argument("an exchange of " + std::to_string(offered.size()) +
+                                       " table states is over the limit of " +
+                                       std::to_string(kTableStatesPerExchangeMax)));
+    return kj::READY_NOW;
+  }
+  auto job = [tables = tables_, incoming = to_table_states(offered)]() -> Result<size_t> {
+    return tables->merge(incoming);
+  };
+  return pool_->run(std::move(job)).then([context, tables = tables_](Result<size_t> merged) mutable {
+    // What this node knows, even when a store error stopped the merge partway: the caller
+    // takes it all the same, and the rest comes with the next exchange.
+    auto results = context.getResults();
+    set_error(results.initError(), merged.status());
+    const std::vector<TableState> known = tables->states();
+    set_table_states(results.initStates(known.size()), known);
+  });
+}
+
+kj::Promise<void> ReplicaService::antiEntropy(AntiEntropyContext context) {
+  auto params = context.getParams();
+  std::optional<antientropy::Message> message = to_message(params.getMessage());
+  if (!message) {
+    auto results = context.getResults();
+    set_error(results.initError(),
+              Status::invalid_argument("an anti-entropy message of an unknown kind or over "
+                                       "the protocol's bounds"));
+    results.setFinished(true);
+    return kj::READY_NOW;
+  }
+  return anti_entropy_->answer(to_string(params.getFrom()), std::move(*message))
+      .then([context](Result<AntiEntropyAnswer> answer) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), answer.status());
+        if (!answer.is_ok()) {
+          results.setFinished(true);
+          return;
+        }
+        results.setHasReply(answer->reply.has_value());
+        if (answer->reply) set_message(results.initReply(), *answer->reply);
+        set_key_versions(results.initPush(answer->push.size()), answer->push);
+        auto fetch = results.initFetch(answer->fetch.size());
+        for (size_t i = 0; i < answer->fetch.size(); ++i) {
+          std::string table;
+          Bytes key;
+          split_host_key(answer->fetch[i], &table, &key);
+          fetch[i].setTable(as_text(table));
+          fetch[i].setKey(as_data(key));
+        }
+        results.setFinished(answer->finished);
+      });
 }
 
 }  // namespace tessera::dynamo

@@ -46,6 +46,7 @@ struct NodeStatus {
   uint64_t data_bytes = 0;
   std::vector<std::pair<std::string, double>> engine_stats;      // in name order
   std::vector<std::pair<std::string, double>> membership_stats;  // in name order
+  std::vector<std::pair<std::string, double>> profile_stats;     // in name order
 };
 
 // A member as the node knows it (Tessera.members).
@@ -130,6 +131,8 @@ class Client {
   Result<std::vector<MemberInfo>> members(const RequestOptions& options = {});
   Result<std::vector<RangeInfo>> ring(const RequestOptions& options = {});
   Result<HintCounts> hints(const RequestOptions& options = {});
+  // Tessera.decommission: the keys copied before the node left.
+  Result<uint64_t> decommission(const RequestOptions& options = {});
   // Table calls use only `options.timeout_ms`.
   Result<std::vector<std::string>> list_tables(const RequestOptions& options = {});
   // `split_keys` (leader profile): the table starts in ranges beginning at each key.

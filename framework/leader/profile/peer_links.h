@@ -25,7 +25,7 @@
 
 namespace tessera::leader {
 
-// The peer service name the leader profile offers (Tessera.peer).
+// The peer service name the leader profile offers (PeerLink.peer).
 inline constexpr const char* kLeaderPeerService = "leader";
 
 class PeerLinks {

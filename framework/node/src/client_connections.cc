@@ -1,6 +1,7 @@
 #include "client_connections.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -15,6 +16,9 @@ constexpr uint32_t kAcceptRetryDelayMs = 100;
 constexpr uint32_t kRefusalsPerLog = 100;
 // Descriptors a node needs besides its clients: engine files, peer links, the listener.
 constexpr rlim_t kDescriptorReserve = 256;
+// Once the open connections fall to half of their peak since the last trim, and that peak was
+// at least this many, the freed memory of the closed ones is given back to the system.
+constexpr uint32_t kTrimAfterConnections = 256;
 
 // The client's IP address, or "" when the stream has none (the limit per address then does not
 // apply).
@@ -189,14 +193,27 @@ void ClientAcceptor::admit(kj::Own<kj::AsyncIoStream> connection) {
     return;
   }
   ++counts.open;
+  counts.peak_since_trim = std::max(counts.peak_since_trim, counts.open);
   if (!address.empty()) ++counts.by_address[address];
   lock.unlock();
   ConnectionToken token(nullptr, [counts = counts_, address](void*) {
-    std::lock_guard held(counts->mutex);
-    --counts->open;
-    if (address.empty()) return;
-    auto it = counts->by_address.find(address);
-    if (it != counts->by_address.end() && --it->second == 0) counts->by_address.erase(it);
+    bool trim = false;
+    {
+      std::lock_guard held(counts->mutex);
+      --counts->open;
+      if (counts->peak_since_trim >= kTrimAfterConnections &&
+          counts->open <= counts->peak_since_trim / 2) {
+        counts->peak_since_trim = counts->open;
+        trim = true;
+      }
+      if (!address.empty()) {
+        auto it = counts->by_address.find(address);
+        if (it != counts->by_address.end() && --it->second == 0) counts->by_address.erase(it);
+      }
+    }
+    // The allocator keeps what closed connections freed for later use; after many close, the
+    // node gives it back rather than holding its peak for good. glibc trims every arena.
+    if (trim) ::malloc_trim(0);
   });
   serve_(kj::mv(connection), kj::mv(token));
 }

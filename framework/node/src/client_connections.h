@@ -10,6 +10,9 @@
 // An admitted connection goes to `serve`, with the token that gives its place back (on any
 // thread: a connection may be served by another event loop, client_loops.h).
 //
+// Memory: once the open connections fall to half their peak (of at least 256) since the last
+// time, the memory closed connections freed is given back to the system (malloc_trim).
+//
 // Thread-safety: the event loop thread only. Ownership: borrows the listener and the timer;
 // both outlive the acceptor.
 #pragma once
@@ -85,6 +88,7 @@ class ClientAcceptor {
     uint32_t open = 0;
     std::map<std::string, uint32_t> by_address;
     uint32_t refused = 0;
+    uint32_t peak_since_trim = 0;  // the most open at once since memory was last given back
   };
 
   kj::Promise<void> accept_next(uint32_t failures);

@@ -252,6 +252,8 @@ kj::Promise<void> ClientService::status(StatusContext context) {
              report->engine_stats);
         fill(out.initMembershipStats(static_cast<unsigned>(report->membership_stats.size())),
              report->membership_stats);
+        fill(out.initProfileStats(static_cast<unsigned>(report->profile_stats.size())),
+             report->profile_stats);
       });
 }
 
@@ -333,6 +335,22 @@ kj::Promise<void> ClientService::hints(HintsContext context) {
     }
     results.setTruncated(report->truncated);
   });
+}
+
+kj::Promise<void> ClientService::decommission(DecommissionContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "decommission");
+  if (!options_.decommission) {
+    set_error(context.getResults().initError(),
+              Status::not_supported("node " + node_id_ + " cannot be decommissioned on this service"));
+    return kj::READY_NOW;
+  }
+  RequestParams params = params_of(context.getParams().getOptions());
+  return within_deadline(params, options_.decommission())
+      .then([context](Result<uint64_t> copied) mutable {
+        auto results = context.getResults();
+        set_error(results.initError(), copied.status());
+        if (copied.is_ok()) results.setKeysCopied(*copied);
+      });
 }
 
 kj::Promise<void> ClientService::hello(HelloContext context) {

@@ -1,6 +1,10 @@
 #include "tessera/node/local_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <functional>
 
 #include "tessera/coding.h"
@@ -13,6 +17,7 @@ constexpr uint32_t kCatalogTableId = 0;
 constexpr char kCatalogTable = 't';   // 't' name -> fixed32_be(id)
 constexpr char kCatalogNextId = 'n';  // 'n' -> fixed32_be(next id)
 constexpr char kCatalogDrop = 'd';    // 'd' fixed32_be(id) -> "": drop in progress
+constexpr char kCatalogRecord = 'm';  // 'm' name -> a profile's record of the table
 // 'z' ...: extension records, a profile's own (the AP profile's hints). Last in the catalog, so
 // reading the tables stops before them.
 constexpr char kCatalogExtension = 'z';
@@ -112,7 +117,7 @@ std::vector<std::string> LocalStore::list_tables() const {
   return names;
 }
 
-Status LocalStore::create_table(std::string_view name) {
+Status LocalStore::create_table(std::string_view name, ByteView record) {
   TESSERA_RETURN_IF_ERROR(check_table_name(name));
   std::unique_lock lock(catalog_mutex_);
   if (tables_.contains(name)) {
@@ -129,12 +134,13 @@ Status LocalStore::create_table(std::string_view name) {
   WriteBatch batch;
   batch.put(catalog_key(kCatalogTable, name), fixed32(id));
   batch.put(catalog_key(kCatalogNextId, ""), fixed32(id + 1));
+  if (!record.empty()) batch.put(catalog_key(kCatalogRecord, name), record);
   TESSERA_RETURN_IF_ERROR(engine_->write({.sync = true}, batch));
   tables_.emplace(std::string(name), id);
   return Status::ok();
 }
 
-Status LocalStore::drop_table(std::string_view name) {
+Status LocalStore::drop_table(std::string_view name, ByteView record) {
   uint32_t id = 0;
   {
     std::unique_lock lock(catalog_mutex_);
@@ -147,6 +153,7 @@ Status LocalStore::drop_table(std::string_view name) {
     WriteBatch batch;
     batch.del(catalog_key(kCatalogTable, name));
     batch.put(catalog_key(kCatalogDrop, fixed32(id)), "");
+    if (!record.empty()) batch.put(catalog_key(kCatalogRecord, name), record);
     // Records that name the table (hints) would land in a table created later under the same
     // name. Still under the lock, so no such table exists yet.
     for (const TableDropHook& hook : drop_hooks_) TESSERA_RETURN_IF_ERROR(hook(name, &batch));
@@ -155,6 +162,25 @@ Status LocalStore::drop_table(std::string_view name) {
   }
   // No writer can reach `id` any more: writers resolve the id under the catalog lock.
   return finish_drop(id);
+}
+
+Status LocalStore::put_table_record(std::string_view name, ByteView record) {
+  TESSERA_RETURN_IF_ERROR(check_table_name(name));
+  if (record.empty()) return Status::invalid_argument("a table record may not be empty");
+  std::unique_lock lock(catalog_mutex_);
+  return engine_->put({.sync = true}, catalog_key(kCatalogRecord, name), record);
+}
+
+Result<std::map<std::string, Bytes>> LocalStore::table_records() const {
+  std::shared_lock lock(catalog_mutex_);
+  std::map<std::string, Bytes> records;
+  const Bytes first = catalog_key(kCatalogRecord, "");
+  auto it = engine_->new_iterator({.upper_bound = catalog_key(static_cast<char>(kCatalogRecord + 1), "")});
+  for (it->seek(first); it->valid(); it->next()) {
+    records.emplace(std::string(it->key().substr(first.size())), Bytes(it->value()));
+  }
+  TESSERA_RETURN_IF_ERROR(it->status());
+  return records;
 }
 
 Bytes LocalStore::extension_key(ByteView rest) { return catalog_key(kCatalogExtension, rest); }
@@ -169,6 +195,11 @@ void LocalStore::add_drop_hook(TableDropHook hook) {
 std::optional<bool> LocalStore::has_table_now(std::string_view table) const {
   std::shared_lock lock(catalog_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return std::nullopt;
+  return tables_.contains(table);
+}
+
+bool LocalStore::has_table(std::string_view table) const {
+  std::shared_lock lock(catalog_mutex_);
   return tables_.contains(table);
 }
 
@@ -288,7 +319,7 @@ Result<Bytes> LocalStore::apply(uint32_t id, std::span<const Mutation> mutations
 
 Status LocalStore::write_data(const WriteBatch& batch, Waiting waiting) {
   const WriteOptions options{.no_wait = waiting == Waiting::kNever};
-  if (!options_.sync_writes) return engine_->write(options, batch);
+  if (!options_.sync_writes) return note_disk_space(engine_->write(options, batch));
   {
     std::lock_guard lock(durability_mutex_);
     ++writes_started_;
@@ -297,6 +328,22 @@ Status LocalStore::write_data(const WriteBatch& batch, Waiting waiting) {
   Status status = engine_->write(options, batch);
   std::lock_guard lock(durability_mutex_);
   if (--writes_running_ == 0) writes_quiescent_ = writes_started_;
+  return note_disk_space(std::move(status));
+}
+
+Status LocalStore::note_disk_space(Status status) {
+  const std::string& message = status.message();
+  const bool full = status.code() == StatusCode::kIOError &&
+                    (message.find(std::strerror(ENOSPC)) != std::string::npos ||
+                     message.find(std::strerror(EDQUOT)) != std::string::npos);
+  if (full && !disk_full_logged_.exchange(true)) {
+    spdlog::warn("node {}: the disk is full: writes are refused until space is freed; reads go "
+                 "on ({})",
+                 options_.node, message);
+  } else if (status.is_ok() && disk_full_logged_.load(std::memory_order_relaxed) &&
+             disk_full_logged_.exchange(false)) {
+    spdlog::info("node {}: writes go on: the disk has room again", options_.node);
+  }
   return status;
 }
 

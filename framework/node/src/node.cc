@@ -149,6 +149,7 @@ kj::Promise<Result<NodeStatusReport>> Node::status_report() {
                                                std::chrono::steady_clock::now() - state_->started)
                                                .count());
   report.plugins = state_->plugins;
+  if (state_->profile != nullptr) report.profile_stats = state_->profile->stats();
   // The engine's figures on the pool: an engine may take a lock that a write holds.
   return state_->pool->run([engine = state_->engine.get(), membership = state_->membership.get(),
                             report = std::move(report)]() mutable -> Result<NodeStatusReport> {
@@ -316,6 +317,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     };
     main_options.ring = [&profile]() { return profile.ring(); };
     main_options.hints = [&profile]() { return profile.hints(); };
+    main_options.decommission = [&profile]() { return profile.decommission(); };
     ClientServices main_services(config_.node_id, &profile.path(), &io.provider->getTimer(),
                                  std::move(main_options));
     ConnectionServer server(

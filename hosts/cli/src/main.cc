@@ -149,13 +149,15 @@ int run_status(Session& session, bool json) {
                           {"listen", s.listen},       {"uptime_ms", s.uptime_ms},
                           {"data_bytes", s.data_bytes}, {"plugins", nlohmann::json::array()},
                           {"engine", nlohmann::json::object()},
-                          {"membership", nlohmann::json::object()}};
+                          {"membership", nlohmann::json::object()},
+                          {"profile_stats", nlohmann::json::object()}};
     for (const NodeStatus::Plugin& p : s.plugins) {
       out["plugins"].push_back(
           {{"slot", p.slot}, {"name", p.name}, {"version", p.version}, {"file", p.file}});
     }
     for (const auto& [name, value] : s.engine_stats) out["engine"][name] = value;
     for (const auto& [name, value] : s.membership_stats) out["membership"][name] = value;
+    for (const auto& [name, value] : s.profile_stats) out["profile_stats"][name] = value;
     write_stdout(out.dump(2) + "\n");
     return kExitOk;
   }
@@ -181,6 +183,7 @@ int run_status(Session& session, bool json) {
   }
   for (const auto& [name, value] : s.engine_stats) line("engine." + name, number(value));
   for (const auto& [name, value] : s.membership_stats) line("membership." + name, number(value));
+  for (const auto& [name, value] : s.profile_stats) line(s.profile + "." + name, number(value));
   return kExitOk;
 }
 
@@ -268,6 +271,23 @@ int run_create_table(Session& session, const std::string& name,
                      const std::vector<std::string>& split_keys) {
   Status status = session.client().create_table(name, {}, {split_keys.begin(), split_keys.end()});
   return status.is_ok() ? kExitOk : session.fail("create-table", status);
+}
+
+// `tessera decommission`: waits, a call at a time, until the node has left the ring (the node
+// goes on copying past a call's deadline).
+int run_decommission(Session& session) {
+  RequestOptions options = session.request_options();
+  if (options.timeout_ms == 0) options.timeout_ms = 60'000;
+  for (;;) {
+    Result<uint64_t> copied = session.client().decommission(options);
+    if (copied.is_ok()) {
+      write_stdout("copied " + std::to_string(*copied) + " keys to their next owners; the node "
+                   "has left the ring and may be stopped once `tessera hints` shows none\n");
+      return kExitOk;
+    }
+    if (copied.status().code() != StatusCode::kTimeout) return session.fail("decommission", copied.status());
+    write_stdout("still copying...\n");
+  }
 }
 
 int run_drop_table(Session& session, const std::string& name) {
@@ -418,6 +438,8 @@ int run(int argc, char** argv) {
       "hints", "Dynamo: the hints the node holds per node it stood in for (target<TAB>count)");
   bool hints_json = false;
   hints->add_flag("--json", hints_json, "One JSON object, for scripts");
+  CLI::App* decommission = app.add_subcommand(
+      "decommission", "Dynamo: copy the node's keys to their next owners, then leave the ring");
   CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");
   CLI::App* create = app.add_subcommand("create-table", "Create a table");
   create->add_option("name", table, "Table name: 1-128 of [A-Za-z0-9_.-]")->required();
@@ -499,6 +521,7 @@ int run(int argc, char** argv) {
   if (*members) return run_members(session, members_json);
   if (*ring) return run_ring(session, ring_json);
   if (*hints) return run_hints(session, hints_json);
+  if (*decommission) return run_decommission(session);
   if (*tables) return run_tables(session);
   if (*create) return run_create_table(session, table, split_keys);
   if (*drop) return run_drop_table(session, table);

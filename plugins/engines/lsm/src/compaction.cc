@@ -44,7 +44,7 @@ class OutputWriter {
     }
     if (builder_ == nullptr) {
       number_ = env_.new_file_number();
-      TESSERA_ASSIGN_OR_RETURN(file_, WritableFile::create(table_file_path(env_.dir, number_)));
+      TESSERA_ASSIGN_OR_RETURN(file_, WritableFile::create(table_file_path(env_.dir, number_), 0, env_.grow));
       builder_ = std::make_unique<TableBuilder>(env_.table, file_.get());
       smallest_.assign(key);
     }

@@ -59,6 +59,7 @@ struct TableEnv {
   // non-OK status stops the compaction with it. May be empty.
   std::function<Status()> between_keys;
   std::function<bool()> shutting_down;
+  GrowHook grow;  // TestHooks::before_file_grows for the tables written; may be empty
 };
 
 struct CompactionStats {

@@ -19,7 +19,6 @@ constexpr size_t kBatchBytesMax = kRecordPayloadBytesMax - 8;
 // append costs one data flush and no journal commit.
 constexpr uint64_t kWalZeroFillChunkBytes = 1 << 20;
 
-using Clock = std::chrono::steady_clock;
 
 uint64_t micros_since(Clock::time_point start) {
   return static_cast<uint64_t>(
@@ -97,7 +96,7 @@ LsmEngine::~LsmEngine() {
 
 Status LsmEngine::replay_log(const fs::path& path, TailPolicy policy,
                              std::shared_ptr<MemTable>* mem, VersionEdit* edit,
-                             SequenceNumber* max_sequence) {
+                             SequenceNumber* max_sequence, bool keep_in_memory) {
   TableEnv env = table_env();
   auto summary = read_log_file(path, policy, [&](ByteView payload) {
     if (payload.size() < 8) return Status::corruption("WAL record too short");
@@ -106,7 +105,7 @@ Status LsmEngine::replay_log(const fs::path& path, TailPolicy policy,
     if (!batch.is_ok()) return batch.status();
     TESSERA_RETURN_IF_ERROR(apply_to_memtable(*batch, first, mem->get()));
     if (batch->count() > 0) *max_sequence = std::max(*max_sequence, first + batch->count() - 1);
-    if ((*mem)->memory_usage() > options_.memtable_bytes_max) {
+    if (!keep_in_memory && (*mem)->memory_usage() > options_.memtable_bytes_max) {
       auto iter = MemTable::new_iterator(*mem);
       uint64_t bytes = 0;
       TESSERA_ASSIGN_OR_RETURN(auto file, build_table(iter.get(), env, &bytes));
@@ -156,22 +155,42 @@ Status LsmEngine::recover() {
     discard_added_files(edit);
     return status;
   };
-  for (uint64_t number : logs) {
-    TailPolicy policy =
-        number == torn_tail_allowed ? TailPolicy::kTolerateTornTail : TailPolicy::kCompleteRecords;
-    Status replayed = replay_log(log_file_path(dir_, number), policy, &mem, &edit, &max_sequence);
-    if (!replayed.is_ok()) return discard(replayed);
-  }
+  auto replay_all = [&](bool keep_in_memory) -> Status {
+    for (uint64_t number : logs) {
+      TailPolicy policy = number == torn_tail_allowed ? TailPolicy::kTolerateTornTail
+                                                      : TailPolicy::kCompleteRecords;
+      TESSERA_RETURN_IF_ERROR(replay_log(log_file_path(dir_, number), policy, &mem, &edit,
+                                         &max_sequence, keep_in_memory));
+    }
+    return Status::ok();
+  };
+  // On a full disk, the replay again with every entry kept in memory (the WALs stay as they
+  // are): the node comes up and serves reads.
+  auto on_full_disk = [&](const Status& cause) {
+    discard_added_files(edit);
+    edit = VersionEdit();
+    mem = std::make_shared<MemTable>();
+    max_sequence = versions_.last_sequence();
+    Status replayed = replay_all(true);
+    if (!replayed.is_ok()) return replayed;
+    return recover_read_only(mem, max_sequence, cause);
+  };
+  Status replayed = replay_all(false);
+  if (is_no_space(replayed)) return on_full_disk(replayed);
+  if (!replayed.is_ok()) return discard(replayed);
   if (mem->entry_count() > 0) {
     auto iter = MemTable::new_iterator(mem);
     uint64_t bytes = 0;
     auto file = build_table(iter.get(), table_env(), &bytes);
+    if (is_no_space(file.status())) return on_full_disk(file.status());
     if (!file.is_ok()) return discard(file.status());
     if (*file != nullptr) edit.added_files.emplace_back(0, std::move(file).value());
   }
   edit.last_sequence = max_sequence;
   wal_number_ = versions_.new_file_number();
-  auto wal = WalWriter::create(log_file_path(dir_, wal_number_), kWalZeroFillChunkBytes);
+  auto wal = WalWriter::create(log_file_path(dir_, wal_number_), kWalZeroFillChunkBytes,
+                                 hooks_.before_file_grows);
+  if (is_no_space(wal.status())) return on_full_disk(wal.status());
   if (!wal.is_ok()) return discard(wal.status());
   wal_ = std::move(wal).value();
   // One directory fsync makes both the new WAL and the recovered tables durable before the
@@ -185,6 +204,52 @@ Status LsmEngine::recover() {
   }
   mem_ = std::make_shared<MemTable>();
   remove_obsolete_files();
+  return Status::ok();
+}
+
+Status LsmEngine::recover_read_only(std::shared_ptr<MemTable> mem, SequenceNumber max_sequence,
+                                    const Status& cause) {
+  std::lock_guard lock(mutex_);
+  versions_.set_last_sequence(max_sequence);
+  mem_ = std::move(mem);
+  read_only_ = true;
+  disk_full_ = disk_full(cause);
+  remove_obsolete_files();  // what a full disk can still give back
+  return Status::ok();
+}
+
+Status LsmEngine::disk_full(const Status& cause) const {
+  return Status::io_error("lsm: the disk holding " + dir_.string() +
+                          " is full; writes are refused until space is freed, reads go on (" +
+                          cause.message() + ")");
+}
+
+Status LsmEngine::leave_read_only() {
+  const auto now = Clock::now();
+  if (now < leave_read_only_at_) return disk_full_;
+  leave_read_only_at_ = now + std::chrono::seconds(1);
+  const uint64_t number = versions_.new_file_number();
+  auto wal = WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes,
+                                 hooks_.before_file_grows);
+  Status status = wal.status();
+  if (status.is_ok()) status = sync_data_dir();
+  if (!status.is_ok()) {
+    std::error_code ec;
+    fs::remove(log_file_path(dir_, number), ec);
+    if (is_no_space(status)) disk_full_ = disk_full(status);
+    return is_no_space(status) ? disk_full_ : status;
+  }
+  // The recovered entries flush like any frozen memtable; the old WALs go once they have.
+  wal_ = std::move(wal).value();
+  wal_number_ = number;
+  if (mem_->entry_count() > 0) {
+    imm_ = mem_;
+    has_imm_.store(true);
+    mem_ = std::make_shared<MemTable>();
+    bg_work_cv_.notify_one();
+  }
+  read_only_ = false;
+  disk_full_ = Status::ok();
   return Status::ok();
 }
 
@@ -240,6 +305,7 @@ TableEnv LsmEngine::table_env() {
     return versions_.new_file_number();
   };
   env.shutting_down = [this] { return shutting_down_flag_.load(); };
+  env.grow = hooks_.before_file_grows;
   return env;
 }
 
@@ -272,6 +338,7 @@ Status LsmEngine::sync_wal_beside_writers() {
   {
     std::lock_guard lock(mutex_);
     if (!bg_error_.is_ok()) return bg_error_;
+    if (read_only_) return Status::ok();  // nothing written since the open: the WALs are synced
     wal = wal_.get();
     ++wal_syncs_running_;
   }
@@ -291,15 +358,21 @@ Status LsmEngine::flush() {
   w.force_flush = true;
   TESSERA_RETURN_IF_ERROR(write_writer(&w));
   std::unique_lock lock(mutex_);
-  bg_done_cv_.wait(lock, [&] { return imm_ == nullptr || !bg_error_.is_ok(); });
-  return bg_error_;
+  // A flush that fails for space is retried: this waits for one try that ends either way.
+  const uint64_t space_failures = bg_space_failures_;
+  bg_done_cv_.wait(lock, [&] {
+    return imm_ == nullptr || !bg_error_.is_ok() || bg_space_failures_ != space_failures;
+  });
+  if (!bg_error_.is_ok() || imm_ == nullptr) return bg_error_;
+  return disk_full_;
 }
 
 Status LsmEngine::wait_for_compactions() {
   std::unique_lock lock(mutex_);
-  bg_done_cv_.wait(lock,
-                   [&] { return !bg_busy_ && (!bg_error_.is_ok() || !background_work_due()); });
-  return bg_error_;
+  bg_done_cv_.wait(lock, [&] {
+    return !bg_busy_ && (!bg_error_.is_ok() || !disk_full_.is_ok() || !background_work_due());
+  });
+  return bg_error_.is_ok() ? disk_full_ : bg_error_;
 }
 
 // REQUIRES: mutex_ held; leader is writers_.front(). Returns the batch of the group (the
@@ -334,6 +407,11 @@ const WriteBatch* LsmEngine::build_group(Writer* leader, WriteBatch* storage, Wr
 
 Status LsmEngine::write_writer(Writer* w) {
   std::unique_lock lock(mutex_);
+  if (read_only_) {
+    if (w->batch == nullptr && !w->force_flush) return Status::ok();  // nothing to sync
+    if (w->no_wait) return Status::would_block("lsm: the disk was full at open");
+    TESSERA_RETURN_IF_ERROR(leave_read_only());
+  }
   if (w->no_wait) {
     // Join only a queue of unsynced writes (whose leader's work is a WAL append and memtable
     // inserts), with room in the memtable and no stall; never behind an fsync.
@@ -376,12 +454,14 @@ Status LsmEngine::write_writer(Writer* w) {
     // Only the leader touches the WAL and inserts into the memtable, so the mutex can be
     // released for the slow part; followers wait on their condition variables.
     lock.unlock();
+    bool failed_cleanly = false;  // a WAL append that wrote nothing
     if (count > 0) {
       Bytes record;
       record.reserve(8 + group->byte_size());
       put_fixed64_le(&record, first);
       record.append(group->rep());
       status = wal_->add_record(record);
+      failed_cleanly = !status.is_ok() && wal_->failed_cleanly();
       wal_bytes_written_ += record.size() + kRecordHeaderBytes;
       user_bytes_written_ += group->byte_size();
     }
@@ -392,10 +472,14 @@ Status LsmEngine::write_writer(Writer* w) {
     if (status.is_ok() && count > 0) status = apply_to_memtable(*group, first, mem.get());
     ++write_groups_;
     lock.lock();
-    if (!status.is_ok()) {
+    if (failed_cleanly && is_no_space(status)) {
+      disk_full_ = disk_full(status);  // the WAL is as it was: later writes try again
+      status = disk_full_;
+    } else if (!status.is_ok()) {
       bg_error_ = status;  // the WAL may hold a partial record: refuse further writes
     } else if (count > 0) {
       versions_.set_last_sequence(first + count - 1);
+      if (imm_ == nullptr) disk_full_ = Status::ok();
     }
   }
   while (true) {
@@ -435,6 +519,17 @@ Status LsmEngine::make_room_for_write(std::unique_lock<std::mutex>& lock, bool f
     }
     if (!force && mem_->memory_usage() <= options_.memtable_bytes_max) return Status::ok();
     if (force && mem_->entry_count() == 0) return Status::ok();
+    // A flush that cannot write its table for want of space: a write does not wait for it; a
+    // forced flush waits for one more try.
+    if (imm_ != nullptr && !disk_full_.is_ok()) {
+      if (!force) return disk_full_;
+      const uint64_t failures = bg_space_failures_;
+      bg_done_cv_.wait(lock, [&] {
+        return imm_ == nullptr || !bg_error_.is_ok() || bg_space_failures_ != failures;
+      });
+      if (imm_ != nullptr && bg_error_.is_ok()) return disk_full_;
+      continue;
+    }
     if (imm_ != nullptr || l0_files >= static_cast<size_t>(options_.l0_stop_trigger)) {
       auto start = Clock::now();
       ++stall_count_;
@@ -457,7 +552,8 @@ Status LsmEngine::switch_memtable() {
   if (options_.wal_sync != WalSync::kNone) TESSERA_RETURN_IF_ERROR(wal_->sync());
   uint64_t number = versions_.new_file_number();
   TESSERA_ASSIGN_OR_RETURN(auto wal,
-                           WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes));
+                           WalWriter::create(log_file_path(dir_, number), kWalZeroFillChunkBytes,
+                                 hooks_.before_file_grows));
   // The new WAL's directory entry must be durable before a synced write in it returns.
   TESSERA_RETURN_IF_ERROR(sync_data_dir());
   Status closed = wal_->close();
@@ -482,10 +578,23 @@ void LsmEngine::background_loop() {
     bg_work_cv_.wait(
         lock, [&] { return shutting_down_ || (bg_error_.is_ok() && background_work_due()); });
     if (shutting_down_) break;
+    if (Clock::now() < bg_retry_at_) {
+      bg_work_cv_.wait_until(lock, bg_retry_at_);
+      continue;
+    }
     bg_busy_ = true;
+    bg_failed_cleanly_ = false;
     Status status = imm_ != nullptr ? flush_imm(lock) : compact_once(lock);
     bg_busy_ = false;
-    if (!status.is_ok() && !shutting_down_) bg_error_ = status;
+    if (!status.is_ok() && !shutting_down_) {
+      if (bg_failed_cleanly_ && is_no_space(status)) {
+        disk_full_ = disk_full(status);
+        ++bg_space_failures_;
+        bg_retry_at_ = Clock::now() + std::chrono::seconds(1);
+      } else {
+        bg_error_ = status;
+      }
+    }
     bg_done_cv_.notify_all();
   }
   bg_done_cv_.notify_all();
@@ -515,9 +624,13 @@ Status LsmEngine::flush_imm(std::unique_lock<std::mutex>& lock) {
   }
   if (!status.is_ok()) discard_added_files(edit);
   lock.lock();
-  TESSERA_RETURN_IF_ERROR(status);
+  if (!status.is_ok()) {
+    bg_failed_cleanly_ = true;  // the table is deleted and the manifest untouched
+    return status;
+  }
   edit.log_number = log_number;
   TESSERA_RETURN_IF_ERROR(log_new_tables(&edit));
+  disk_full_ = Status::ok();
   flush_bytes_written_ += bytes;
   ++flushes_;
   imm_.reset();
@@ -554,8 +667,9 @@ Status LsmEngine::compact_once(std::unique_lock<std::mutex>& lock) {
     if (!bg_error_.is_ok()) return bg_error_;
     if (imm_ == nullptr) return Status::ok();
     // A failed flush stops the compaction: its result must not reach the manifest either.
+    bg_failed_cleanly_ = false;
     Status status = flush_imm(inner);
-    if (!status.is_ok()) bg_error_ = status;
+    if (!status.is_ok() && !(bg_failed_cleanly_ && is_no_space(status))) bg_error_ = status;
     return status;
   };
   lock.unlock();
@@ -565,7 +679,10 @@ Status LsmEngine::compact_once(std::unique_lock<std::mutex>& lock) {
   if (status.is_ok() && !edit.added_files.empty()) status = sync_data_dir();
   if (!status.is_ok()) discard_added_files(edit);
   lock.lock();
-  if (!status.is_ok()) return shutting_down_ ? Status::ok() : status;
+  if (!status.is_ok()) {
+    bg_failed_cleanly_ = true;  // its outputs are deleted and the manifest untouched
+    return shutting_down_ ? Status::ok() : status;
+  }
   TESSERA_RETURN_IF_ERROR(log_new_tables(&edit));  // stops here if a flush (or a write) failed
   compaction_bytes_read_ += stats.bytes_read;
   compaction_bytes_written_ += stats.bytes_written;

@@ -21,6 +21,14 @@
 // result. Reads continue. A version edit changes in-memory state only once it is durable
 // (VersionSet::log_and_apply); tables of a failed edit are deleted unless its record may have
 // reached the manifest.
+//
+// A full disk (ENOSPC, EDQUOT) is not such an error where nothing reached a file: a WAL append
+// that failed while growing the file's zero-filled region, or a flush or compaction that could
+// not write its table (deleted, the manifest untouched). The write gets an IOError saying the
+// disk is full, later writes try again, background work retries every second, and reads go on;
+// the first write or flush that succeeds ends it. An open on a full disk that cannot write the
+// table of its replayed WALs keeps their entries in the memtable instead and serves reads; the
+// first write after space returns starts a new WAL and flushes them (read_only_).
 // Thread-safety: every Engine method may be called concurrently. Lock order: mutex_ before the
 // block cache's shard mutexes and VersionSet's current-pointer mutex.
 #pragma once
@@ -45,6 +53,8 @@
 
 namespace tessera::lsm {
 
+using Clock = std::chrono::steady_clock;
+
 class LsmEngine final : public Engine {
  public:
   // Opens (creating if empty) the engine in `dir`, replaying the manifest and the WALs.
@@ -64,7 +74,8 @@ class LsmEngine final : public Engine {
   Result<uint64_t> approximate_size(ByteView start, ByteView end) override;
   EngineStats stats() override;
 
-  // Freezes the memtable (if it has entries) and waits until it is flushed. For tests and tools.
+  // Freezes the memtable (if it has entries) and waits until it is flushed, or a try to flush
+  // it failed for want of space (then returns that error). For tests and tools.
   Status flush();
   // Waits until no flush or compaction is due or running (or the background work has failed,
   // and stopped: then returns that error). For tests and tools.
@@ -80,8 +91,18 @@ class LsmEngine final : public Engine {
 
   LsmEngine(fs::path dir, const LsmOptions& options, TestHooks hooks);
   Status recover();
+  // Replays one WAL into `mem`, writing a table to `edit` whenever `mem` is full, unless
+  // `keep_in_memory` (an open on a full disk).
   Status replay_log(const fs::path& path, TailPolicy policy, std::shared_ptr<MemTable>* mem,
-                    VersionEdit* edit, SequenceNumber* max_sequence);
+                    VersionEdit* edit, SequenceNumber* max_sequence, bool keep_in_memory);
+  // recover() after its replay, or nothing written: serve reads from `mem` and the old WALs.
+  Status recover_read_only(std::shared_ptr<MemTable> mem, SequenceNumber max_sequence,
+                           const Status& cause);
+  // The IOError a write gets while the disk is full, naming the cause.
+  Status disk_full(const Status& cause) const;
+  // read_only_: starts a new WAL and hands the recovered memtable to the background flush, at
+  // most once a second; else disk_full_. REQUIRES: mutex_ held.
+  Status leave_read_only();
   // fsync of the data directory, so that files created in it survive a machine crash.
   Status sync_data_dir();
   // Deletes the tables `edit` adds (new ones, in no version) once no open can see the edit.
@@ -128,6 +149,14 @@ class LsmEngine final : public Engine {
   std::multiset<SequenceNumber> snapshots_;
   std::array<Bytes, kNumLevels> compact_pointers_;
   Status bg_error_;
+  // The disk is full (see the top): what a write that needs space gets, until a write, flush or
+  // compaction succeeds. (mutex_)
+  Status disk_full_;
+  bool read_only_ = false;                  // opened on a full disk; no WAL yet (mutex_)
+  Clock::time_point leave_read_only_at_{};  // read_only_: the next try to leave (mutex_)
+  Clock::time_point bg_retry_at_{};         // background work waits until then (mutex_)
+  bool bg_failed_cleanly_ = false;  // the last background failure wrote nothing lasting (mutex_)
+  uint64_t bg_space_failures_ = 0;  // background tries that failed for space (mutex_)
   bool bg_busy_ = false;
   bool shutting_down_ = false;
   std::atomic<bool> shutting_down_flag_{false};

@@ -65,11 +65,20 @@ Status errno_status(const std::string& context, int error) {
   return Status::io_error(context + ": " + std::strerror(error));
 }
 
+bool is_no_space(const Status& status) {
+  if (status.code() != StatusCode::kIOError) return false;
+  const std::string& message = status.message();
+  return message.find(std::strerror(ENOSPC)) != std::string::npos ||
+         message.find(std::strerror(EDQUOT)) != std::string::npos;
+}
+
 Result<std::unique_ptr<WritableFile>> WritableFile::create(const fs::path& path,
-                                                           uint64_t zero_fill_chunk_bytes) {
+                                                           uint64_t zero_fill_chunk_bytes,
+                                                           GrowHook grow) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_status(path.string() + ": open", errno);
-  return std::unique_ptr<WritableFile>(new WritableFile(path, fd, zero_fill_chunk_bytes));
+  return std::unique_ptr<WritableFile>(
+      new WritableFile(path, fd, zero_fill_chunk_bytes, std::move(grow)));
 }
 
 WritableFile::~WritableFile() {
@@ -102,9 +111,14 @@ Status WritableFile::extend_zero_fill() {
 }
 
 Status WritableFile::append(ByteView data) {
+  failed_cleanly_ = true;
+  if (grow_ && (zero_fill_chunk_bytes_ == 0 || size_ + data.size() > zero_filled_end_)) {
+    TESSERA_RETURN_IF_ERROR(grow_(path_));
+  }
   if (zero_fill_chunk_bytes_ > 0) {
     while (size_ + data.size() > zero_filled_end_) TESSERA_RETURN_IF_ERROR(extend_zero_fill());
   }
+  failed_cleanly_ = false;
   TESSERA_RETURN_IF_ERROR(write_at(size_, data.data(), data.size()));
   size_ += data.size();
   return Status::ok();

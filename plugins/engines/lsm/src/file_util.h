@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,8 @@ fs::path manifest_file_path(const fs::path& dir, uint64_t number);
 FileKind parse_file_name(const std::string& name, uint64_t* number);
 
 Status errno_status(const std::string& context, int error);
+// Whether `status` is the system's refusal for a full disk or quota (ENOSPC, EDQUOT).
+bool is_no_space(const Status& status);
 
 // An append-only file. Appends go straight to the kernel (one write() per append), so data that
 // append() accepted survives a crash of the process, and sync() makes it survive a crash of the
@@ -44,15 +47,23 @@ Status errno_status(const std::string& context, int error);
 // fdatasync needs no journal commit for them (that commit roughly halves the sync rate of a
 // growing file). Readers must treat a zero tail as unwritten (wal_reader.h does). close()
 // trims the file to what was appended.
+// For tests (TestHooks::before_file_grows): called before a file grows; an error is the
+// append's, with nothing written.
+using GrowHook = std::function<Status(const fs::path& path)>;
+
 class WritableFile {
  public:
   static Result<std::unique_ptr<WritableFile>> create(const fs::path& path,
-                                                      uint64_t zero_fill_chunk_bytes = 0);
+                                                      uint64_t zero_fill_chunk_bytes = 0,
+                                                      GrowHook grow = {});
   ~WritableFile();
   WritableFile(const WritableFile&) = delete;
   WritableFile& operator=(const WritableFile&) = delete;
 
   Status append(ByteView data);
+  // Whether the last append() that failed wrote none of its bytes (it failed while growing the
+  // zero-filled region ahead of them): the file ends where it did before.
+  bool failed_cleanly() const { return failed_cleanly_; }
   // fdatasync(): the data and the size, not the other metadata.
   Status sync();
   Status close();
@@ -60,8 +71,9 @@ class WritableFile {
   const fs::path& path() const { return path_; }
 
  private:
-  WritableFile(fs::path path, int fd, uint64_t zero_fill_chunk_bytes)
-      : path_(std::move(path)), fd_(fd), zero_fill_chunk_bytes_(zero_fill_chunk_bytes) {}
+  WritableFile(fs::path path, int fd, uint64_t zero_fill_chunk_bytes, GrowHook grow)
+      : path_(std::move(path)), fd_(fd), zero_fill_chunk_bytes_(zero_fill_chunk_bytes),
+        grow_(std::move(grow)) {}
   Status write_at(uint64_t offset, const char* p, size_t n);
   Status extend_zero_fill();
 
@@ -70,6 +82,8 @@ class WritableFile {
   uint64_t size_ = 0;
   const uint64_t zero_fill_chunk_bytes_;
   uint64_t zero_filled_end_ = 0;
+  const GrowHook grow_;
+  bool failed_cleanly_ = false;
 };
 
 // A file opened for positional reads (SSTables). Thread-safe: pread only.

@@ -11,6 +11,7 @@
 // methods documented as safe below.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 
 #include "tessera/status.h"
@@ -33,6 +34,9 @@ struct TestHooks {
   // Called by a running compaction between input entries (every 1024), without the engine
   // mutex, before it checks for a frozen memtable to flush.
   std::function<void()> compaction_step;
+  // Called before a WAL or table file grows (not the manifest); a non-OK status fails that
+  // append with nothing written, as a full disk would.
+  std::function<Status(const std::filesystem::path& file)> before_file_grows;
 };
 
 }  // namespace tessera::lsm

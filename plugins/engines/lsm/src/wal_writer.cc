@@ -7,8 +7,10 @@
 namespace tessera::lsm {
 
 Result<std::unique_ptr<WalWriter>> WalWriter::create(const fs::path& path,
-                                                     uint64_t zero_fill_chunk_bytes) {
-  TESSERA_ASSIGN_OR_RETURN(auto file, WritableFile::create(path, zero_fill_chunk_bytes));
+                                                     uint64_t zero_fill_chunk_bytes,
+                                                     GrowHook grow) {
+  TESSERA_ASSIGN_OR_RETURN(auto file,
+                           WritableFile::create(path, zero_fill_chunk_bytes, std::move(grow)));
   return std::unique_ptr<WalWriter>(new WalWriter(std::move(file)));
 }
 

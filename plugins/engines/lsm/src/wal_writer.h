@@ -14,11 +14,14 @@ class WalWriter {
  public:
   // zero_fill_chunk_bytes: see WritableFile (the WAL uses it, the manifest does not).
   static Result<std::unique_ptr<WalWriter>> create(const fs::path& path,
-                                                   uint64_t zero_fill_chunk_bytes = 0);
+                                                   uint64_t zero_fill_chunk_bytes = 0,
+                                                   GrowHook grow = {});
 
   // REQUIRES: payload.size() <= kRecordPayloadBytesMax.
   Status add_record(ByteView payload);
   Status sync() { return file_->sync(); }
+  // The last add_record() that failed left the file as it was (WritableFile::failed_cleanly).
+  bool failed_cleanly() const { return file_->failed_cleanly(); }
   Status close() { return file_->close(); }
   uint64_t size() const { return file_->size(); }
   const fs::path& path() const { return file_->path(); }

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <random>
@@ -369,6 +372,84 @@ TEST(LsmEngine, ZstdCompressionRoundTrips) {
   EXPECT_EQ(get(*db, key_of(1234)), Bytes(100, 'a' + 1234 % 3));
   EXPECT_EQ(scan(*db).size(), 3000u);
   EXPECT_LT(db->stats()["table_bytes"], 3000.0 * 100 / 2);
+}
+
+// A full disk, injected where files grow: writes are refused with an error that says so,
+// reads and syncs go on, and writes resume once there is room; a flush that cannot write its
+// table is retried rather than stopping the engine; an open on a full disk serves reads from
+// its replayed WALs and takes writes once space returns.
+TEST(LsmEngine, AFullDiskRefusesWritesKeepsReadsAndResumesWhenSpaceReturns) {
+  testing::TempDir dir;
+  LsmOptions o = small_options();
+  auto full = std::make_shared<std::atomic<bool>>(false);
+  auto hooks_with_full_disk = [full] {
+    TestHooks hooks;
+    hooks.before_file_grows = [full](const fs::path& file) {
+      if (!full->load()) return Status::ok();
+      return Status::io_error(file.string() + ": write: " + std::strerror(ENOSPC));
+    };
+    return hooks;
+  };
+  const Bytes value(1000, 'v');
+  int taken = 50;
+  {
+    auto opened = LsmEngine::open(dir.path(), o, hooks_with_full_disk());
+    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+    auto db = std::move(opened).value();
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->put({}, key_of(i), value).is_ok());
+    full->store(true);
+    // The WAL's zero-filled region takes small writes until it must grow.
+    Status refused;
+    for (; taken < 5000 && refused.is_ok(); ++taken) refused = db->put({}, key_of(taken), value);
+    ASSERT_FALSE(refused.is_ok()) << "the full disk was never met";
+    EXPECT_NE(refused.message().find("is full"), std::string::npos) << refused.to_string();
+    EXPECT_EQ(get(*db, key_of(0)), value) << "reads stopped";
+    EXPECT_TRUE(db->sync().is_ok());
+    EXPECT_FALSE(db->put({}, key_of(99999), value).is_ok());
+    // A flush cannot write its table: refused, not fatal.
+    EXPECT_FALSE(db->flush().is_ok());
+    full->store(false);
+    Status resumed;
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      resumed = db->put({}, "after", "small");
+      if (resumed.is_ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(resumed.is_ok()) << resumed.to_string();
+    ASSERT_TRUE(db->flush().is_ok());
+    ASSERT_TRUE(db->wait_for_compactions().is_ok());
+    for (int i = 0; i < taken - 1; ++i) ASSERT_EQ(get(*db, key_of(i)), value) << i;
+    // Leave entries in the WAL only, for the open below.
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(db->put({.sync = true}, key_of(10000 + i), value).is_ok());
+    }
+  }
+  full->store(true);
+  {
+    auto opened = LsmEngine::open(dir.path(), o, hooks_with_full_disk());
+    ASSERT_TRUE(opened.is_ok()) << "an open on a full disk failed: " << opened.status().to_string();
+    auto db = std::move(opened).value();
+    EXPECT_EQ(get(*db, key_of(10299)), value);
+    EXPECT_EQ(get(*db, key_of(1)), value);
+    Status refused = db->put({}, "while-full", "x");
+    EXPECT_NE(refused.message().find("is full"), std::string::npos) << refused.to_string();
+    full->store(false);
+    Status resumed;
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      resumed = db->put({}, "after-open", "x");
+      if (resumed.is_ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(resumed.is_ok()) << resumed.to_string();
+    ASSERT_TRUE(db->flush().is_ok());
+  }
+  auto db = open_or_die(dir.path(), o);
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(get(*db, key_of(10299)), value);
+  EXPECT_EQ(get(*db, "after-open"), "x");
+  // Every write that was taken, none that was refused.
+  EXPECT_EQ(scan(*db).size(), static_cast<size_t>(taken - 1 + 1 + 300 + 1));
+  EXPECT_FALSE(get(*db, "while-full").has_value());
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 //
 // Hints are LocalStore extension records (local_store.h), in the same engine as the data:
 //   extension_key(length_prefixed(owner) length_prefixed(table) key) -> record (stored_value.h)
+//   extension_key(length_prefixed("") length_prefixed(owner) length_prefixed(table) key)
+//       -> fixed64_be(ms): when the hint was first written (node ids are never empty, so these
+//          sort before every hint and are never taken for one)
 // A hinted write lands in this node's copy and in the hint in one atomic batch, so that a crash
 // keeps both or neither; a dropped table takes its hints with it (they name tables by name, and
 // would otherwise land in a table created later under the same name).
@@ -12,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -30,6 +34,8 @@ struct Hint {
   Bytes key;
   std::vector<VersionedValue> versions;
   Bytes record;  // the stored bytes: drop_hint removes the hint only while they are unchanged
+  // When the hint was first written (wall-clock ms); 0 for a hint kept before hints had times.
+  uint64_t first_hinted_ms = 0;
 };
 
 struct HintPage {
@@ -40,8 +46,9 @@ struct HintPage {
 
 class HintStore {
  public:
-  // Registers the drop hook. REQUIRES: before `store` serves requests.
-  explicit HintStore(node::LocalStore* store);
+  // Registers the drop hook. REQUIRES: before `store` serves requests. `now_ms` stamps new
+  // hints (wall-clock milliseconds).
+  HintStore(node::LocalStore* store, std::function<uint64_t()> now_ms);
 
   // LocalStore::merge_versions, and when `hint_for` names the home replica this node stands in
   // for, the versions kept as a hint owed to it in the same atomic write. With
@@ -63,6 +70,7 @@ class HintStore {
 
   static constexpr size_t kLockStripes = 256;
   node::LocalStore* const store_;
+  const std::function<uint64_t()> now_ms_;
   // Serialize the writers of one hint. Always taken before the store's own key locks.
   mutable std::array<std::mutex, kLockStripes> stripes_;
 };

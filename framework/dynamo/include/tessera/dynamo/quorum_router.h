@@ -20,8 +20,21 @@
 // the tick loop starts copying those keys to them (range_streaming.cc). Ownership switches at
 // once; until the copy is done, reads still find the keys on the other owners.
 //
-// Not built yet: anti-entropy, batches across the ring, hints for owners that left the
-// cluster (they are kept).
+// Tables are cluster state (table_states.h): a create or drop is made here, stamped, then
+// exchanged with every member believed up (Replica.exchangeTables), and every
+// kTableExchangeIntervalMs the router exchanges all states with one member at random, so that a
+// node that was down, partitioned or not yet joined learns every change. A peer that answers
+// NoSuchTable for a table live here is told the states at once, and a write to it is sent
+// again; a read counts its answer as empty (it has no copy yet).
+//
+// Anti-entropy (anti_entropy_rounds.cc): every anti_entropy_interval_ms the router compares
+// the keys it owns with one co-owner in turn, by Merkle trees built for the session, and moves
+// only the keys that differ, both ways; the peer's side is its AntiEntropyResponder.
+//
+// Hints older than hint_max_age_ms are dropped; a hint whose owner left goes to the key's
+// owners now. Leaving (decommission.cc) copies this node's keys to their next owners first.
+//
+// Not built yet: batches across the ring.
 //
 // Thread-safety: lives on the event loop thread; every method is called from it.
 // Ownership: borrows everything it is given; all of it outlives the router.
@@ -35,6 +48,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,7 +60,9 @@
 #include "tessera/quorum/coordinator.h"
 #include "tessera/rpc/replica.capnp.h"
 #include "tessera/rpc/tessera.capnp.h"
+#include "tessera/dynamo/anti_entropy_responder.h"
 #include "tessera/dynamo/hint_store.h"
+#include "tessera/dynamo/table_states.h"
 #include "tessera/node/durable_gate.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/request_path.h"
@@ -66,6 +82,11 @@ struct QuorumOptions {
   uint32_t read_quorum = 2;   // R for a request with the default consistency
   uint32_t write_quorum = 2;  // W likewise
   uint32_t tick_ms = 10;      // the coordinators' unit of time
+  // How often an anti-entropy session starts with the next co-owner; 0: never.
+  uint32_t anti_entropy_interval_ms = 60'000;
+  // A hint older than this is dropped, not handed over; 0: kept until handed over. Below
+  // tombstone_grace_ms, or a late hint could bring back a value whose tombstone is gone.
+  uint64_t hint_max_age_ms = 3ull * 24 * 3600 * 1000;
   // Requests coordinated at once; past it a request gets Busy (the node's
   // requests_in_flight_max).
   size_t requests_in_flight_max = 4096;
@@ -87,12 +108,24 @@ class RangeMoveQueue {
   std::set<NodeId> targets_;  // (mutex_)
 };
 
+// What anti-entropy has done since the node started.
+struct AntiEntropyStats {
+  uint64_t sessions = 0;
+  uint64_t in_sync = 0;
+  uint64_t repaired = 0;
+  uint64_t abandoned = 0;
+  uint64_t keys_sent = 0;   // this node's versions sent to peers
+  uint64_t keys_taken = 0;  // peers' versions merged here
+};
+
 class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorHandler {
  public:
-  // `gate` serves this node's own replica writes and reads (DurableGate::serve); `dialer`
-  // opens the authenticated links to peers (peer_dialer.h).
-  QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, WorkerPool* pool,
-               node::DurableGate* gate, Conflict* conflict,
+  // `gate` serves this node's own replica writes and reads (DurableGate::serve).
+  // `anti_entropy` answers the sessions peers start (ticked here); null: none. `dialer` opens
+  // the authenticated links to peers (peer_dialer.h).
+  QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, TableStates* tables,
+               AntiEntropyResponder* anti_entropy, WorkerPool* pool, node::DurableGate* gate,
+               Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
                const PeerDialer& dialer, QuorumOptions options,
                std::shared_ptr<RangeMoveQueue> moves);
@@ -114,7 +147,9 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Promise<Result<StoreScanPage>> scan(std::string table, Bytes start, Bytes end, uint32_t limit,
                                           Bytes page_token, RequestParams request) override;
 
-  // On every member believed up, this node first. An error names the nodes that refused.
+  // Made here (TableExists, NoSuchTable as a single node's), then told to every member
+  // believed up, waiting for them within the deadline; a member not reached learns it by a
+  // later exchange (logged).
   kj::Promise<Status> create_table(std::string name, std::vector<Bytes> split_keys,
                                    RequestParams request) override;
   kj::Promise<Status> drop_table(std::string name, RequestParams request) override;
@@ -123,6 +158,15 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   // NotSupported: the keys of one batch live on different replicas.
   kj::Promise<Status> write(std::string table, std::vector<Mutation> mutations,
                             RequestParams request) override;
+
+  const AntiEntropyStats& anti_entropy_stats() const { return anti_entropy_stats_; }
+
+  // Leaving (decommission.cc): copies every key this node owns to the owners it has once this
+  // node is gone, then leaves the ring; resolves to the keys copied. Runs to its end whatever
+  // the caller's deadline; a call while one runs waits for that one. Unavailable when the ring
+  // would have fewer members than copies, or a target did not take a copy (the node stays a
+  // member, and may try again).
+  kj::Promise<Result<uint64_t>> decommission();
 
  private:
   // Sends and repairs that fail are counted where they are awaited; a task that throws anyway
@@ -133,6 +177,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   struct Peer;
   struct PeerLink;
   struct PeerWrites;
+  struct AntiEntropyRun;
 
   // Runs one coordinator for (table, key); `payload` is what a write sends (empty for a read).
   // The answer, or the refusal a replica gave when too few could take the request.
@@ -157,7 +202,15 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   void flush_writes(const NodeId& to);
   void send_write(uint64_t id, const NodeId& to, const NodeId& hint_for, const Pending& pending,
                   std::vector<VersionedValue> versions);
+  // `to` refused request `id`'s write with NoSuchTable: tells it the table states and sends
+  // the write again, or answers `refused` when the table is not live here or the request is
+  // gone.
+  kj::Promise<Status> resend_to_peer_without_table(uint64_t id, const NodeId& to,
+                                                   const NodeId& hint_for, Status refused);
   void send_read(uint64_t id, const NodeId& to, const Pending& pending);
+  // One Replica.write of `versions` to `to`, outside any coordinator (handoff, streaming).
+  kj::Promise<Status> write_copy(const NodeId& to, kj::Duration timeout, const std::string& table,
+                                 ByteView key, const std::vector<VersionedValue>& versions);
   kj::Promise<void> tick_loop();
   // Copies every key this node holds that one of `targets` now owns to it, table by table and
   // page by page (range_streaming.cc). Resolves to the number of keys sent.
@@ -171,11 +224,40 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   kj::Promise<void> hand_over(Hint hint);
   // The owner answered NoSuchTable for a hint's table.
   kj::Promise<void> owner_lacks_table(Hint hint);
+  // The hint's owner left the ring: sends the versions to the key's owners now, then forgets it.
+  kj::Promise<void> hand_to_new_owners(Hint hint);
+  // Forgets hints over hint_max_age_ms, logging how many.
+  kj::Promise<void> drop_expired_hints(std::vector<Hint> expired);
 
   static constexpr uint32_t kHintRoundIntervalMs = 1000;
   static constexpr size_t kHintsPerRound = 256;
-  // A table change here and on every other member believed up.
-  kj::Promise<Status> on_every_member(std::string name, bool create, const RequestParams& request);
+  // A table change here, then told to every other member believed up.
+  kj::Promise<Status> change_table(std::string name, bool create, const RequestParams& request);
+  // Sends this node's table states to `node` and takes the states it answers.
+  kj::Promise<Status> exchange_tables(const NodeId& node, kj::Duration timeout);
+  kj::Promise<void> exchange_tables_periodically();
+  static constexpr uint32_t kTableExchangeIntervalMs = 1000;
+
+  // Anti-entropy (anti_entropy_rounds.cc).
+  static constexpr uint32_t kAntiEntropyFollowUpsMax = 4;  // partial sessions followed per round
+  kj::Promise<void> anti_entropy_rounds();
+  kj::Promise<void> tick_anti_entropy_responder();
+  // The next up member, in id order, that owns keys with this node; empty when none.
+  NodeId next_anti_entropy_peer();
+  kj::Promise<void> anti_entropy_with(NodeId peer, uint32_t follow_ups);
+  kj::Promise<void> drive_anti_entropy(std::shared_ptr<AntiEntropyRun> run);
+  void report_anti_entropy(const AntiEntropyRun& run);
+  void take_anti_entropy_push(const std::shared_ptr<AntiEntropyRun>& run,
+                              capnp::List<rpc::TableKeyVersions>::Reader pushed);
+  kj::Promise<void> merge_anti_entropy_keys(std::vector<HostKeyVersions> items);
+  // This node's versions of `keys` to the peer (writeBatch), and the peer's merged here.
+  void send_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run, std::vector<Bytes> keys);
+  void fetch_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run, std::vector<Bytes> keys);
+
+  kj::Promise<Result<uint64_t>> copy_departing_tables(std::vector<std::string> tables,
+                                                      size_t index, uint64_t copied);
+  kj::Promise<Result<uint64_t>> copy_departing_page(std::string table, Bytes token,
+                                                    uint64_t copied);
 
   // The connection to `node`, opened now (at its address in the membership view) if there is
   // none.
@@ -191,6 +273,8 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   const NodeId self_;
   LocalStore* const store_;
   HintStore* const hints_;
+  TableStates* const tables_;
+  AntiEntropyResponder* const anti_entropy_;
   WorkerPool* const pool_;
   node::DurableGate* const gate_;
   Conflict* const conflict_;
@@ -209,8 +293,17 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   Bytes hint_cursor_;           // where the next handoff round reads on
   std::shared_ptr<RangeMoveQueue> moves_;
   bool streaming_ = false;  // a stream_to() runs
+  std::minstd_rand random_{std::random_device{}()};  // whom the periodic exchange asks
   kj::Promise<void> ticking_;
   kj::Promise<void> handing_over_;
+  AntiEntropyStats anti_entropy_stats_;
+  size_t anti_entropy_keys_ = 0;  // in the last tree this node built: sizes the next one
+  NodeId last_anti_entropy_peer_;
+  kj::Maybe<kj::ForkedPromise<Result<uint64_t>>> decommissioning_;
+  bool decommission_failed_ = false;  // the last decommission stopped: another may start
+  kj::Promise<void> exchanging_tables_;
+  kj::Promise<void> anti_entropy_running_;
+  kj::Promise<void> anti_entropy_ticking_;
 };
 
 }  // namespace tessera::dynamo

@@ -3,16 +3,19 @@
 // A peer coordinating an AP request writes versions it made into this node's copies and reads
 // them back, through this service. A write or read is tried on the event loop first and runs on
 // the worker pool only when it would wait (DurableGate::serve), as the single profile's client
-// calls do; scans and table changes run on the pool. Store errors become typed errors, never
+// calls do; scans and table changes (TableStates: exchangeTables, and the older createTable
+// and dropTable) run on the pool. Store errors become typed errors, never
 // RPC exceptions.
 //
 // Thread-safety: lives on the event loop thread. Ownership: borrows the store, the hints, the
-// pool and the gate; all outlive it (jobs capture the stores, never the service).
+// table states, the anti-entropy responder, the pool and the gate; all outlive it (jobs capture the stores, never the service).
 #pragma once
 
 #include <capnp/capability.h>
 
+#include "tessera/dynamo/anti_entropy_responder.h"
 #include "tessera/dynamo/hint_store.h"
+#include "tessera/dynamo/table_states.h"
 #include "tessera/node/durable_gate.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/worker_pool.h"
@@ -22,9 +25,11 @@ namespace tessera::dynamo {
 
 class ReplicaService final : public rpc::Replica::Server {
  public:
-  ReplicaService(node::LocalStore* store, HintStore* hints, node::WorkerPool* pool,
+  ReplicaService(node::LocalStore* store, HintStore* hints, TableStates* tables,
+                 AntiEntropyResponder* anti_entropy, node::WorkerPool* pool,
                  node::DurableGate* gate)
-      : store_(store), hints_(hints), pool_(pool), gate_(gate) {}
+      : store_(store), hints_(hints), tables_(tables), anti_entropy_(anti_entropy), pool_(pool),
+        gate_(gate) {}
 
  protected:
   kj::Promise<void> write(WriteContext context) override;
@@ -33,6 +38,8 @@ class ReplicaService final : public rpc::Replica::Server {
   kj::Promise<void> createTable(CreateTableContext context) override;
   kj::Promise<void> dropTable(DropTableContext context) override;
   kj::Promise<void> writeBatch(WriteBatchContext context) override;
+  kj::Promise<void> exchangeTables(ExchangeTablesContext context) override;
+  kj::Promise<void> antiEntropy(AntiEntropyContext context) override;
 
  private:
   // One write (Replica.write's params or a ReplicaWrite), answered once durable.
@@ -41,6 +48,8 @@ class ReplicaService final : public rpc::Replica::Server {
 
   node::LocalStore* const store_;
   HintStore* const hints_;
+  TableStates* const tables_;
+  AntiEntropyResponder* const anti_entropy_;
   node::WorkerPool* const pool_;
   node::DurableGate* const gate_;
 };

@@ -66,6 +66,7 @@ struct ClientServiceOptions {
   std::function<Result<std::vector<NodeInfo>>()> members = nullptr;
   std::function<kj::Promise<Result<std::vector<RangeReport>>>()> ring = nullptr;
   std::function<kj::Promise<Result<HintReport>>()> hints = nullptr;
+  std::function<kj::Promise<Result<uint64_t>>()> decommission = nullptr;
 };
 
 // What every ClientService made from it shares.
@@ -100,6 +101,7 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> members(MembersContext context) override;
   kj::Promise<void> ring(RingContext context) override;
   kj::Promise<void> hints(HintsContext context) override;
+  kj::Promise<void> decommission(DecommissionContext context) override;
   kj::Promise<void> peerChallenge(PeerChallengeContext context) override;
   kj::Promise<void> authenticatePeer(AuthenticatePeerContext context) override;
   kj::Promise<void> authenticate(AuthenticateContext context) override;

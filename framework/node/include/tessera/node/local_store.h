@@ -13,6 +13,9 @@
 //    collect_tombstones() removes keys whose every version is a tombstone older than the grace
 //    period; the grace period must outlast every way a replica can still learn of an older write
 //    (hints, read repair, anti-entropy), or the deleted value comes back.
+//  - A profile may keep one record of its own per table name (the AP profile's cluster state of
+//    the table, table_states.h): written in the same atomic batch as the table's create or
+//    drop, and kept after a drop, as the record of it.
 //  - A profile may keep records of its own beside the tables, as exactly durable as the data:
 //    catalog keys from extension_key("") on (after every table entry), written atomically with
 //    a replica write (BatchExtension) and dropped with a table (add_drop_hook). The AP profile's
@@ -32,6 +35,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -151,10 +155,19 @@ class LocalStore {
   // Whether `table` exists, or nullopt when the catalog is being changed: never waits, so an
   // event loop may ask.
   std::optional<bool> has_table_now(std::string_view table) const;
-  // InvalidArgument for a bad name, TableExists when taken.
-  Status create_table(std::string_view name);
-  // NoSuchTable when absent. Deletes the data in bounded batches.
-  Status drop_table(std::string_view name);
+  // Whether `table` exists, waiting for a catalog change in progress.
+  bool has_table(std::string_view table) const;
+  // InvalidArgument for a bad name, TableExists when taken. A non-empty `record` becomes the
+  // table's record (above) in the same atomic batch.
+  Status create_table(std::string_view name, ByteView record = {});
+  // NoSuchTable when absent. Deletes the data in bounded batches. A non-empty `record` becomes
+  // the table's record in the batch that drops it.
+  Status drop_table(std::string_view name, ByteView record = {});
+  // Sets `name`'s record alone (synced), whether the table exists or not. InvalidArgument for
+  // a bad name or an empty record.
+  Status put_table_record(std::string_view name, ByteView record);
+  // Every table record, by name.
+  Result<std::map<std::string, Bytes>> table_records() const;
 
   // Returns the version made. `context` is the client's causal context (may be empty).
   Result<Bytes> put(std::string_view table, ByteView key, ByteView value, ByteView context,
@@ -249,6 +262,9 @@ class LocalStore {
                       Waiting waiting);
   // An unsynced data write, counted for when_durable().
   Status write_data(const WriteBatch& batch, Waiting waiting = Waiting::kMay);
+  // Logs once when writes start failing for a full disk (ENOSPC, EDQUOT in the engine's
+  // message), and once when they succeed again; returns `status`.
+  Status note_disk_space(Status status);
   // The catalog lock, shared; with kNever only if it is free now (else WouldBlock).
   Result<std::shared_lock<WriterPreferringMutex>> lock_catalog(Waiting waiting) const;
 
@@ -270,6 +286,7 @@ class LocalStore {
   uint64_t syncs_asked_ = 0;       // sync_async calls not yet called back (durability_mutex_)
   std::condition_variable syncs_answered_;
 
+  std::atomic<bool> disk_full_logged_{false};
   mutable WriterPreferringMutex catalog_mutex_;  // guards tables_ and catalog writes
   std::map<std::string, uint32_t, std::less<>> tables_;
   std::vector<TableDropHook> drop_hooks_;  // (catalog_mutex_)

@@ -27,6 +27,7 @@ struct NodeStatusReport {
   uint64_t data_bytes = 0;
   std::map<std::string, double> engine_stats;
   std::map<std::string, double> membership_stats;
+  std::map<std::string, double> profile_stats;
 };
 
 // One range as `Tessera.ring` shows it (leader profile): its descriptor, and this node's view of

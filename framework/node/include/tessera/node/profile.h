@@ -81,6 +81,12 @@ class Profile {
   virtual kj::Promise<Result<HintReport>> hints() {
     return Result<HintReport>(Status::not_supported("this node's profile keeps no hints"));
   }
+  // Tessera.decommission: moves this node's data away and leaves the cluster; the keys moved.
+  virtual kj::Promise<Result<uint64_t>> decommission() {
+    return Result<uint64_t>(Status::not_supported("this node's profile cannot decommission a node"));
+  }
+  // The profile's own counters for Tessera.status, by name; on the event loop thread.
+  virtual std::map<std::string, double> stats() { return {}; }
   // The client port listens at `address` ("host:port").
   virtual Status listening(const std::string& address) { return Status::ok(); }
   // Drops everything start_serving() built; on the event loop thread.

@@ -10,7 +10,7 @@
 //  - the apply stage's threads (plugin/apply_stage.h) apply committed entries per group in
 //    order and report back to the driver thread;
 //  - the transport's thread sends message batches and snapshot streams; the node's event-loop
-//    thread receives them (Tessera.peer "raft") and queues them for the driver thread.
+//    thread receives them (PeerLink.peer "raft") and queues them for the driver thread.
 // Every public method only queues work for the driver thread (and, for found/join/open/close/
 // status, waits for it); completions are called on the driver thread and must not block.
 //
