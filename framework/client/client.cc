@@ -1,14 +1,21 @@
 #include "tessera/client.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include <capnp/ez-rpc.h>
+#include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 #include <kj/async.h>
 #include <kj/timer.h>
 
 #include "rpc_values.h"
 #include "tessera/rpc/tessera.capnp.h"
+#include "tls_context.h"
 
 namespace tessera {
 namespace {
@@ -36,11 +43,75 @@ void fill_options(rpc::RequestOptions::Builder out, const RequestOptions& option
   if (!options.context.empty()) out.setContext(as_data(options.context));
 }
 
+// The KJ event loop of this thread for TLS clients, shared by every TLS Client the thread has (a
+// thread has at most one event loop), made by the first and gone with the last. Plain clients
+// use capnp::EzRpcClient's, which is the same kind of thing but cannot carry TLS.
+struct ThreadIo {
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+};
+
+std::shared_ptr<ThreadIo> thread_io() {
+  thread_local std::weak_ptr<ThreadIo> current;
+  std::shared_ptr<ThreadIo> io = current.lock();
+  if (io == nullptr) {
+    io = std::make_shared<ThreadIo>();
+    current = io;
+  }
+  return io;
+}
+
 }  // namespace
 
 struct Client::Connection {
-  Connection(const std::string& address) : address(address), rpc(address, 7400) {
-    main = rpc.getMain<rpc::Tessera>();
+  // Plain TCP: capnp::EzRpcClient, which connects on first use.
+  explicit Connection(const std::string& address)
+      : address(address), ez(kj::heap<capnp::EzRpcClient>(address, 7400)) {
+    main = ez->getMain<rpc::Tessera>();
+  }
+  // TLS: connects now (open()).
+  Connection(const std::string& address, std::shared_ptr<ThreadIo> io)
+      : address(address), shared_io(std::move(io)) {}
+  ~Connection() noexcept(false) = default;
+
+  kj::WaitScope& wait_scope() { return ez ? ez->getWaitScope() : shared_io->io.waitScope; }
+  kj::Timer& timer() {
+    return ez ? ez->getIoProvider().getTimer() : shared_io->io.provider->getTimer();
+  }
+
+  // Connects over TLS, trusting `trusted` only, within `timeout_ms`; Unavailable naming the
+  // address (no route, a refused connection, a certificate that does not verify), or Timeout.
+  Status open(uint32_t timeout_ms, const std::vector<kj::TlsCertificate>& trusted) {
+    kj::AsyncIoContext& io = shared_io->io;
+    tls = make_client_tls(kj::arrayPtr(trusted.data(), trusted.size()));
+    auto connected =
+        io.provider->getNetwork()
+            .parseAddress(address, 7400)
+            .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
+            .then([this](kj::Own<kj::AsyncIoStream> raw) {
+              return tls->wrapClient(kj::mv(raw), tls_host_of(address));
+            })
+            .then([](kj::Own<kj::AsyncIoStream> up) -> kj::Maybe<kj::Own<kj::AsyncIoStream>> {
+              return kj::mv(up);
+            });
+    auto deadline = io.provider->getTimer()
+                        .afterDelay(timeout_ms * kj::MILLISECONDS)
+                        .then([]() -> kj::Maybe<kj::Own<kj::AsyncIoStream>> { return nullptr; });
+    try {
+      kj::Maybe<kj::Own<kj::AsyncIoStream>> up =
+          connected.exclusiveJoin(kj::mv(deadline)).wait(io.waitScope);
+      KJ_IF_MAYBE(s, up) {
+        stream = kj::mv(*s);
+      } else {
+        return Status::timeout("no connection to node at " + address + " within " +
+                               std::to_string(timeout_ms) + " ms");
+      }
+    } catch (const kj::Exception& e) {
+      return Status::unavailable("cannot reach node at " + address + ": " +
+                                 std::string(e.getDescription().cStr()));
+    }
+    rpc = kj::heap<capnp::TwoPartyClient>(*stream);
+    main = rpc->bootstrap().castAs<rpc::Tessera>();
+    return Status::ok();
   }
 
   // Sends `request`, waits for its answer or `deadline_ms`, and hands the response to `read`.
@@ -48,8 +119,8 @@ struct Client::Connection {
   template <typename Params, typename Results, typename Read,
             typename R = std::invoke_result_t<Read, capnp::Response<Results>&>>
   R call(capnp::Request<Params, Results>& request, uint32_t deadline_ms, Read read) {
-    kj::WaitScope& wait_scope = rpc.getWaitScope();
-    kj::Timer& timer = rpc.getIoProvider().getTimer();
+    kj::WaitScope& wait_scope = this->wait_scope();
+    kj::Timer& timer = this->timer();
     try {
       auto answer = request.send().then(
           [&](capnp::Response<Results>&& response) -> kj::Maybe<R> {
@@ -75,24 +146,65 @@ struct Client::Connection {
   }
 
   std::string address;
-  capnp::EzRpcClient rpc;
+  // Destroyed bottom-up: the capability and the RPC system before the stream, all before the
+  // event loop.
+  kj::Own<capnp::EzRpcClient> ez;  // plain TCP
+  std::shared_ptr<ThreadIo> shared_io;  // TLS: the loop, the context, the stream and its RPC
+  kj::Own<kj::TlsContext> tls;
+  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<capnp::TwoPartyClient> rpc;
   rpc::Tessera::Client main = nullptr;
 };
 
 Client::Client(std::unique_ptr<Connection> connection) : connection_(std::move(connection)) {}
 Client::~Client() = default;
 
+Result<Bytes> read_token_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return Status::invalid_argument("cannot read the token file " + file.string() + ": " +
+                                    std::strerror(errno));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  Bytes token = content.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+    token.pop_back();
+  }
+  if (token.empty()) return Status::invalid_argument("the token file " + file.string() + " is empty");
+  return token;
+}
+
 Result<std::unique_ptr<Client>> Client::connect(const std::string& address,
-                                                uint32_t connect_timeout_ms) {
+                                                const ConnectOptions& options) {
+  const uint32_t connect_timeout_ms = options.connect_timeout_ms;
+  std::optional<std::vector<kj::TlsCertificate>> trusted;
+  if (!options.tls_ca_file.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(trusted, load_tls_ca(options.tls_ca_file, "--tls-ca"));
+  }
   std::unique_ptr<Connection> connection;
   try {
-    connection = std::make_unique<Connection>(address);
+    connection = trusted ? std::make_unique<Connection>(address, thread_io())
+                         : std::make_unique<Connection>(address);
   } catch (const kj::Exception& e) {
     return Status::unavailable("cannot reach node at " + address + ": " +
                                std::string(e.getDescription().cStr()));
   }
+  if (trusted) TESSERA_RETURN_IF_ERROR(connection->open(connect_timeout_ms, *trusted));
+  if (!options.token.empty()) {
+    auto authenticate = connection->main.authenticateRequest();
+    authenticate.setToken(as_data(options.token));
+    Result<rpc::Tessera::Client> session = connection->call(
+        authenticate, connect_timeout_ms, [](auto& response) -> Result<rpc::Tessera::Client> {
+          TESSERA_RETURN_IF_ERROR(client_error(response.getError()));
+          return response.getSession();
+        });
+    if (!session.is_ok()) return session.status();
+    connection->main = std::move(session).value();
+  }
   auto request = connection->main.helloRequest();
-  Status hello = connection->call(request, connect_timeout_ms, [](auto& response) {
+  Status hello = connection->call(request, connect_timeout_ms, [](auto& response) -> Status {
+    TESSERA_RETURN_IF_ERROR(client_error(response.getError()));
     if (response.getApiVersion() != rpc::API_VERSION) {
       return Status::not_supported("node speaks API version " +
                                    std::to_string(response.getApiVersion()) +
@@ -106,8 +218,9 @@ Result<std::unique_ptr<Client>> Client::connect(const std::string& address,
 
 Result<std::string> Client::node_id() {
   auto request = connection_->main.helloRequest();
-  return connection_->call(request, kDefaultRequestTimeoutMs, [](auto& response) {
-    return Result<std::string>(std::string(response.getNodeId().cStr()));
+  return connection_->call(request, kDefaultRequestTimeoutMs, [](auto& response) -> Result<std::string> {
+    TESSERA_RETURN_IF_ERROR(client_error(response.getError()));
+    return std::string(response.getNodeId().cStr());
   });
 }
 

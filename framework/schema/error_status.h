@@ -9,6 +9,14 @@
 
 namespace tessera {
 
+// The schema's ErrorCode numbers the framework's StatusCode one to one, up to the last code
+// they share.
+static_assert(static_cast<int>(rpc::ErrorCode::INTERNAL) == static_cast<int>(StatusCode::kInternal));
+static_assert(static_cast<int>(rpc::ErrorCode::UNAUTHORIZED) ==
+              static_cast<int>(StatusCode::kUnauthorized));
+static_assert(static_cast<int>(rpc::ErrorCode::FORBIDDEN) ==
+              static_cast<int>(kLastSchemaStatusCode));
+
 inline void write_error(rpc::Error::Builder error, const Status& status) {
   // WouldBlock is the node's own (status.h); one that escaped it is a bug.
   error.setCode(status.code() == StatusCode::kWouldBlock
@@ -27,7 +35,7 @@ inline void write_error(rpc::Error::Builder error, const Status& status) {
 inline Status read_error(rpc::Error::Reader error) {
   if (error.getCode() == rpc::ErrorCode::OK) return Status::ok();
   auto code = static_cast<uint16_t>(error.getCode());
-  if (code > static_cast<uint16_t>(StatusCode::kInternal)) code = uint16_t(StatusCode::kInternal);
+  if (code > static_cast<uint16_t>(kLastSchemaStatusCode)) code = uint16_t(StatusCode::kInternal);
   Status status(static_cast<StatusCode>(code),
                 std::string(error.getMessage().cStr(), error.getMessage().size()));
   StatusDetail detail;

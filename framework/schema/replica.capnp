@@ -1,7 +1,8 @@
 # Tessera node-to-node API: what one node asks of another in the AP ("Dynamo") profile.
 #
-# Not for clients. A node reaches a peer's `Replica` through the peer's bootstrap `Tessera`
-# capability (`Tessera.replica`). Every method answers with an `Error` (tessera.capnp), `ok` on
+# Not for clients. A node reaches a peer's `Replica` through the `PeerLink` it gets from the
+# peer's bootstrap `Tessera` capability once it proved the cluster secret
+# (`Tessera.peerChallenge`, `Tessera.authenticatePeer`, then `PeerLink.replica`). Every method answers with an `Error` (tessera.capnp), `ok` on
 # success; an RPC exception means the connection or the peer failed, and the caller counts the
 # peer as not having answered.
 #

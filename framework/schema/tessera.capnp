@@ -1,8 +1,15 @@
 # Tessera client API, version 1.
 #
-# A client connects with Cap'n Proto two-party RPC and receives the `Tessera` interface as the
-# bootstrap capability. Every method answers with an `Error` whose code is `ok` on success; a
-# failed call never throws an RPC exception for a reason the client can act on: those come back
+# A client connects with Cap'n Proto two-party RPC (over TLS when the node has a [tls]
+# certificate: it then speaks nothing else) and receives the `Tessera` interface as the
+# bootstrap capability. A node configured with client tokens ([security] tokens_file) answers
+# every call on it with `unauthorized` until the client presents a token (`authenticate`), whose
+# answer is a `Tessera` session bound to the token's role: read (hello, listTables, get, scan),
+# write (also put, remove, write) or admin (also createTable, dropTable, status, members, ring,
+# hints, decommission); a call the role does not allow answers `forbidden`. A node without tokens serves every
+# call on the bootstrap (it listens on loopback only). The node-to-node calls (peerChallenge,
+# authenticatePeer) need no token. Every method answers with an `Error` whose code is `ok` on
+# success; a failed call never throws an RPC exception for a reason the client can act on: those come back
 # as typed errors (see ErrorCode). An RPC exception means the connection or the node itself
 # failed.
 #
@@ -33,6 +40,9 @@ enum ErrorCode {
   busy @13;              # the node is over its in-flight request bound; back off and retry
   unavailable @14;       # the node is starting or shutting down
   internal @15;          # a bug in the node, reported instead of crashing it
+  unauthorized @16;      # the caller proved no identity, or a wrong one (no token, a bad token,
+                         # a peer proof that does not verify)
+  forbidden @17;         # the caller's role does not allow the call (a read token asking to put)
 }
 
 struct Error {
@@ -88,8 +98,10 @@ struct BatchOp {
 }
 
 interface Tessera {
-  # The API version the node speaks (`apiVersion` above) and the node's id.
-  hello @0 () -> (apiVersion :UInt32, nodeId :Text);
+  # The API version the node speaks (`apiVersion` above) and the node's id. Needs role read;
+  # `error` (unauthorized, forbidden) says why the other fields are empty. A node older than
+  # `error` leaves it ok.
+  hello @0 () -> (apiVersion :UInt32, nodeId :Text, error :Error);
 
   # Table calls take `options` for their timeout (consistency and context do not apply).
   listTables @1 (options :RequestOptions) -> (error :Error, tables :List(TableInfo));
@@ -133,22 +145,14 @@ interface Tessera {
   # later schema added).
   write @8 (table :Text, ops :List(BatchOp), options :RequestOptions) -> (error :Error);
 
-  # Node-to-node, not for clients: this node's `Replica` (replica.capnp), through which peers
-  # of the AP profile write and read this node's copies. Fails (notSupported) on a node that
-  # runs no distributed profile.
+  # Superseded by `PeerLink.replica` (below): node-to-node capabilities are handed out only to a
+  # peer that proved the cluster secret (authenticatePeer). Always answers `unauthorized`.
   replica @9 () -> (error :Error, replica :Capability);
 
-  # Node-to-node, not for clients: the service named `name` that a plugin of this node offers
-  # to its counterparts on other nodes (e.g. "raft": the Raft membership plugin's RaftPeer, with
-  # raft messages and snapshot chunks). The service's schema belongs to the plugin; cast
-  # `service` to it. Errors: notSupported when this node runs no plugin that offers peer
-  # services (a single node); notFound when none offers `name`.
-  # Not authenticated yet, like `replica`: any client that reaches the port gets the service
-  # (issue 12 hands node links out only after the peer proves a cluster secret).
+  # Superseded by `PeerLink.peer`, like `replica`. Always answers `unauthorized`.
   peer @10 (name :Text) -> (error :Error, service :Capability);
 
-  # What this node is and how it is doing (`tessera status`). Not authenticated yet; an admin
-  # role will guard it once clients authenticate.
+  # What this node is and how it is doing (`tessera status`).
   status @11 (options :RequestOptions) -> (error :Error, status :NodeStatus);
 
   # The members this node knows and their state (`tessera members`).
@@ -169,8 +173,47 @@ interface Tessera {
   # again what reached it meanwhile. Answers once it has left, with the keys copied. The work
   # goes on past the caller's deadline (call again to wait for it). Errors: unavailable (the
   # ring would keep fewer members than copies, or a node did not take a copy: the node stays a
-  # member). Other profiles: notSupported. Not authenticated yet, like `status`.
+  # member). Other profiles: notSupported. Needs role admin, like `status`.
   decommission @15 (options :RequestOptions) -> (error :Error, keysCopied :UInt64);
+
+  # Node-to-node, not for clients: the first step of a peer's authentication. Answers a fresh
+  # random 32-byte `nonce` for this connection; it stays valid for one authenticatePeer call on
+  # the same connection (a second peerChallenge replaces it). Errors: notSupported on a node that
+  # runs no distributed profile (it has no cluster secret).
+  peerChallenge @16 () -> (error :Error, nonce :Data);
+
+  # Node-to-node, not for clients: proves that the caller, node `nodeId`, holds the cluster
+  # secret (`[security] cluster_secret_file`), with
+  #   proof = HMAC-SHA256(secret, nonce || nodeId)
+  # over the nonce of this connection's last peerChallenge (its 32 bytes, then the id's UTF-8
+  # bytes). On success `link` is this node's side of the node-to-node API for the caller.
+  # The nonce is used up by the call, whatever its outcome.
+  # Errors: unauthorized (no challenge was asked on this connection, or the proof does not
+  # verify: a wrong secret, a replayed proof); invalidArgument (an empty nodeId);
+  # notSupported (a node with no cluster secret).
+  authenticatePeer @17 (nodeId :Text, proof :Data) -> (error :Error, link :PeerLink);
+
+  # Presents a client token ([security] tokens_file holds their SHA-256). On success `session`
+  # is this API bound to the token's role, for this client to call from now on; `role` names it
+  # ("read", "write" or "admin"). Errors: unauthorized (a token the node does not know; the
+  # message never repeats the token). A node that authenticates no clients answers ok and a
+  # session with every role, whatever the token.
+  authenticate @18 (token :Data) -> (error :Error, session :Tessera, role :Text);
+}
+
+# What an authenticated peer gets (Tessera.authenticatePeer): the node-to-node capabilities.
+interface PeerLink {
+  # This node's `Replica` (replica.capnp), through which peers of the AP profile write and read
+  # this node's copies. Errors: notSupported on a node that runs no AP profile.
+  replica @0 () -> (error :Error, replica :Capability);
+
+  # The service named `name` that a plugin or the profile of this node offers to its
+  # counterparts on other nodes ("raft": the Raft membership plugin's RaftPeer, with raft
+  # messages and snapshot chunks; "leader": the leader profile's client API served from this
+  # node's replicas only). The service's schema belongs to whoever offers it; cast `service` to
+  # it. Errors: notFound when none offers `name`; notSupported when nothing on this node offers
+  # peer services.
+  peer @1 (name :Text) -> (error :Error, service :Capability);
 }
 
 struct HintCount {

@@ -20,6 +20,8 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kBusy: return "Busy";
     case StatusCode::kUnavailable: return "Unavailable";
     case StatusCode::kInternal: return "Internal";
+    case StatusCode::kUnauthorized: return "Unauthorized";
+    case StatusCode::kForbidden: return "Forbidden";
     case StatusCode::kWouldBlock: return "WouldBlock";
   }
   return "Unknown";

@@ -21,12 +21,20 @@ int fail(const Status& status) {
 // Creates the table, runs warmup and measurement, prints the report. Returns the exit code.
 int run_client_bench(LoadOptions& options) {
   if (Status valid = finish_load_options(options); !valid.is_ok()) return fail(valid);
+  if (!options.token_file.empty()) {
+    Result<Bytes> token = read_token_file(options.token_file);
+    if (!token.is_ok()) return fail(token.status());
+    options.token = std::move(token).value();
+  }
   Result<Workload> workload = Workload::make(options);
   if (!workload.is_ok()) return fail(workload.status());
   {
     // The blocking client's event loop lives on this thread only until the table exists; the
     // load threads run loops of their own.
-    Result<std::unique_ptr<Client>> admin = Client::connect(options.addresses.front());
+    Result<std::unique_ptr<Client>> admin = Client::connect(
+        options.addresses.front(),
+        ConnectOptions{
+            .connect_timeout_ms = 5000, .token = options.token, .tls_ca_file = options.tls_ca});
     if (!admin.is_ok()) return fail(admin.status());
     Status created = (*admin)->create_table(options.table);
     if (!created.is_ok() && created.code() != StatusCode::kTableExists) return fail(created);
@@ -56,6 +64,11 @@ void add_client_bench_command(CLI::App& app) {
   cmd->add_option("--table", options->table, "Table (created when missing)")->capture_default_str();
   cmd->add_option("--timeout-ms", options->timeout_ms, "Per-request timeout (0: node default)")
       ->capture_default_str();
+  cmd->add_option("--token-file", options->token_file,
+                  "File holding the client token every connection presents (the table is "
+                  "created with it too: creating needs admin)");
+  cmd->add_option("--tls-ca", options->tls_ca,
+                  "Speak TLS, trusting the CA in this PEM file (a node with [tls] needs it)");
   cmd->add_option("--history", options->history_path,
                   "Write every operation to FILE as JSON lines for a linearizability check "
                   "(puts write unique values; no preload)");

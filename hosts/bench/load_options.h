@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/bytes.h"
 #include "tessera/status.h"
 
 namespace tessera::bench {
@@ -53,6 +54,12 @@ struct LoadOptions {
   // write unique values ("c<client>.<n>") and the preload is skipped, so that every value a
   // get can read is one the history wrote.
   std::string history_path;
+  // `client` only: a file holding the client token each connection presents (--token-file),
+  // and the token read from it by run_client_bench; empty: none.
+  std::string token_file;
+  Bytes token;
+  // `client` only: speak TLS, trusting the CA in this PEM file (--tls-ca); empty: plain TCP.
+  std::string tls_ca;
 };
 
 // Adds the flags shared by every load command to `cmd`, bound to `options` (which must outlive

@@ -6,6 +6,7 @@
 #include "buffered_stream.h"
 #include "rpc_values.h"
 #include "tessera/rpc/tessera.capnp.h"
+#include "tls_context.h"
 
 namespace tessera::bench {
 namespace {
@@ -14,7 +15,7 @@ constexpr uint64_t kPreloadBatchOpsMax = 100;
 
 StatusCode code_of(rpc::Error::Reader error) {
   auto code = static_cast<uint16_t>(error.getCode());
-  if (code > static_cast<uint16_t>(StatusCode::kInternal)) code = uint16_t(StatusCode::kInternal);
+  if (code > static_cast<uint16_t>(kLastSchemaStatusCode)) code = uint16_t(StatusCode::kInternal);
   return static_cast<StatusCode>(code);
 }
 
@@ -31,9 +32,19 @@ class TesseraTarget final : public LoadTarget {
       : io_(io), address_(address), options_(options), workload_(workload) {}
 
   kj::Promise<Status> connect() override {
+    if (!options_.tls_ca.empty()) {
+      Result<std::vector<kj::TlsCertificate>> trusted = load_tls_ca(options_.tls_ca, "--tls-ca");
+      if (!trusted.is_ok()) return trusted.status();
+      trusted_ = std::move(trusted).value();
+      tls_ = make_client_tls(kj::arrayPtr(trusted_.data(), trusted_.size()));
+    }
     return io_.provider->getNetwork()
         .parseAddress(address_, 7400)
         .then([](kj::Own<kj::NetworkAddress> address) { return address->connect(); })
+        .then([this](kj::Own<kj::AsyncIoStream> raw) -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
+          if (tls_.get() == nullptr) return kj::mv(raw);
+          return tls_->wrapClient(kj::mv(raw), tls_host_of(address_));
+        })
         .then([this](kj::Own<kj::AsyncIoStream> stream) {
           if (options_.io_buffer_bytes != 0) {
             stream_ = kj::heap<BufferedStream>(kj::mv(stream), options_.io_buffer_bytes);
@@ -42,22 +53,41 @@ class TesseraTarget final : public LoadTarget {
           }
           rpc_ = kj::heap<capnp::TwoPartyClient>(*stream_);
           main_ = rpc_->bootstrap().castAs<rpc::Tessera>();
-          return main_.helloRequest().send();
+          return authenticate();
         })
-        .then(
-            [this](capnp::Response<rpc::Tessera::HelloResults>&& hello) {
-              if (hello.getApiVersion() != rpc::API_VERSION) {
-                return Status::not_supported("node at " + address_ + " speaks API version " +
-                                             std::to_string(hello.getApiVersion()) +
-                                             ", this tool speaks " +
-                                             std::to_string(rpc::API_VERSION));
-              }
-              return Status::ok();
-            },
-            [this](kj::Exception&& e) {
-              return Status::unavailable("cannot reach node at " + address_ + ": " +
-                                         std::string(e.getDescription().cStr()));
-            });
+        .then([this](Status authenticated) -> kj::Promise<Status> {
+          if (!authenticated.is_ok()) return authenticated;
+          return main_.helloRequest().send().then(
+              [this](capnp::Response<rpc::Tessera::HelloResults>&& hello) {
+                Status said = read_error(hello.getError());
+                if (!said.is_ok()) return said.with_context("node at " + address_);
+                if (hello.getApiVersion() != rpc::API_VERSION) {
+                  return Status::not_supported("node at " + address_ + " speaks API version " +
+                                               std::to_string(hello.getApiVersion()) +
+                                               ", this tool speaks " +
+                                               std::to_string(rpc::API_VERSION));
+                }
+                return Status::ok();
+              });
+        })
+        .catch_([this](kj::Exception&& e) {
+          return Status::unavailable("cannot reach node at " + address_ + ": " +
+                                     std::string(e.getDescription().cStr()));
+        });
+  }
+
+  // With a token, the session it opens replaces the bootstrap; a refused token is the node's
+  // error (unauthorized).
+  kj::Promise<Status> authenticate() {
+    if (options_.token.empty()) return Status::ok();
+    auto request = main_.authenticateRequest();
+    request.setToken(as_data(options_.token));
+    return request.send().then([this](capnp::Response<rpc::Tessera::AuthenticateResults>&& r) {
+      Status status = read_error(r.getError());
+      if (!status.is_ok()) return status.with_context("node at " + address_);
+      main_ = r.getSession();
+      return Status::ok();
+    });
   }
 
   kj::Promise<LoadAnswer> send(const LoadRequest& r) override {
@@ -137,6 +167,8 @@ class TesseraTarget final : public LoadTarget {
   const std::string address_;
   const LoadOptions& options_;
   Workload& workload_;
+  std::vector<kj::TlsCertificate> trusted_;  // --tls-ca
+  kj::Own<kj::TlsContext> tls_;
   kj::Own<kj::AsyncIoStream> stream_;
   kj::Own<capnp::TwoPartyClient> rpc_;
   rpc::Tessera::Client main_ = nullptr;

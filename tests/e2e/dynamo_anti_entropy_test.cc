@@ -14,11 +14,11 @@ namespace {
 const std::string kAntiEntropyConfig =
     std::string(kDynamoConfig) + "anti_entropy_interval_ms = 300\n";
 
-// Writes `versions` into node `address`'s own copy of (table, key), as a coordinator would.
-bool write_own_copy(const std::string& address, const std::string& table, const std::string& key,
-                    const std::string& version, const std::string& value) {
-  capnp::EzRpcClient connection(address);
-  rpc::Replica::Client replica = replica_of(connection);
+// Writes `versions` into node `node`'s own copy of (table, key), as a coordinator would.
+bool write_own_copy(const test::TestCluster& cluster, size_t node, const std::string& table,
+                    const std::string& key, const std::string& version, const std::string& value) {
+  capnp::EzRpcClient connection(cluster.address(node));
+  rpc::Replica::Client replica = replica_of(connection, cluster.cluster_secret_file());
   auto write = replica.writeRequest();
   write.setTable(table);
   write.setKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
@@ -65,14 +65,13 @@ TEST_F(DynamoAntiEntropyTest, AReplicaThatMissedWritesIsRepairedWithoutAnyRead) 
         client(0).remove("t", key, with(Consistency::kQuorum, got->context)).is_ok()) << key;
   }
   ASSERT_TRUE(cluster_->start_node(2).is_ok());
-  const std::string& n3 = cluster_->address(2);
-  EXPECT_FALSE(own_copies_hold(n3, missed, "new")) << "n3 was down: it cannot have them yet";
-  EXPECT_TRUE(eventually([&] { return own_copies_hold(n3, missed, "new"); }))
+  EXPECT_FALSE(own_copies_hold(*cluster_, 2, missed, "new")) << "n3 was down: it cannot have them yet";
+  EXPECT_TRUE(eventually([&] { return own_copies_hold(*cluster_, 2, missed, "new"); }))
       << "anti-entropy never brought n3 the writes it missed";
-  EXPECT_TRUE(own_copies_hold(n3, kept, "old"));
+  EXPECT_TRUE(own_copies_hold(*cluster_, 2, kept, "old"));
   // The deletes reached it too: no live "old" value is left of the deleted keys.
   for (const std::string& key : deleted) {
-    EXPECT_TRUE(eventually([&] { return !own_copies_hold(n3, {key}, "old"); })) << key;
+    EXPECT_TRUE(eventually([&] { return !own_copies_hold(*cluster_, 2, {key}, "old"); })) << key;
   }
   // The nodes count what moved (tessera status): at least every missed write and delete.
   double moved = 0, repaired = 0;
@@ -95,9 +94,9 @@ TEST_F(DynamoAntiEntropyTest, AKeyOnlyOneReplicaHoldsReachesTheOthers) {
   // it, with a version a put made.
   Result<Bytes> version = client(2).put("t", "probe-version", "x", with(Consistency::kOne));
   ASSERT_TRUE(version.is_ok()) << version.status().to_string();
-  ASSERT_TRUE(write_own_copy(cluster_->address(2), "t", "lonely", *version, "v"));
+  ASSERT_TRUE(write_own_copy(*cluster_, 2, "t", "lonely", *version, "v"));
   for (size_t node = 0; node < 2; ++node) {
-    EXPECT_TRUE(eventually([&] { return own_copies_hold(cluster_->address(node), {"lonely"}, "v"); }))
+    EXPECT_TRUE(eventually([&] { return own_copies_hold(*cluster_, node, {"lonely"}, "v"); }))
         << "node " << node;
   }
 }

@@ -1,5 +1,6 @@
 // What the AP ("Dynamo") end-to-end tests share: the cluster's config, waits for it to agree,
-// and a peer's view of one node's own copies (its Replica, which no coordinator repairs).
+// and a peer's view of one node's own copies (its Replica, which no coordinator repairs,
+// reached as a peer with the cluster's secret: peer_auth.h).
 #pragma once
 
 #include <capnp/ez-rpc.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "e2e_env.h"
+#include "peer_auth.h"
 #include "tessera/rpc/replica.capnp.h"
 #include "tessera/rpc/tessera.capnp.h"
 
@@ -17,25 +19,7 @@ namespace tessera::e2e {
 
 using namespace std::chrono_literals;
 
-inline constexpr const char* kDynamoConfig =
-    "[node]\n"
-    "profile = \"dynamo\"\n"
-    "[engine]\n"
-    "plugin = \"lsm\"\n"
-    "[conflict]\n"
-    "plugin = \"vclock\"\n"
-    "[placement]\n"
-    "plugin = \"ring\"\n"
-    "[placement.config]\n"
-    "replicas = 3\n"
-    "[membership]\n"
-    "plugin = \"gossip\"\n"
-    "[membership.config]\n"
-    "seeds = [\"{{addr:0}}\"]\n"
-    "tick_ms = 20\n"
-    "[quorum]\n"
-    "read_quorum = 2\n"
-    "write_quorum = 2\n";
+inline const std::string kDynamoConfig = ap_cluster_config("lsm");
 
 inline constexpr auto kSettle = 20s;  // bound on every wait for the cluster to agree
 
@@ -45,17 +29,6 @@ inline RequestOptions with(Consistency consistency, Bytes context = {}) {
   options.timeout_ms = 2000;
   options.context = std::move(context);
   return options;
-}
-
-// The node-to-node Replica of the node `connection` reaches: what a peer uses, for tests that
-// must see one node's own copies or act on it alone.
-inline rpc::Replica::Client replica_of(capnp::EzRpcClient& connection) {
-  return connection.getMain<rpc::Tessera>()
-      .replicaRequest()
-      .send()
-      .wait(connection.getWaitScope())
-      .getReplica()
-      .castAs<rpc::Replica>();
 }
 
 // Retries `op` every 100 ms, for at most kSettle, until it returns true.
@@ -94,12 +67,12 @@ inline bool create_table_when_ready(Client& client, int probes) {
   });
 }
 
-// Whether node `address`'s own copy of each of `keys` in table "t" holds `value`, read through
-// its Replica (no coordinator, so no read repair).
-inline bool own_copies_hold(const std::string& address, const std::vector<std::string>& keys,
-                     const std::string& value) {
-  capnp::EzRpcClient connection(address);
-  rpc::Replica::Client replica = replica_of(connection);
+// Whether node `node`'s own copy of each of `keys` in table "t" holds `value`, read through
+// its Replica (no coordinator, so no read repair), as a peer holding the cluster's secret.
+inline bool own_copies_hold(const test::TestCluster& cluster, size_t node,
+                            const std::vector<std::string>& keys, const std::string& value) {
+  capnp::EzRpcClient connection(cluster.address(node));
+  rpc::Replica::Client replica = replica_of(connection, cluster.cluster_secret_file());
   for (const std::string& key : keys) {
     auto read = replica.readRequest();
     read.setTable("t");

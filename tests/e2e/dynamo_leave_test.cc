@@ -66,7 +66,7 @@ TEST(DynamoLeave, ADecommissionedNodeCopiesItsKeysBeforeItLeavesAndNothingAcknow
   cluster.kill_node(3);
   for (size_t node = 0; node < 3; ++node) {
     EXPECT_TRUE(
-        eventually([&] { return own_copies_hold(cluster.address(node), acknowledged, "v"); }))
+        eventually([&] { return own_copies_hold(cluster, node, acknowledged, "v"); }))
         << "node " << node << " lacks acknowledged writes";
   }
   // Writes with every copy go on without it.

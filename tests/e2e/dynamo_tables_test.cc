@@ -20,9 +20,10 @@ bool lists_table(Client& client, const std::string& table) {
 
 // How many versions node `address`'s own copy of (table, key) holds, tombstones included, or
 // -1 when its Replica refuses the read (no such table there).
-int own_versions(const std::string& address, const std::string& table, const std::string& key) {
-  capnp::EzRpcClient connection(address);
-  rpc::Replica::Client replica = replica_of(connection);
+int own_versions(const test::TestCluster& cluster, size_t node, const std::string& table,
+                 const std::string& key) {
+  capnp::EzRpcClient connection(cluster.address(node));
+  rpc::Replica::Client replica = replica_of(connection, cluster.cluster_secret_file());
   auto read = replica.readRequest();
   read.setTable(table);
   read.setKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
@@ -85,7 +86,7 @@ TEST_F(DynamoTablesTest, ANodeDownThroughADropAndACreateComesBackWithTheNewTable
   await_ring();
   ASSERT_TRUE(client(0).create_table("t").is_ok());
   ASSERT_TRUE(client(0).put("t", "old", "v1", with(Consistency::kAll)).is_ok());
-  ASSERT_EQ(own_versions(cluster_->address(2), "t", "old"), 1);
+  ASSERT_EQ(own_versions(*cluster_, 2, "t", "old"), 1);
   clients_[2].reset();
   cluster_->kill_node(2);
   ASSERT_TRUE(client(0).drop_table("t").is_ok());
@@ -96,7 +97,7 @@ TEST_F(DynamoTablesTest, ANodeDownThroughADropAndACreateComesBackWithTheNewTable
   clients_[2] = connect_client(cluster_->address(2));
   ASSERT_NE(clients_[2], nullptr);
   // n3 had the old table's copy; it learns of the drop and of the new table, and its copy goes.
-  EXPECT_TRUE(eventually([&] { return own_versions(cluster_->address(2), "t", "old") == 0; }));
+  EXPECT_TRUE(eventually([&] { return own_versions(*cluster_, 2, "t", "old") == 0; }));
   Result<GetReply> old = client(2).get("t", "old", with(Consistency::kAll));
   ASSERT_TRUE(old.is_ok()) << old.status().to_string();
   EXPECT_FALSE(old->found) << "a dropped table's value came back";

@@ -107,7 +107,7 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
   // reached no peer): the peers learn it at the first write that needs them, which succeeds.
   {
     capnp::EzRpcClient connection(cluster_->address(0));
-    rpc::Replica::Client replica = replica_of(connection);
+    rpc::Replica::Client replica = replica_of(connection, cluster_->cluster_secret_file());
     auto create = replica.createTableRequest();
     create.setName("lonely");
     ASSERT_EQ(create.send().wait(connection.getWaitScope()).getError().getCode(),
@@ -125,7 +125,7 @@ TEST_F(DynamoTest, AnyNodeCoordinatesAndReadsSeeAcknowledgedWrites) {
 // refused, not dropped.
 TEST_F(DynamoTest, AReplicaWriteBatchAnswersEachWriteOnItsOwn) {
   capnp::EzRpcClient connection(cluster_->address(1));
-  rpc::Replica::Client replica = replica_of(connection);
+  rpc::Replica::Client replica = replica_of(connection, cluster_->cluster_secret_file());
   Result<Bytes> made = client(1).put("t", "batch-a", "seed");  // a real version to send
   ASSERT_TRUE(made.is_ok()) << made.status().to_string();
   auto request = replica.writeBatchRequest();
@@ -324,7 +324,7 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
   ASSERT_TRUE(cluster.start_node(3).is_ok());
   // Read n4's own copy, until the handoff (a round a second) has brought every key.
   const bool delivered =
-      eventually([&] { return own_copies_hold(cluster.address(3), owned, "while-away"); });
+      eventually([&] { return own_copies_hold(cluster, 3, owned, "while-away"); });
   EXPECT_TRUE(delivered) << "the hinted writes never reached their owner";
 }
 
@@ -342,7 +342,7 @@ TEST(DynamoJoin, ANewNodeIsStreamedTheKeysItNowOwns) {
   ASSERT_TRUE(cluster.start_node(3).is_ok());
   const std::vector<std::string> owned = keys_owned_by(cluster, "n4", "j", 200, 200);
   ASSERT_GT(owned.size(), 50u) << "n4 should own a good share of the keys";
-  EXPECT_TRUE(eventually([&] { return own_copies_hold(cluster.address(3), owned, "before-join"); }))
+  EXPECT_TRUE(eventually([&] { return own_copies_hold(cluster, 3, owned, "before-join"); }))
       << "the new node was not given the keys it owns";
 }
 

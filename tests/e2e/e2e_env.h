@@ -28,6 +28,61 @@ inline test::TestCluster::Options cluster_options(
   return options;
 }
 
+// Three nodes of a CP cluster on `engine` (range, raft with fast ticks, lww); every node's
+// config names every node, so the template places the node keys itself.
+inline std::string leader_cluster_config(const std::string& engine) {
+  return R"([node]
+id = "{{id}}"
+profile = "leader"
+listen = "{{listen}}"
+data_dir = "{{data_dir}}"
+
+[engine]
+plugin = ")" + engine + R"("
+
+[conflict]
+plugin = "lww"
+
+[placement]
+plugin = "range"
+
+[membership]
+plugin = "raft"
+
+[membership.config]
+tick_ms = 10
+election_ticks = 30
+heartbeat_ticks = 3
+
+[leader]
+peers = ["n1={{addr:0}}", "n2={{addr:1}}", "n3={{addr:2}}"]
+replicas = 3
+)";
+}
+
+// Nodes of an AP cluster on `engine` (ring with N = 3, gossip seeded by the first node with
+// fast ticks, vclock), R = W = 2 by default.
+inline std::string ap_cluster_config(const std::string& engine) {
+  return "[node]\n"
+         "profile = \"dynamo\"\n"
+         "[engine]\n"
+         "plugin = \"" + engine + "\"\n"
+         "[conflict]\n"
+         "plugin = \"vclock\"\n"
+         "[placement]\n"
+         "plugin = \"ring\"\n"
+         "[placement.config]\n"
+         "replicas = 3\n"
+         "[membership]\n"
+         "plugin = \"gossip\"\n"
+         "[membership.config]\n"
+         "seeds = [\"{{addr:0}}\"]\n"
+         "tick_ms = 20\n"
+         "[quorum]\n"
+         "read_quorum = 2\n"
+         "write_quorum = 2\n";
+}
+
 // Connects to `address`; on failure records a test failure and returns null.
 inline std::unique_ptr<Client> connect_client(const std::string& address) {
   Result<std::unique_ptr<Client>> client = Client::connect(address);

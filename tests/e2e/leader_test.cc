@@ -30,34 +30,7 @@ const std::filesystem::path kBenchBinary = TESSERA_BENCH_BINARY;
 
 // Short ticks: an election after 300-600 ms without a leader, so that failovers are quick;
 // heartbeats every 30 ms keep the two shared cores of a test machine from starving them.
-constexpr const char* kLeaderConfig = R"(
-[node]
-id = "{{id}}"
-profile = "leader"
-listen = "{{listen}}"
-data_dir = "{{data_dir}}"
-
-[engine]
-plugin = "lsm"
-
-[conflict]
-plugin = "lww"
-
-[placement]
-plugin = "range"
-
-[membership]
-plugin = "raft"
-
-[membership.config]
-tick_ms = 10
-election_ticks = 30
-heartbeat_ticks = 3
-
-[leader]
-peers = ["n1={{addr:0}}", "n2={{addr:1}}", "n3={{addr:2}}"]
-replicas = 3
-)";
+const std::string kLeaderConfig = leader_cluster_config("lsm");
 
 constexpr size_t kNodes = 3;
 constexpr auto kSettle = 20s;                 // bound on every wait for the cluster to agree

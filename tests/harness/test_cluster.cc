@@ -12,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <random>
+#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -50,6 +52,27 @@ std::string trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return std::string(s);
+}
+
+// Inserts `keys` after the line `header` of `text`; false when there is no such line.
+bool insert_after_header(std::string& text, std::string_view header, const std::string& keys) {
+  size_t line_start = 0;
+  while (line_start < text.size()) {
+    size_t line_end = text.find('\n', line_start);
+    if (line_end == std::string::npos) line_end = text.size();
+    if (trim(std::string_view(text).substr(line_start, line_end - line_start)) == header) {
+      text.insert(std::min(line_end + 1, text.size()), (line_end == text.size() ? "\n" : "") + keys);
+      return true;
+    }
+    line_start = line_end + 1;
+  }
+  return false;
+}
+
+// Whether a config names a distributed profile, which needs a cluster secret.
+bool names_distributed_profile(const std::string& text) {
+  static const std::regex kProfile(R"re((^|\n)\s*profile\s*=\s*"(dynamo|leader)")re");
+  return std::regex_search(text, kProfile);
 }
 
 // Finds `<program> <id> listening on <host>:<port>` in the node's stdout; returns the address.
@@ -109,6 +132,16 @@ TestCluster::TestCluster(Options options) : options_(std::move(options)) {
   Result<fs::path> root = make_temp_dir("tessera-cluster-");
   TESSERA_REQUIRE(root.is_ok(), "cannot make the cluster's temporary folder");
   root_ = std::move(root).value();
+  // A fresh random secret per cluster, readable by its owner only, as an operator makes one.
+  std::random_device random;
+  std::string secret;
+  for (int i = 0; i < 32; ++i) secret += "0123456789abcdef"[random() % 16];
+  {
+    std::ofstream out(cluster_secret_file(), std::ios::trunc);
+    out << secret << "\n";
+    TESSERA_REQUIRE(static_cast<bool>(out), "cannot write the cluster secret file");
+  }
+  fs::permissions(cluster_secret_file(), fs::perms::owner_read | fs::perms::owner_write);
 }
 
 TestCluster::~TestCluster() {
@@ -175,26 +208,28 @@ std::string TestCluster::render_config(size_t index, const std::string& config_t
   replace_all(text, "{{data_dir}}", (n.dir / "data").string());
   replace_all(text, "{{node_dir}}", n.dir.string());
   replace_all(text, "{{index}}", std::to_string(index));
+  replace_all(text, "{{cluster_secret_file}}", cluster_secret_file().string());
   for (size_t k = 0; k < nodes_.size(); ++k) {
     replace_all(text, "{{addr:" + std::to_string(k) + "}}", nodes_[k]->address);
   }
   TESSERA_REQUIRE(text.find("{{") == std::string::npos,
                   "config template has an unknown placeholder or {{addr:K}} past the last node");
+  // Nodes of a distributed profile share the cluster's secret, unless the template names one.
+  if (options_.ready_program == "tessera-node" && names_distributed_profile(text) &&
+      text.find("cluster_secret_file") == std::string::npos) {
+    const std::string secret_key =
+        "cluster_secret_file = " + toml_string(cluster_secret_file().string()) + "\n";
+    if (!insert_after_header(text, "[security]", secret_key)) {
+      if (!text.empty() && text.back() != '\n') text += '\n';
+      text += "\n[security]\n" + secret_key;
+    }
+  }
   if (caller_places_keys) return text;
 
   const std::string keys = "id = " + toml_string(n.id) + "\n" +
                            "listen = " + toml_string("127.0.0.1:" + std::to_string(n.port)) +
                            "\n" + "data_dir = " + toml_string((n.dir / "data").string()) + "\n";
-  size_t line_start = 0;
-  while (line_start < text.size()) {
-    size_t line_end = text.find('\n', line_start);
-    if (line_end == std::string::npos) line_end = text.size();
-    if (trim(std::string_view(text).substr(line_start, line_end - line_start)) == "[node]") {
-      text.insert(std::min(line_end + 1, text.size()), (line_end == text.size() ? "\n" : "") + keys);
-      return text;
-    }
-    line_start = line_end + 1;
-  }
+  if (insert_after_header(text, "[node]", keys)) return text;
   // At the end, not the start: keys before the first header belong to the root table.
   if (!text.empty() && text.back() != '\n') text += '\n';
   return text + "\n[node]\n" + keys;

@@ -9,9 +9,15 @@
 // Configs come from a TOML template (Options::config_template, or one per node). Placeholders:
 //   {{id}} "n1", "n2", ...        {{listen}} "127.0.0.1:<port>"     {{data_dir}} absolute path
 //   {{node_dir}} absolute path     {{index}} 0, 1, ...               {{addr:K}} node K's address
+//   {{cluster_secret_file}} the cluster's secret file (below)
 // When the template uses none of {{id}}, {{listen}} and {{data_dir}}, the harness writes
 // `id`, `listen` and `data_dir` as the first keys of `[node]` (adding that section when the
 // template has none), so a template usually holds only the plugin sections.
+//
+// The cluster has a random secret of its own (`<root>/cluster.secret`, mode 0600), and a
+// tessera-node template that names a distributed profile (dynamo, leader) but no
+// `cluster_secret_file` gets `[security] cluster_secret_file` set to it, so that its nodes
+// authenticate each other as a real cluster's do.
 //
 // Starting a node waits (bounded by Options::start_timeout) for its ready line on stdout,
 // `tessera-node <id> listening on <host>:<port>`; a node that exits or stays silent instead
@@ -119,6 +125,7 @@ class TestCluster {
   std::filesystem::path stderr_path(size_t index) const;
   std::string stderr_text(size_t index) const;
   const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path cluster_secret_file() const { return root_ / "cluster.secret"; }
   const Options& options() const { return options_; }
 
   // Every node's stderr (the tail of each), for a failure message.

@@ -59,6 +59,16 @@ TEST(TestCluster, RendersNodeKeysIntoTheTemplate) {
   const std::string explicit_keys =
       cluster.render_config(0, "[node]\nid = \"{{id}}\"\nlisten = \"{{listen}}\"\n");
   EXPECT_EQ(explicit_keys, "[node]\nid = \"n1\"\nlisten = \"" + cluster.address(0) + "\"\n");
+
+  // A distributed profile gets the cluster's secret; the file is the owner's alone.
+  const std::string ap = cluster.render_config(0, "[node]\nprofile = \"dynamo\"\n");
+  EXPECT_NE(ap.find("[security]\ncluster_secret_file = \"" +
+                    cluster.cluster_secret_file().string() + "\""),
+            std::string::npos)
+      << ap;
+  EXPECT_EQ(fs::status(cluster.cluster_secret_file()).permissions() & fs::perms::group_all,
+            fs::perms::none);
+  EXPECT_EQ(plain.find("cluster_secret_file"), std::string::npos) << plain;
 }
 
 TEST(TestCluster, StartsSignalsRestartsAndCleansUp) {

@@ -74,10 +74,12 @@ TEST(NodeConfig, ErrorsNameFileLineAndKey) {
   auto ap = parse(
       "[node]\nprofile = \"dynamo\"\n"
       "[placement]\nplugin = \"ring\"\n[membership]\nplugin = \"gossip\"\n"
-      "[quorum]\nread_quorum = 1\nwrite_quorum = 3\n",
+      "[quorum]\nread_quorum = 1\nwrite_quorum = 3\n"
+      "[security]\ncluster_secret_file = \"secret\"\n",
       &keep);
   ASSERT_TRUE(ap.is_ok()) << ap.status().to_string();
   EXPECT_EQ(ap->profile, "dynamo");
+  EXPECT_EQ(ap->cluster_secret_file, std::filesystem::path("/etc/tessera/secret"));
   EXPECT_EQ(ap->placement->plugin, "ring");
   EXPECT_EQ(ap->membership->plugin, "gossip");
   EXPECT_TRUE(ap->profile_section.has("write_quorum"));
@@ -87,6 +89,23 @@ TEST(NodeConfig, ErrorsNameFileLineAndKey) {
   EXPECT_NE(bad_level.status().message().find("node.toml:2"), std::string::npos)
       << bad_level.status().message();
   EXPECT_NE(bad_level.status().message().find("\"loud\""), std::string::npos);
+}
+
+// A distributed profile cannot run unauthenticated: it names the key it lacks.
+TEST(NodeConfig, DistributedProfilesNeedAClusterSecret) {
+  std::unique_ptr<ConfigFile> keep;
+  for (const char* profile : {"dynamo", "leader"}) {
+    auto open = parse(std::string("[node]\nprofile = \"") + profile +
+                          "\"\n[placement]\nplugin = \"ring\"\n[membership]\nplugin = \"gossip\"\n",
+                      &keep);
+    EXPECT_EQ(open.status().code(), StatusCode::kInvalidArgument) << profile;
+    EXPECT_NE(open.status().message().find("[security] cluster_secret_file"), std::string::npos)
+        << open.status().message();
+  }
+  auto single = parse("[security]\ncluster_secret_file = \"s\"\n", &keep);
+  EXPECT_TRUE(single.is_ok()) << single.status().to_string();
+  auto unknown = parse("[security]\nsecret = \"inline\"\n", &keep);
+  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(NodeConfig, LogLevelsAreCheckedByName) {

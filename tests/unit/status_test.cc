@@ -62,6 +62,8 @@ TEST(Status, CodeNumbersAndNamesAreStable) {
       {StatusCode::kBusy, 13, "Busy"},
       {StatusCode::kUnavailable, 14, "Unavailable"},
       {StatusCode::kInternal, 15, "Internal"},
+      {StatusCode::kUnauthorized, 16, "Unauthorized"},
+      {StatusCode::kForbidden, 17, "Forbidden"},
   };
   for (const Expected& e : expected) {
     EXPECT_EQ(static_cast<int>(e.code), e.number) << e.name;

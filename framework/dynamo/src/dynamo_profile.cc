@@ -45,7 +45,7 @@ class DynamoProfile final : public node::Profile {
                                      anti_entropy_.get(), parts_.pool, &background_, gate_.get(),
                                      parts_.conflict,
                                      parts_.placement, parts_.membership, timer, network,
-                                     options_, moves_);
+                                     *parts_.peer_dialer, options_, moves_);
     return Status::ok();
   }
 
@@ -188,6 +188,11 @@ Result<QuorumOptions> parse_quorum_options(const ConfigSection& section) {
 Result<std::unique_ptr<node::Profile>> make_dynamo_profile(const node::NodeParts& parts) {
   if (parts.placement == nullptr || parts.membership == nullptr) {
     return Status::invalid_argument("the dynamo profile needs a placement and a membership plugin");
+  }
+  if (parts.peer_dialer == nullptr) {
+    return Status::invalid_argument(
+        "the dynamo profile needs [security] cluster_secret_file: its node-to-node links are "
+        "authenticated");
   }
   TESSERA_ASSIGN_OR_RETURN(QuorumOptions options,
                            parse_quorum_options(parts.config->profile_section));

@@ -36,7 +36,8 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints,
                            WorkerPool* pool, WorkerPool* background, node::DurableGate* gate,
                            Conflict* conflict,
                            Placement* placement, Membership* membership, kj::Timer& timer,
-                           kj::Network& network, QuorumOptions options,
+                           kj::Network& network, const PeerDialer& dialer,
+                           QuorumOptions options,
                            std::shared_ptr<RangeMoveQueue> moves)
     : self_(std::move(self)),
       store_(store),
@@ -51,6 +52,7 @@ QuorumRouter::QuorumRouter(NodeId self, LocalStore* store, HintStore* hints,
       membership_(membership),
       timer_(timer),
       network_(network),
+      dialer_(dialer),
       options_(options),
       tasks_(kj::heap<kj::TaskSet>(static_cast<kj::TaskSet::ErrorHandler&>(*this))),
       moves_(std::move(moves)),
@@ -368,16 +370,11 @@ QuorumRouter::Peer QuorumRouter::peer(const NodeId& node) {
                              DISCONNECTED, "no address is known for node", node.c_str()))};
   }
   auto link = std::make_shared<PeerLink>();
+  // The Peer and the calls on it (call_peer attaches it) keep `link`.
   kj::Promise<rpc::Replica::Client> connected =
-      network_.parseAddress(address)
-          .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
-          .then([link](kj::Own<kj::AsyncIoStream> stream) {
-            // After this the Peer and the calls on it (call_peer attaches it) keep `link`.
-            link->stream = kj::mv(stream);
-            link->rpc = kj::heap<capnp::TwoPartyClient>(*link->stream);
-            rpc::Tessera::Client tessera = link->rpc->bootstrap().castAs<rpc::Tessera>();
-            return tessera.replicaRequest().send().getReplica().castAs<rpc::Replica>();
-          });
+      dialer_.dial(network_, address, link).then([](rpc::PeerLink::Client peer_link) {
+        return peer_link.replicaRequest().send().getReplica().castAs<rpc::Replica>();
+      });
   Peer made{link, rpc::Replica::Client(kj::mv(connected))};
   peers_.insert_or_assign(node, made);
   return made;

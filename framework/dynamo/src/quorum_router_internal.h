@@ -37,11 +37,8 @@ inline bool is_refusal(const Status& status) {
 }
 
 // One connection to a peer: the stream and the RPC system over it, kept for as long as the
-// peer's Replica client is used (shared with the connect continuation).
-struct QuorumRouter::PeerLink {
-  kj::Own<kj::AsyncIoStream> stream;
-  kj::Own<capnp::TwoPartyClient> rpc;
-};
+// peer's Replica client is used (shared with the dial).
+struct QuorumRouter::PeerLink : PeerConnection {};
 
 struct QuorumRouter::PeerWrites {
   struct Entry {

@@ -2,13 +2,18 @@
 //
 // Each method sends one request and waits for the answer. Errors come back as Status with the
 // schema's typed code (NoSuchTable, TooLarge, Timeout, ...). A node that cannot be reached, or a
-// connection that breaks, gives Unavailable naming the address.
+// connection that breaks, gives Unavailable naming the address. A node that authenticates
+// clients answers Unauthorized to a client without a token (ConnectOptions::token) and
+// Forbidden to a call the token's role does not allow.
 //
-// Thread-safety: a Client owns a KJ event loop on the thread that created it and must be used
-// from that thread only. Make one Client per thread.
+// Thread-safety: a Client uses a KJ event loop on the thread that created it and must be used
+// from that thread only. Clients of one thread share its loop: plain ones capnp::EzRpcClient's,
+// TLS ones (ConnectOptions::tls_ca_file) one of their own, so a thread holds plain or TLS
+// clients at a time, not both (the second kind answers Unavailable: the thread has a loop).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,11 +97,33 @@ struct ScanPage {
 
 using BatchOperation = Mutation;
 
+struct ConnectOptions {
+  uint32_t connect_timeout_ms = 5000;
+  // A client token (read_token_file), presented once the connection is up; empty: none.
+  Bytes token{};
+  // The CA (PEM) the node's certificate must be signed by: the client then speaks TLS and
+  // checks that the certificate names the host of `address`. Empty: plain TCP.
+  std::filesystem::path tls_ca_file{};
+};
+
+// The token in `file` (trailing whitespace is not part of it). InvalidArgument naming the file
+// when it cannot be read or holds no token.
+Result<Bytes> read_token_file(const std::filesystem::path& file);
+
 class Client {
  public:
-  // Connects to "host:port". Unavailable when nothing answers within `connect_timeout_ms`.
+  // Connects to "host:port" (over TLS with ConnectOptions::tls_ca_file) and, with a token,
+  // authenticates. InvalidArgument naming --tls-ca for a CA file that is not PEM; Unavailable
+  // when the node cannot be reached or its certificate does not verify; Timeout when nothing
+  // answers within `connect_timeout_ms`; Unauthorized when the node does not know the token, or needs
+  // one and none was given; Forbidden when the token's role may not even read (never: every
+  // role reads).
   static Result<std::unique_ptr<Client>> connect(const std::string& address,
-                                                 uint32_t connect_timeout_ms = 5000);
+                                                 const ConnectOptions& options);
+  static Result<std::unique_ptr<Client>> connect(const std::string& address,
+                                                 uint32_t connect_timeout_ms = 5000) {
+    return connect(address, ConnectOptions{.connect_timeout_ms = connect_timeout_ms});
+  }
   ~Client();
 
   Result<std::string> node_id();

@@ -42,7 +42,7 @@ class Membership {
   virtual ReplicationGroups* replication_groups() { return nullptr; }
 
   // The node-to-node service named `name` that this plugin offers on the node's RPC port
-  // (`Tessera.peer`), owned by the plugin object and valid while it lives; nullptr when it
+  // (`PeerLink.peer`, to authenticated peers), owned by the plugin object and valid while it lives; nullptr when it
   // offers none of that name (gossip offers none). Called on the node's event-loop thread; must
   // not block.
   virtual PeerService* peer_service(std::string_view name) { return nullptr; }

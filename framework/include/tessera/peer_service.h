@@ -2,12 +2,12 @@
 //
 // A plugin that talks to its counterparts on other nodes (the Raft membership plugin sends raft
 // messages and snapshot chunks) does not open a port of its own: a peer connects to the node's
-// listen address like any client, asks the bootstrap `Tessera` capability for the service by
-// name (`Tessera.peer`, tessera.capnp) and gets the Cap'n Proto capability this object makes.
-// The schema of that capability is the plugin's own; the framework only hands it out.
-//
-// Not authenticated yet: like `Tessera.replica`, any client that reaches the port can ask for a
-// peer service (issue 12 puts node links behind peer authentication).
+// listen address like any client, proves the cluster secret (Tessera.peerChallenge,
+// Tessera.authenticatePeer), asks the `PeerLink` it gets for the service by name
+// (`PeerLink.peer`, tessera.capnp) and gets the Cap'n Proto capability this object makes. A
+// plugin dials its counterparts with PluginContext::peer_dialer (peer_dialer.h), which does all
+// of that. The schema of that capability is the plugin's own; the framework only hands it out,
+// and only to authenticated peers.
 //
 // Thread-safety: capability() is called on the node's event-loop thread, each time a peer asks.
 // The capability it returns lives on that loop: its methods run there, and must never block

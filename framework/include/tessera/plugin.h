@@ -33,6 +33,8 @@ class Engine;
 class Placement;
 class Conflict;
 class Membership;
+class ClusterSecret;  // tessera/cluster_secret.h
+class PeerDialer;     // framework/schema/peer_dialer.h (tessera_schema)
 
 // Bumped whenever PluginDescriptor or any plugin interface changes incompatibly.
 // 3: Membership::peer_service, and the CP changes to ReplicationGroups.
@@ -40,7 +42,8 @@ class Membership;
 // 5: Conflict::order_after.
 // 6: Placement::list_ranges.
 // 7: Engine::sync_async.
-inline constexpr uint32_t kPluginAbiVersion = 7;
+// 8: PluginContext::cluster_secret and PluginContext::peer_dialer (authenticated node links).
+inline constexpr uint32_t kPluginAbiVersion = 8;
 
 inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
 
@@ -54,6 +57,14 @@ struct PluginContext {
   // A directory that belongs to this plugin object alone; it exists. Empty for plugins that
   // keep no files.
   std::filesystem::path data_dir;
+  // Membership plugins of a distributed node: the cluster's secret, to authenticate what the
+  // plugin sends outside the node's RPC links (gossip tags its datagrams with it); null
+  // elsewhere. Borrowed: valid while the object the factory makes lives.
+  const ClusterSecret* cluster_secret = nullptr;
+  // Membership plugins of a distributed node: opens authenticated links to other nodes'
+  // PeerLink, from which a plugin reaches its counterpart's peer service (raft). Null
+  // elsewhere. Borrowed, like cluster_secret.
+  const PeerDialer* peer_dialer = nullptr;
 };
 
 struct ConfigKeySpec {

@@ -40,10 +40,17 @@ enum class StatusCode : uint8_t {
   kBusy = 13,              // a resource is held by someone else (a locked data directory)
   kUnavailable = 14,       // the service is shutting down or not reachable
   kInternal = 15,          // a bug: reported instead of crashing the node
+  kUnauthorized = 16,      // the caller proved no identity or a wrong one (token, peer proof)
+  kForbidden = 17,         // the caller's role does not allow the call
   // An engine call made not to wait (ReadOptions::memory_only, WriteOptions::no_wait) would
-  // have: the caller does it again where waiting is allowed. Never sent to a client.
-  kWouldBlock = 16,
+  // have: the caller does it again where waiting is allowed. Never sent to a client, so it is
+  // numbered outside the schema's range.
+  kWouldBlock = 64,
 };
+
+// The last code the schema's ErrorCode has; a code above it read from the wire (a later
+// schema's) is taken as kInternal.
+inline constexpr StatusCode kLastSchemaStatusCode = StatusCode::kForbidden;
 
 std::string_view status_code_name(StatusCode code);
 
@@ -77,6 +84,10 @@ class [[nodiscard]] Status {
   static Status busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status unauthorized(std::string m) {
+    return {StatusCode::kUnauthorized, std::move(m)};
+  }
+  static Status forbidden(std::string m) { return {StatusCode::kForbidden, std::move(m)}; }
   static Status would_block(std::string m) { return {StatusCode::kWouldBlock, std::move(m)}; }
   static Status not_leader(std::string m, std::string leader_hint) {
     StatusDetail detail;

@@ -84,7 +84,7 @@ class LeaderProfile final : public node::Profile, private kj::TaskSet::ErrorHand
     TESSERA_RETURN_IF_ERROR(parts_.membership->join(config_.peers[config_.self]));
     TESSERA_RETURN_IF_ERROR(replicas_.open());
 
-    links_ = std::make_unique<PeerLinks>(network, config_.peers);
+    links_ = std::make_unique<PeerLinks>(network, *parts_.peer_dialer, config_.peers);
     router_ = std::make_unique<LeaderRouter>(&replicas_, &access_, parts_.placement,
                                              &events_->leaders, links_.get(), parts_.store,
                                              timer, true);
@@ -203,6 +203,11 @@ Result<std::unique_ptr<node::Profile>> make_leader_profile(const node::NodeParts
     return Status::invalid_argument(
         "the leader profile needs a membership plugin with replication groups (raft); " +
         config.membership->plugin + " has none");
+  }
+  if (parts.peer_dialer == nullptr) {
+    return Status::invalid_argument(
+        "the leader profile needs [security] cluster_secret_file: its node-to-node links are "
+        "authenticated");
   }
   // The versions of a replicated log must have a total order (order_after).
   Result<Bytes> version = parts.conflict->new_version(config.node_id, {});

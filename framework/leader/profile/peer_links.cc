@@ -14,17 +14,12 @@ PeerLinks::Link PeerLinks::link(const NodeId& node) {
   }
   auto connection = std::make_shared<Connection>();
   kj::Promise<rpc::Tessera::Client> connected =
-      network_.parseAddress(address)
-          .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
-          .then([connection](kj::Own<kj::AsyncIoStream> stream) {
-            connection->stream = kj::mv(stream);
-            connection->rpc = kj::heap<capnp::TwoPartyClient>(*connection->stream);
-            connection->connected = true;
-            rpc::Tessera::Client node = connection->rpc->bootstrap().castAs<rpc::Tessera>();
-            auto request = node.peerRequest();
-            request.setName(kLeaderPeerService);
-            return request.send().getService().castAs<rpc::Tessera>();
-          });
+      dialer_.dial(network_, address, connection).then([connection](rpc::PeerLink::Client peer) {
+        connection->connected = true;
+        auto request = peer.peerRequest();
+        request.setName(kLeaderPeerService);
+        return request.send().getService().castAs<rpc::Tessera>();
+      });
   Link made{connection, rpc::Tessera::Client(kj::mv(connected))};
   links_.insert_or_assign(node, made);
   return made;

@@ -1,12 +1,14 @@
-// PeerLinks: one Cap'n Proto connection to each other node of a leader cluster, to that node's
-// "leader" peer service: a Tessera capability served from its own replicas only (no forwarding),
+// PeerLinks: one authenticated Cap'n Proto connection (peer_dialer.h) to each other node of a
+// leader cluster, to that node's "leader" peer service (PeerLink.peer): a Tessera capability served from its own replicas only (no forwarding),
 // so that a request forwarded once is never forwarded again.
 //
 // A connection is opened on first use, and forgotten when a call on it fails so that the next
-// call connects afresh. `connected()` tells a failed call that never left this node (the
-// connection was refused or never completed) from one whose outcome is unknown.
+// call connects afresh. `Connection::connected` tells a failed call that never left this node
+// (the connection was refused, never completed or the peer refused this node's proof) from one
+// whose outcome is unknown.
 //
-// Thread-safety: event loop thread only. Ownership: borrows the network; it outlives the links.
+// Thread-safety: event loop thread only. Ownership: borrows the network and the dialer; both
+// outlive the links.
 #pragma once
 
 #include <capnp/rpc-twoparty.h>
@@ -17,28 +19,27 @@
 #include <string>
 #include <vector>
 
+#include "peer_dialer.h"
 #include "tessera/cluster.h"
 #include "tessera/rpc/tessera.capnp.h"
 
 namespace tessera::leader {
 
-// The peer service name the leader profile offers (Tessera.peer).
+// The peer service name the leader profile offers (PeerLink.peer).
 inline constexpr const char* kLeaderPeerService = "leader";
 
 class PeerLinks {
  public:
-  struct Connection {
-    kj::Own<kj::AsyncIoStream> stream;
-    kj::Own<capnp::TwoPartyClient> rpc;
-    bool connected = false;
+  struct Connection : PeerConnection {
+    bool connected = false;  // the peer accepted this node's proof: calls may leave from now on
   };
   struct Link {
     std::shared_ptr<Connection> connection;
     rpc::Tessera::Client client;
   };
 
-  PeerLinks(kj::Network& network, std::vector<NodeInfo> peers)
-      : network_(network), peers_(std::move(peers)) {}
+  PeerLinks(kj::Network& network, const PeerDialer& dialer, std::vector<NodeInfo> peers)
+      : network_(network), dialer_(dialer), peers_(std::move(peers)) {}
 
   // The link to `node`, connecting now if there is none. A node with no known address gets a
   // client whose calls fail.
@@ -48,6 +49,7 @@ class PeerLinks {
 
  private:
   kj::Network& network_;
+  const PeerDialer& dialer_;
   const std::vector<NodeInfo> peers_;
   std::map<NodeId, Link> links_;
 };

@@ -104,7 +104,45 @@ class IdleClosingStream final : public kj::AsyncIoStream {
 
 }  // namespace
 
-void serve_connection(capnp::TwoPartyServer& server, kj::Timer& timer, uint32_t idle_timeout_ms,
+// One served connection; members go in reverse order (the RPC system first).
+struct ConnectionServer::Connection {
+  Connection(kj::Own<kj::AsyncIoStream> s, capnp::Capability::Client bootstrap)
+      : stream(kj::mv(s)),
+        network(*stream, capnp::rpc::twoparty::Side::SERVER),
+        rpc(capnp::makeRpcServer(network, kj::mv(bootstrap))) {}
+  kj::Own<kj::AsyncIoStream> stream;
+  capnp::TwoPartyVatNetwork network;
+  capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
+};
+
+ConnectionServer::ConnectionServer(MakeBootstrap make_bootstrap, kj::Own<kj::TlsContext> tls)
+    : make_bootstrap_(std::move(make_bootstrap)), tls_(kj::mv(tls)) {}
+
+ConnectionServer::~ConnectionServer() noexcept(false) { connections_ = nullptr; }
+
+void ConnectionServer::accept(kj::Own<kj::AsyncIoStream> connection) {
+  if (tls_.get() == nullptr) {
+    serve(kj::mv(connection));
+    return;
+  }
+  // The handshake is a task of its own: a client that never finishes it holds nothing else up.
+  connections_->add(tls_->wrapServer(kj::mv(connection))
+                        .then([this](kj::Own<kj::AsyncIoStream> secured) {
+                          serve(kj::mv(secured));
+                        }));
+}
+
+void ConnectionServer::serve(kj::Own<kj::AsyncIoStream> connection) {
+  auto served = kj::heap<Connection>(kj::mv(connection), make_bootstrap_());
+  kj::Promise<void> disconnected = served->network.onDisconnect();
+  connections_->add(disconnected.attach(kj::mv(served)));
+}
+
+void ConnectionServer::ErrorHandler::taskFailed(kj::Exception&& exception) {
+  spdlog::debug("a client connection failed: {}", exception.getDescription().cStr());
+}
+
+void serve_connection(ConnectionServer& server, kj::Timer& timer, uint32_t idle_timeout_ms,
                       kj::Own<kj::AsyncIoStream> connection, ConnectionToken token) {
   if (idle_timeout_ms != 0) {
     connection = kj::heap<IdleClosingStream>(kj::mv(connection), timer,

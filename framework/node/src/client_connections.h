@@ -19,6 +19,7 @@
 
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 #include <kj/timer.h>
 
 #include <cstdint>
@@ -40,9 +41,35 @@ struct ConnectionLimits {
 using ConnectionToken = std::shared_ptr<void>;
 using ServeConnection = std::function<void(kj::Own<kj::AsyncIoStream>, ConnectionToken)>;
 
+// Serves Cap'n Proto two-party connections, each with a bootstrap capability of its own (what
+// a connection proved, a peer's challenge, stays with that connection), until they close. With
+// `tls` (this loop's server context, tls_context.h) every connection is TLS: one whose
+// handshake fails or does not finish in time is closed and logged at debug level.
+// Thread-safety: the event loop thread that made it. Destroying it ends every connection.
+class ConnectionServer {
+ public:
+  using MakeBootstrap = std::function<capnp::Capability::Client()>;
+  explicit ConnectionServer(MakeBootstrap make_bootstrap, kj::Own<kj::TlsContext> tls = {});
+  ~ConnectionServer() noexcept(false);
+
+  void accept(kj::Own<kj::AsyncIoStream> connection);
+
+ private:
+  struct Connection;
+  void serve(kj::Own<kj::AsyncIoStream> connection);
+  class ErrorHandler final : public kj::TaskSet::ErrorHandler {
+   public:
+    void taskFailed(kj::Exception&& exception) override;
+  };
+  const MakeBootstrap make_bootstrap_;
+  kj::Own<kj::TlsContext> tls_;
+  ErrorHandler errors_;
+  kj::Own<kj::TaskSet> connections_ = kj::heap<kj::TaskSet>(errors_);
+};
+
 // Serves `connection` on `server` (this loop's), closing it once idle for `idle_timeout_ms`
 // (0: never); the token goes with the connection.
-void serve_connection(capnp::TwoPartyServer& server, kj::Timer& timer, uint32_t idle_timeout_ms,
+void serve_connection(ConnectionServer& server, kj::Timer& timer, uint32_t idle_timeout_ms,
                       kj::Own<kj::AsyncIoStream> connection, ConnectionToken token);
 
 class ClientAcceptor {

@@ -12,12 +12,13 @@ namespace tessera::node {
 
 Result<std::unique_ptr<ClientLoops>> ClientLoops::start(size_t loops, Profile& profile,
                                                         MakeService make_service,
-                                                        uint32_t idle_timeout_ms) {
+                                                        uint32_t idle_timeout_ms,
+                                                        std::shared_ptr<const TlsMaterial> tls) {
   std::unique_ptr<ClientLoops> started(new ClientLoops(idle_timeout_ms));
   for (size_t i = 0; i < loops; ++i) {
     auto loop = std::make_unique<Loop>();
     std::future<Status> ready = loop->ready.get_future();
-    loop->thread = std::thread(run, loop.get(), &profile, make_service);
+    loop->thread = std::thread(run, loop.get(), &profile, make_service, tls);
     Status status = ready.get();
     if (status.code() == StatusCode::kNotSupported) {
       loop->thread.join();
@@ -29,7 +30,8 @@ Result<std::unique_ptr<ClientLoops>> ClientLoops::start(size_t loops, Profile& p
   return started;
 }
 
-void ClientLoops::run(Loop* loop, Profile* profile, MakeService make_service) {
+void ClientLoops::run(Loop* loop, Profile* profile, MakeService make_service,
+                      std::shared_ptr<const TlsMaterial> tls) {
   bool reported = false;
   try {
     kj::AsyncIoContext io = kj::setupAsyncIo();
@@ -39,7 +41,12 @@ void ClientLoops::run(Loop* loop, Profile* profile, MakeService make_service) {
       return;
     }
     {
-      capnp::TwoPartyServer server(make_service(path.get(), io.provider->getTimer()));
+      std::unique_ptr<ClientServices> services = make_service(path.get(), io.provider->getTimer());
+      ConnectionServer server(
+          [&services]() -> capnp::Capability::Client {
+            return rpc::Tessera::Client(services->for_connection());
+          },
+          tls ? make_server_tls(*tls, io.provider->getTimer()) : kj::Own<kj::TlsContext>());
       auto stopped = kj::newPromiseAndCrossThreadFulfiller<void>();
       loop->executor = &kj::getCurrentThreadExecutor();
       loop->io = &io;

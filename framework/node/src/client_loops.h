@@ -33,14 +33,19 @@ namespace tessera::node {
 
 class ClientLoops {
  public:
-  // A loop's client service over its own path and timer; called on that loop's thread.
-  using MakeService = std::function<kj::Own<ClientService>(RequestPath* path, kj::Timer& timer)>;
+  // The client services of a loop's connections, over its own path and timer; called on that
+  // loop's thread.
+  using MakeService =
+      std::function<std::unique_ptr<ClientServices>(RequestPath* path, kj::Timer& timer)>;
 
   // Starts `loops` threads. None when the profile serves from the main loop only (its
   // path_for_loop() is null); an error when a thread cannot set up its event loop.
+  // With `tls`, each loop serves TLS with a server context of its own (its timer bounds the
+  // handshakes).
   static Result<std::unique_ptr<ClientLoops>> start(size_t loops, Profile& profile,
                                                     MakeService make_service,
-                                                    uint32_t idle_timeout_ms);
+                                                    uint32_t idle_timeout_ms,
+                                                    std::shared_ptr<const TlsMaterial> tls);
   ~ClientLoops() noexcept(false);
 
   size_t size() const { return loops_.size(); }
@@ -53,7 +58,7 @@ class ClientLoops {
     // Set by the loop's thread before it reports ready; used only while it runs.
     const kj::Executor* executor = nullptr;
     kj::AsyncIoContext* io = nullptr;
-    capnp::TwoPartyServer* server = nullptr;
+    ConnectionServer* server = nullptr;
     kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop;
     std::promise<Status> ready;
   };
@@ -62,7 +67,8 @@ class ClientLoops {
     void taskFailed(kj::Exception&& exception) override;
   };
   explicit ClientLoops(uint32_t idle_timeout_ms) : idle_timeout_ms_(idle_timeout_ms) {}
-  static void run(Loop* loop, Profile* profile, MakeService make_service);
+  static void run(Loop* loop, Profile* profile, MakeService make_service,
+                  std::shared_ptr<const TlsMaterial> tls);
 
   const uint32_t idle_timeout_ms_;
   std::vector<std::unique_ptr<Loop>> loops_;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "rpc_values.h"
+#include "tessera/crypto.h"
 #include "tessera/peer_service.h"
 
 namespace tessera::node {
@@ -14,19 +15,113 @@ auto answer_status(Context context) {
   return [context](Status status) mutable { set_error(context.getResults().initError(), status); };
 }
 
-// Answers a data call on a service that has no request path (one that offers peer services only).
-#define TESSERA_REFUSE_WITHOUT_PATH(context)                                              \
+// Answers a call this session's role does not allow (unauthorized, forbidden).
+#define TESSERA_REQUIRE_ROLE(context, needed, call)                              \
+  if (Status refused = allowed((needed), (call)); !refused.is_ok()) {           \
+    set_error((context).getResults().initError(), refused);                     \
+    return kj::READY_NOW;                                                       \
+  }
+
+// Answers a data call on a service that has no request path (one that offers peer services
+// only), or one the session's role does not allow.
+#define TESSERA_REFUSE_WITHOUT_PATH(context, needed, call)                                 \
+  TESSERA_REQUIRE_ROLE(context, needed, call)                                              \
   if (path_ == nullptr) {                                                                  \
     set_error((context).getResults().initError(),                                          \
               Status::not_supported("node " + node_id_ + " serves no data on this service")); \
     return kj::READY_NOW;                                                                  \
   }
 
+// What an authenticated peer gets: this node's node-to-node capabilities.
+class PeerLinkService final : public rpc::PeerLink::Server {
+ public:
+  explicit PeerLinkService(std::shared_ptr<ClientServiceContext> context)
+      : context_(std::move(context)) {}
+
+ protected:
+  kj::Promise<void> replica(ReplicaContext context) override {
+    auto results = context.getResults();
+    KJ_IF_MAYBE(replica, context_->options.replica) {
+      results.setReplica(*replica);
+      set_error(results.initError(), Status::ok());
+    } else {
+      set_error(results.initError(), Status::not_supported("node " + context_->node_id +
+                                                           " runs no AP profile"));
+    }
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> peer(PeerContext context) override {
+    auto results = context.getResults();
+    ClientServiceOptions& options = context_->options;
+    const std::string& node_id = context_->node_id;
+    const std::string name = to_string(context.getParams().getName());
+    PeerService* own = options.profile_peer_services ? options.profile_peer_services(name)
+                                                     : nullptr;
+    if (own != nullptr) {
+      results.setService(own->capability());
+      set_error(results.initError(), Status::ok());
+      return kj::READY_NOW;
+    }
+    if (options.membership == nullptr) {
+      const std::string why = "node " + node_id +
+                              " runs no plugin that offers peer services (asked for \"" + name +
+                              "\")";
+      set_error(results.initError(), Status::not_supported(why));
+      return kj::READY_NOW;
+    }
+    PeerService* service = options.membership->peer_service(name);
+    if (service == nullptr) {
+      set_error(results.initError(),
+                Status::not_found("node " + node_id + " offers no peer service \"" + name + "\""));
+      return kj::READY_NOW;
+    }
+    results.setService(service->capability());
+    set_error(results.initError(), Status::ok());
+    return kj::READY_NOW;
+  }
+
+ private:
+  const std::shared_ptr<ClientServiceContext> context_;
+};
+
 }  // namespace
 
 ClientService::ClientService(std::string node_id, RequestPath* path, kj::Timer* timer,
                              ClientServiceOptions options)
-    : node_id_(std::move(node_id)), path_(path), timer_(timer), options_(kj::mv(options)) {}
+    : ClientService(std::make_shared<ClientServiceContext>(
+                        ClientServiceContext{std::move(node_id), path, timer, std::move(options)}),
+                    Role::kAdmin) {}
+
+ClientService::ClientService(std::shared_ptr<ClientServiceContext> context, Role role)
+    : context_(std::move(context)),
+      node_id_(context_->node_id),
+      path_(context_->path),
+      timer_(context_->timer),
+      options_(context_->options),
+      role_(role) {}
+
+Status ClientService::allowed(Role needed, std::string_view call) const {
+  return check_role(role_, needed, call, "node " + node_id_);
+}
+
+kj::Promise<void> ClientService::authenticate(AuthenticateContext context) {
+  auto results = context.getResults();
+  Role role = Role::kAdmin;
+  if (options_.tokens != nullptr) {
+    std::optional<ClientToken> token = options_.tokens->find(to_bytes(context.getParams().getToken()));
+    if (!token) {
+      set_error(results.initError(),
+                Status::unauthorized("node " + node_id_ + " knows no such token"));
+      return kj::READY_NOW;
+    }
+    role = token->role;
+  }
+  results.setSession(kj::heap<ClientService>(context_, role));
+  results.setRole(std::string(role_name(role)));
+  set_error(results.initError(), Status::ok());
+  return kj::READY_NOW;
+}
 
 RequestParams ClientService::params_of(rpc::RequestOptions::Reader options) const {
   return RequestParams{.consistency = options.getConsistency(),
@@ -47,46 +142,79 @@ kj::Promise<R> ClientService::within_deadline(const RequestParams& params,
   }));
 }
 
+// What the superseded node-to-node calls on the bootstrap answer.
+static Status superseded_peer_call(const std::string& node_id, std::string_view call) {
+  return Status::unauthorized("node " + node_id + ": Tessera." + std::string(call) +
+                              " is not served; a peer proves the cluster secret (peerChallenge, "
+                              "authenticatePeer) and uses PeerLink");
+}
+
 kj::Promise<void> ClientService::replica(ReplicaContext context) {
-  auto results = context.getResults();
-  KJ_IF_MAYBE(replica, options_.replica) {
-    results.setReplica(*replica);
-    set_error(results.initError(), Status::ok());
-  } else {
-    set_error(results.initError(),
-              Status::not_supported("node " + node_id_ + " runs no distributed profile"));
-  }
+  set_error(context.getResults().initError(), superseded_peer_call(node_id_, "replica"));
   return kj::READY_NOW;
 }
 
 kj::Promise<void> ClientService::peer(PeerContext context) {
+  set_error(context.getResults().initError(), superseded_peer_call(node_id_, "peer"));
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> ClientService::peerChallenge(PeerChallengeContext context) {
   auto results = context.getResults();
-  const std::string name = to_string(context.getParams().getName());
-  PeerService* own = options_.profile_peer_services ? options_.profile_peer_services(name) : nullptr;
-  if (own != nullptr) {
-    results.setService(own->capability());
-    set_error(results.initError(), Status::ok());
-    return kj::READY_NOW;
-  }
-  if (options_.membership == nullptr) {
-    const std::string why = "node " + node_id_ +
-                            " runs no plugin that offers peer services (asked for \"" + name +
-                            "\")";
-    set_error(results.initError(), Status::not_supported(why));
-    return kj::READY_NOW;
-  }
-  PeerService* service = options_.membership->peer_service(name);
-  if (service == nullptr) {
+  if (options_.cluster_secret == nullptr) {
     set_error(results.initError(),
-              Status::not_found("node " + node_id_ + " offers no peer service \"" + name + "\""));
+              Status::not_supported("node " + node_id_ +
+                                    " runs no distributed profile: it has no peers"));
     return kj::READY_NOW;
   }
-  results.setService(service->capability());
+  Result<Bytes> nonce = random_bytes(ClusterSecret::kNonceBytes);
+  if (!nonce.is_ok()) {
+    set_error(results.initError(), nonce.status());
+    return kj::READY_NOW;
+  }
+  challenge_ = std::move(nonce).value();
+  results.setNonce(as_data(*challenge_));
+  set_error(results.initError(), Status::ok());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> ClientService::authenticatePeer(AuthenticatePeerContext context) {
+  auto results = context.getResults();
+  if (options_.cluster_secret == nullptr) {
+    set_error(results.initError(),
+              Status::not_supported("node " + node_id_ +
+                                    " runs no distributed profile: it has no peers"));
+    return kj::READY_NOW;
+  }
+  // Used up whatever the outcome, so that a proof can never be tried twice against one nonce.
+  std::optional<Bytes> nonce = std::move(challenge_);
+  challenge_.reset();
+  const std::string peer = to_string(context.getParams().getNodeId());
+  if (peer.empty()) {
+    set_error(results.initError(), Status::invalid_argument("authenticatePeer: nodeId is empty"));
+    return kj::READY_NOW;
+  }
+  if (!nonce.has_value()) {
+    set_error(results.initError(),
+              Status::unauthorized("node " + node_id_ + ": peer \"" + peer +
+                                   "\" authenticated without a challenge on this connection "
+                                   "(call peerChallenge first; a nonce serves one attempt)"));
+    return kj::READY_NOW;
+  }
+  if (!options_.cluster_secret->check_peer_proof(*nonce, peer,
+                                                 to_bytes(context.getParams().getProof()))) {
+    set_error(results.initError(),
+              Status::unauthorized("node " + node_id_ + ": the proof of peer \"" + peer +
+                                   "\" does not verify: it holds another cluster secret"));
+    return kj::READY_NOW;
+  }
+  results.setLink(kj::heap<PeerLinkService>(context_));
   set_error(results.initError(), Status::ok());
   return kj::READY_NOW;
 }
 
 kj::Promise<void> ClientService::status(StatusContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "status");
   if (!options_.status_report) {
     set_error(context.getResults().initError(),
               Status::not_supported("node " + node_id_ + " reports no status on this service"));
@@ -130,6 +258,7 @@ kj::Promise<void> ClientService::status(StatusContext context) {
 }
 
 kj::Promise<void> ClientService::members(MembersContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "members");
   auto results = context.getResults();
   if (!options_.members) {
     set_error(results.initError(), Status::not_supported("node " + node_id_ + " lists no members"));
@@ -151,6 +280,7 @@ kj::Promise<void> ClientService::members(MembersContext context) {
 }
 
 kj::Promise<void> ClientService::ring(RingContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "ring");
   if (!options_.ring) {
     set_error(context.getResults().initError(),
               Status::not_supported("node " + node_id_ + " shows no ranges on this service"));
@@ -185,6 +315,7 @@ kj::Promise<void> ClientService::ring(RingContext context) {
 }
 
 kj::Promise<void> ClientService::hints(HintsContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "hints");
   if (!options_.hints) {
     set_error(context.getResults().initError(),
               Status::not_supported("node " + node_id_ + " reports no hints on this service"));
@@ -207,6 +338,7 @@ kj::Promise<void> ClientService::hints(HintsContext context) {
 }
 
 kj::Promise<void> ClientService::decommission(DecommissionContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "decommission");
   if (!options_.decommission) {
     set_error(context.getResults().initError(),
               Status::not_supported("node " + node_id_ + " cannot be decommissioned on this service"));
@@ -222,6 +354,7 @@ kj::Promise<void> ClientService::decommission(DecommissionContext context) {
 }
 
 kj::Promise<void> ClientService::hello(HelloContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kRead, "hello");
   auto results = context.getResults();
   results.setApiVersion(rpc::API_VERSION);
   results.setNodeId(node_id_);
@@ -229,7 +362,7 @@ kj::Promise<void> ClientService::hello(HelloContext context) {
 }
 
 kj::Promise<void> ClientService::listTables(ListTablesContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kRead, "listTables");
   RequestParams params = params_of(context.getParams().getOptions());
   return within_deadline(params, path_->list_tables(params))
       .then([context](Result<std::vector<std::string>> names) mutable {
@@ -242,7 +375,7 @@ kj::Promise<void> ClientService::listTables(ListTablesContext context) {
 }
 
 kj::Promise<void> ClientService::createTable(CreateTableContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kAdmin, "createTable");
   RequestParams params = params_of(context.getParams().getOptions());
   auto keys = context.getParams().getSplitKeys();
   std::vector<Bytes> split_keys;
@@ -253,7 +386,7 @@ kj::Promise<void> ClientService::createTable(CreateTableContext context) {
 }
 
 kj::Promise<void> ClientService::dropTable(DropTableContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kAdmin, "dropTable");
   RequestParams params = params_of(context.getParams().getOptions());
   return within_deadline(params,
                          path_->drop_table(to_string(context.getParams().getName()), params))
@@ -261,7 +394,7 @@ kj::Promise<void> ClientService::dropTable(DropTableContext context) {
 }
 
 kj::Promise<void> ClientService::put(PutContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kWrite, "put");
   auto args = context.getParams();
   RequestParams params = params_of(args.getOptions());
   auto answer = path_->put(to_string(args.getTable()), to_bytes(args.getKey()),
@@ -274,7 +407,7 @@ kj::Promise<void> ClientService::put(PutContext context) {
 }
 
 kj::Promise<void> ClientService::get(GetContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kRead, "get");
   auto args = context.getParams();
   RequestParams params = params_of(args.getOptions());
   auto answer = path_->get(to_string(args.getTable()), to_bytes(args.getKey()), params);
@@ -294,7 +427,7 @@ kj::Promise<void> ClientService::get(GetContext context) {
 }
 
 kj::Promise<void> ClientService::remove(RemoveContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kWrite, "remove");
   auto args = context.getParams();
   RequestParams params = params_of(args.getOptions());
   auto answer = path_->remove(to_string(args.getTable()), to_bytes(args.getKey()), params);
@@ -302,7 +435,7 @@ kj::Promise<void> ClientService::remove(RemoveContext context) {
 }
 
 kj::Promise<void> ClientService::scan(ScanContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kRead, "scan");
   auto args = context.getParams();
   RequestParams params = params_of(args.getOptions());
   auto answer = path_->scan(to_string(args.getTable()), to_bytes(args.getStart()),
@@ -324,7 +457,7 @@ kj::Promise<void> ClientService::scan(ScanContext context) {
 }
 
 kj::Promise<void> ClientService::write(WriteContext context) {
-  TESSERA_REFUSE_WITHOUT_PATH(context);
+  TESSERA_REFUSE_WITHOUT_PATH(context, Role::kWrite, "write");
   auto args = context.getParams();
   auto ops = args.getOps();
   // Before the copy: a list of zero-size structs costs the sender one word per element, so a

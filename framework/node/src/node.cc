@@ -20,7 +20,9 @@
 #include "tessera/plugin_loader.h"
 #include "client_connections.h"
 #include "client_loops.h"
+#include "tessera/cluster_secret.h"
 #include "tessera/node/client_service.h"
+#include "tessera/node/cluster_peer_dialer.h"
 #include "tessera/node/worker_pool.h"
 
 namespace tessera::node {
@@ -75,6 +77,11 @@ constexpr size_t kSweepKeysPerPass = 10'000;
 // the plugins, the plugins before the data-dir lock is released.
 struct Node::State {
   std::unique_ptr<DataDirLock> lock;
+  // Lent to the profile and the membership plugin, so they go after both.
+  std::optional<ClusterSecret> cluster_secret;
+  std::unique_ptr<ClusterPeerDialer> peer_dialer;
+  std::optional<TokenTable> tokens;  // client tokens; none: clients are not authenticated
+  std::shared_ptr<const TlsMaterial> tls;  // [tls]; null: plain TCP
   PluginPtr<Engine> engine;
   PluginPtr<Conflict> conflict;
   // Null on a single node. Membership goes first: its listener uses placement.
@@ -157,8 +164,49 @@ kj::Promise<Result<NodeStatusReport>> Node::status_report() {
 
 Status Node::start() {
   auto state = std::make_unique<State>();
+  // Clients: tokens, or an open node that only this machine can reach.
+  if (config_.tokens_file) {
+    TESSERA_ASSIGN_OR_RETURN(state->tokens,
+                             TokenTable::load(*config_.tokens_file, "[security] tokens_file"));
+    spdlog::info("node {}: clients authenticate with one of {} tokens ({})", config_.node_id,
+                 state->tokens->size(), config_.tokens_file->string());
+  } else if (!is_loopback_host(config_.listen_host)) {
+    return Status::invalid_argument(
+        "[node] listen " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
+        " is not a loopback address, and [security] tokens_file is not set: every client that "
+        "reaches the port would be served unauthenticated. Set tokens_file (docs/OPERATIONS.md, "
+        "\"Client tokens\") or listen on 127.0.0.1");
+  } else {
+    spdlog::warn("node {}: clients are not authenticated (no [security] tokens_file): anyone "
+                 "who reaches {} on this machine has every role",
+                 config_.node_id, config_.listen_host);
+  }
   TESSERA_ASSIGN_OR_RETURN(state->lock, DataDirLock::acquire(config_.data_dir));
   raise_descriptor_limit(config_.connections_max);
+  if (config_.tls) {
+    TESSERA_ASSIGN_OR_RETURN(state->tls, load_tls_material(*config_.tls, "[tls]"));
+    spdlog::info("node {}: TLS on the client port and the node links (certificate {}, CA {})",
+                 config_.node_id, config_.tls->cert_file.string(),
+                 config_.tls->ca_file.string());
+  }
+  if (config_.cluster_secret_file) {
+    bool readable_by_others = false;
+    TESSERA_ASSIGN_OR_RETURN(state->cluster_secret,
+                             ClusterSecret::load(*config_.cluster_secret_file,
+                                                 "[security] cluster_secret_file",
+                                                 &readable_by_others));
+    if (readable_by_others) {
+      spdlog::warn("node {}: the cluster secret {} is readable by its group or others; "
+                   "chmod 600 it: whoever reads it can act as a node of the cluster",
+                   config_.node_id, config_.cluster_secret_file->string());
+    }
+    kj::Own<kj::TlsContext> peer_tls;
+    if (state->tls) {
+      peer_tls = make_client_tls(kj::arrayPtr(state->tls->trusted.data(), state->tls->trusted.size()));
+    }
+    state->peer_dialer = std::make_unique<ClusterPeerDialer>(
+        config_.node_id, &*state->cluster_secret, kj::mv(peer_tls));
+  }
 
   std::vector<fs::path> dirs = {default_plugin_dir_};
   dirs.insert(dirs.end(), config_.plugin_dirs.begin(), config_.plugin_dirs.end());
@@ -188,9 +236,14 @@ Status Node::start() {
     if (error) {
       return Status::io_error("cannot create " + membership_dir.string() + ": " + error.message());
     }
+    const PluginContext membership_context{
+        .node_id = config_.node_id,
+        .data_dir = membership_dir,
+        .cluster_secret = state->cluster_secret ? &*state->cluster_secret : nullptr,
+        .peer_dialer = state->peer_dialer.get()};
     TESSERA_ASSIGN_OR_RETURN(state->membership,
                              loader.make_membership(config_.membership->plugin,
-                                                    {config_.node_id, membership_dir},
+                                                    membership_context,
                                                     config_.membership->config));
   }
   StoreOptions store_options{.node = config_.node_id,
@@ -222,7 +275,8 @@ Status Node::start() {
                   .placement = state->placement.get(),
                   .membership = state->membership.get(),
                   .store = state->store.get(),
-                  .pool = state->pool.get()};
+                  .pool = state->pool.get(),
+                  .peer_dialer = state->peer_dialer.get()};
   TESSERA_ASSIGN_OR_RETURN(state->profile, make_profile_(parts));
   spdlog::info("node {}: profile {}, engine {}, conflict {}, data in {}", config_.node_id,
                config_.profile, config_.engine.plugin, config_.conflict.plugin,
@@ -243,6 +297,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
       return ClientServiceOptions{
           .default_timeout_ms = config_.request_timeout_ms,
           .batch_ops_max = config_.limits.batch_ops_max,
+          .tokens = state_->tokens ? &*state_->tokens : nullptr,
           .status_report = [this]() { return status_report(); },
           .members = [this]() -> Result<std::vector<NodeInfo>> {
             if (state_->membership) return state_->membership->members();
@@ -251,8 +306,10 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
           }};
     };
     ClientServiceOptions main_options = client_options();
-    // Plugins' node-to-node services (Tessera.peer) come from the membership plugin, which
-    // outlives `server` and with it every capability a peer was handed.
+    // The node-to-node side, for peers that prove the cluster secret (PeerLink). Plugins'
+    // services come from the membership plugin, which outlives `server` and with it every
+    // capability a peer was handed.
+    main_options.cluster_secret = state_->cluster_secret ? &*state_->cluster_secret : nullptr;
     main_options.replica = profile.replica();
     main_options.membership = state_->membership.get();
     main_options.profile_peer_services = [&profile](std::string_view name) {
@@ -261,17 +318,22 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     main_options.ring = [&profile]() { return profile.ring(); };
     main_options.hints = [&profile]() { return profile.hints(); };
     main_options.decommission = [&profile]() { return profile.decommission(); };
-    capnp::TwoPartyServer server(kj::heap<ClientService>(
-        config_.node_id, &profile.path(), &io.provider->getTimer(), std::move(main_options)));
+    ClientServices main_services(config_.node_id, &profile.path(), &io.provider->getTimer(),
+                                 std::move(main_options));
+    ConnectionServer server(
+        [&main_services]() -> capnp::Capability::Client {
+          return rpc::Tessera::Client(main_services.for_connection());
+        },
+        state_->tls ? make_server_tls(*state_->tls, io.provider->getTimer()) : kj::Own<kj::TlsContext>());
     // More loops for client connections, when the profile can serve from them.
     TESSERA_ASSIGN_OR_RETURN(
         std::unique_ptr<ClientLoops> loops,
         ClientLoops::start(config_.rpc_threads - 1, profile,
                            [this, client_options](RequestPath* path, kj::Timer& timer) {
-                             return kj::heap<ClientService>(config_.node_id, path, &timer,
-                                                            client_options());
+                             return std::make_unique<ClientServices>(config_.node_id, path,
+                                                                     &timer, client_options());
                            },
-                           config_.idle_timeout_ms));
+                           config_.idle_timeout_ms, state_->tls));
     if (config_.rpc_threads > 1 + loops->size()) {
       spdlog::info("node {}: the {} profile serves clients on one event loop (rpc_threads = {} "
                    "applies to the single profile)",

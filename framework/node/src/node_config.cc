@@ -11,9 +11,9 @@
 namespace tessera::node {
 namespace {
 
-constexpr std::array<std::string_view, 9> kRootKeys = {
-    "node",      "limits",     "plugins", "engine", "conflict",
-    "placement", "membership", "quorum",  "leader"};
+constexpr std::array<std::string_view, 11> kRootKeys = {
+    "node",       "limits", "plugins", "engine",   "conflict", "placement",
+    "membership", "quorum", "leader",  "security", "tls"};
 // Each profile and the section of its own keys ("" for none).
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kProfiles = {
     std::pair{kProfileSingle, std::string_view()}, std::pair{kProfileDynamo, "quorum"},
@@ -53,6 +53,8 @@ static_assert(kKeyBytesMaxMax + kValueBytesMaxMax + 4096 <= kVersionsBytesMax);
 static_assert(kKeyBytesMaxMax + 4 <= int64_t{kEngineKeyBytesMax});
 static_assert(kVersionsBytesMax <= int64_t{kEngineValueBytesMax});
 constexpr std::array<std::string_view, 1> kPluginKeys = {"dirs"};
+constexpr std::array<std::string_view, 2> kSecurityKeys = {"cluster_secret_file", "tokens_file"};
+constexpr std::array<std::string_view, 3> kTlsKeys = {"cert_file", "key_file", "ca_file"};
 constexpr std::array<std::string_view, 2> kSlotKeys = {"plugin", "config"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
                                                         "warn",  "error", "off"};
@@ -148,6 +150,46 @@ Status parse_limits(const ConfigSection& root, StoreLimits* limits) {
   return Status::ok();
 }
 
+// [security]: the cluster secret's file, which a distributed profile cannot run without (its
+// node-to-node links are authenticated with it). The file itself is read when the node starts.
+Status parse_security(const ConfigSection& root, const ConfigSection& node, NodeConfig* config) {
+  TESSERA_ASSIGN_OR_RETURN(ConfigSection section, root.section("security"));
+  TESSERA_RETURN_IF_ERROR(section.check_known_keys(kSecurityKeys));
+  if (section.has("cluster_secret_file")) {
+    TESSERA_ASSIGN_OR_RETURN(config->cluster_secret_file,
+                             section.get_path("cluster_secret_file", ""));
+  }
+  if (section.has("tokens_file")) {
+    TESSERA_ASSIGN_OR_RETURN(config->tokens_file, section.get_path("tokens_file", ""));
+  }
+  if (config->profile != kProfileSingle && !config->cluster_secret_file) {
+    return Status::invalid_argument(
+        node.where("profile") + ": the " + config->profile +
+        " profile needs [security] cluster_secret_file: a file of at least 32 secret bytes that "
+        "every node of the cluster shares (docs/OPERATIONS.md, \"Securing a cluster\")");
+  }
+  return Status::ok();
+}
+
+// [tls]: all three files or none (the files are read when the node starts).
+Status parse_tls(const ConfigSection& root, NodeConfig* config) {
+  if (!root.has("tls")) return Status::ok();
+  TESSERA_ASSIGN_OR_RETURN(ConfigSection section, root.section("tls"));
+  TESSERA_RETURN_IF_ERROR(section.check_known_keys(kTlsKeys));
+  TlsFiles files;
+  for (auto [key, path] : {std::pair{"cert_file", &files.cert_file},
+                           std::pair{"key_file", &files.key_file},
+                           std::pair{"ca_file", &files.ca_file}}) {
+    if (!section.has(key)) {
+      return Status::invalid_argument(section.where() + ": [tls] needs " + key +
+                                      " (cert_file, key_file and ca_file go together)");
+    }
+    TESSERA_ASSIGN_OR_RETURN(*path, section.get_path(key, ""));
+  }
+  config->tls = std::move(files);
+  return Status::ok();
+}
+
 }  // namespace
 
 Status parse_address(std::string_view text, std::string_view what, std::string* host,
@@ -233,6 +275,8 @@ Result<NodeConfig> parse_node_config(const ConfigSection& root) {
   TESSERA_ASSIGN_OR_RETURN(config.engine, parse_slot(root, "engine", "lsm"));
   TESSERA_ASSIGN_OR_RETURN(config.conflict, parse_slot(root, "conflict", "lww"));
   TESSERA_RETURN_IF_ERROR(parse_profile(root, node, &config));
+  TESSERA_RETURN_IF_ERROR(parse_security(root, node, &config));
+  TESSERA_RETURN_IF_ERROR(parse_tls(root, &config));
   return config;
 }
 

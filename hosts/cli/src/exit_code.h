@@ -18,6 +18,7 @@ enum ExitCode : int {
   kExitNoSuchTable = 4,      // the table does not exist
   kExitInvalid = 5,          // too large, or an invalid argument (table name, batch input)
   kExitServerError = 6,      // any other error the node reported
+  kExitDenied = 7,           // unauthorized (no token, a bad token) or forbidden (role too low)
 };
 
 inline constexpr const char* kExitCodeHelp =
@@ -28,7 +29,8 @@ inline constexpr const char* kExitCodeHelp =
     "  3  cannot reach the node\n"
     "  4  no such table\n"
     "  5  too large or invalid argument (key/value size, table name, batch input)\n"
-    "  6  other error reported by the node (table exists, timeout, I/O error, ...)";
+    "  6  other error reported by the node (table exists, timeout, I/O error, ...)\n"
+    "  7  not authenticated (no or bad token) or not allowed (the token's role is too low)";
 
 inline int exit_code_for(const Status& status) {
   switch (status.code()) {
@@ -38,6 +40,8 @@ inline int exit_code_for(const Status& status) {
     case StatusCode::kNoSuchTable: return kExitNoSuchTable;
     case StatusCode::kTooLarge:
     case StatusCode::kInvalidArgument: return kExitInvalid;
+    case StatusCode::kUnauthorized:
+    case StatusCode::kForbidden: return kExitDenied;
     default: return kExitServerError;
   }
 }

@@ -34,6 +34,8 @@ struct GlobalOptions {
   std::string address = kDefaultAddress;
   uint32_t timeout_ms = 0;  // 0: the node's default per request, kConnectTimeoutMsDefault
   std::string consistency_name = "default";
+  std::string token_file;  // --token-file: the client token to present; empty: none
+  std::string tls_ca;      // --tls-ca: speak TLS, trusting this CA (PEM); empty: plain TCP
 
   Consistency consistency() const {
     static const std::map<std::string, Consistency> kByName = {
@@ -85,17 +87,33 @@ class Session {
     request_options_.consistency = options_.consistency();
   }
 
-  // Connects; on failure prints why and returns false.
-  bool connect() {
-    const uint32_t connect_timeout_ms =
+  // Connects (and authenticates with --token-file); on failure prints why and returns the
+  // exit code, kExitOk on success.
+  int connect() {
+    ConnectOptions connect_options;
+    connect_options.connect_timeout_ms =
         options_.timeout_ms != 0 ? options_.timeout_ms : kConnectTimeoutMsDefault;
-    Result<std::unique_ptr<Client>> client = Client::connect(options_.address, connect_timeout_ms);
+    connect_options.tls_ca_file = options_.tls_ca;
+    if (!options_.token_file.empty()) {
+      Result<Bytes> token = read_token_file(options_.token_file);
+      if (!token.is_ok()) {
+        print_error("--token-file: " + token.status().message());
+        return kExitUsage;
+      }
+      connect_options.token = std::move(token).value();
+    }
+    Result<std::unique_ptr<Client>> client = Client::connect(options_.address, connect_options);
     if (!client.is_ok()) {
-      print_error(unreachable_message(options_.address, client.status().message()));
-      return false;
+      const int code = exit_code_for(client.status());
+      if (code == kExitUnreachable || code == kExitServerError) {
+        print_error(unreachable_message(options_.address, client.status().message()));
+        return kExitUnreachable;
+      }
+      print_error(options_.address + ": " + client.status().to_string());
+      return code;
     }
     client_ = std::move(client).value();
-    return true;
+    return kExitOk;
   }
 
   Client& client() { return *client_; }
@@ -387,6 +405,13 @@ int run(int argc, char** argv) {
   app.add_option("--timeout-ms", global.timeout_ms,
                  "Per-request deadline and connect timeout in ms (0: defaults)")
       ->capture_default_str();
+  app.add_option("--token-file", global.token_file,
+                 "File holding the client token to present (a node with [security] "
+                 "tokens_file needs one)")
+      ->envname("TESSERA_TOKEN_FILE");
+  app.add_option("--tls-ca", global.tls_ca,
+                 "Speak TLS, trusting the CA in this PEM file (a node with [tls] needs it)")
+      ->envname("TESSERA_TLS_CA");
   app.add_option("--consistency", global.consistency_name,
                  "AP: one, quorum or all replicas; CP: linearizable or stale (default: the "
                  "node's)")
@@ -491,7 +516,7 @@ int run(int argc, char** argv) {
     }
     session.set_context(std::move(context).value());
   }
-  if (!session.connect()) return kExitUnreachable;
+  if (int connected = session.connect(); connected != kExitOk) return connected;
   if (*status) return run_status(session, status_json);
   if (*members) return run_members(session, members_json);
   if (*ring) return run_ring(session, ring_json);

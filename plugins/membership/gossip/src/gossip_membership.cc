@@ -418,7 +418,16 @@ void GossipMembership::arm_receive() {
 
 void GossipMembership::on_datagram(size_t bytes) {
   if (bytes > wire::kDatagramBytesMax) return;  // not ours: ours are never that large
-  std::optional<Message> message = wire::decode(ByteView(buffer_.data(), bytes));
+  ByteView datagram(buffer_.data(), bytes);
+  if (config_.secret != nullptr) {
+    // Untagged, or tagged with another secret: not from a member of this cluster.
+    static_assert(wire::kTagBytes == ClusterSecret::kProofBytes);
+    if (datagram.size() < wire::kTagBytes) return;
+    const ByteView body = datagram.substr(0, datagram.size() - wire::kTagBytes);
+    if (!config_.secret->check_tag(body, datagram.substr(body.size()))) return;
+    datagram = body;
+  }
+  std::optional<Message> message = wire::decode(datagram);
   if (!message) return;  // garbage, truncated, another version: dropped
   gossip_->step(*message);
   flush();
@@ -444,7 +453,8 @@ void GossipMembership::send(const Outgoing& out) {
   TESSERA_ASSERT(wire::encodable(out.message));
   const udp::endpoint* to = endpoint_for(out.address);
   if (to == nullptr) return;
-  const Bytes datagram = wire::encode(out.message);
+  Bytes datagram = wire::encode(out.message);
+  if (config_.secret != nullptr) datagram += config_.secret->tag(datagram);
   ErrorCode ec;
   // Non-blocking: a full send buffer or an unreachable peer loses the datagram, which the
   // protocol expects of UDP.

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/cluster_secret.h"
 #include "tessera/membership.h"
 #include "tessera/status.h"
 
@@ -38,6 +39,12 @@ struct GossipConfig {
   uint32_t tick_ms = 100;
   uint32_t probe_interval_ticks = 5;
   uint32_t suspicion_ticks = 30;
+  // Not a config key: the host's cluster secret (PluginContext::cluster_secret; borrowed, it
+  // outlives the membership). When set, every datagram sent carries a tag,
+  // HMAC-SHA256(secret, datagram), after its bytes, and a received datagram whose tag is
+  // missing or does not verify is dropped, so that nobody without the secret can make a member
+  // look dead or left. Null: datagrams go untagged (tests of the plugin alone).
+  const ClusterSecret* secret = nullptr;
 };
 
 // A membership with its threads started and no socket yet (join() binds it). Unavailable

@@ -44,10 +44,11 @@ Result<GossipConfig> parse_config(const ConfigSection& section) {
   return config;
 }
 
-Result<std::unique_ptr<Membership>> make_gossip(const PluginContext&,
+Result<std::unique_ptr<Membership>> make_gossip(const PluginContext& context,
                                                 const ConfigSection& section) noexcept {
   try {
     TESSERA_ASSIGN_OR_RETURN(GossipConfig config, parse_config(section));
+    config.secret = context.cluster_secret;
     return make_gossip_membership(std::move(config));
   } catch (...) {
     return Status::internal("gossip: cannot read the config: unexpected exception");

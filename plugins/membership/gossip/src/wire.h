@@ -51,7 +51,11 @@ inline constexpr size_t kBodyFixedBytesMax = 1 + str_bytes_max(kIdBytesMax) + kV
                                              str_bytes_max(kAddressBytesMax) + 1;
 inline constexpr size_t kEncodedBytesMax =
     kHeaderBytes + kBodyFixedBytesMax + kWireEntriesMax * kEntryBytesMax;
-static_assert(kEncodedBytesMax <= kDatagramBytesMax, "a full message must fit one datagram");
+// Room for the 32-byte HMAC tag a node's datagrams carry after these bytes
+// (GossipConfig::secret).
+inline constexpr size_t kTagBytes = 32;
+static_assert(kEncodedBytesMax + kTagBytes <= kDatagramBytesMax,
+              "a full message and its tag must fit one datagram");
 static_assert(kWireEntriesMax >= 3, "the core needs own entry, receiver hint and news");
 static_assert(kWireEntriesMax < 256, "the entry count is one byte");
 

@@ -103,5 +103,37 @@ TEST(GossipCluster, ThreeNodesConvergeDetectACrashAndSeeALeave) {
   EXPECT_TRUE(has_state(*members[1], "n1", NodeState::kDead));
 }
 
+// Datagrams are tagged with the cluster secret: a member holding another secret (or none) is
+// not heard, so it can neither join nor make anyone look dead or left; members that share the
+// secret converge as before.
+TEST(GossipCluster, AMemberWithAnotherSecretIsNotHeard) {
+  const std::vector<uint16_t> ports = free_udp_ports(kNodes);
+  auto ours = ClusterSecret::from_bytes(std::string(32, 'o'));
+  auto theirs = ClusterSecret::from_bytes(std::string(32, 't'));
+  ASSERT_TRUE(ours.is_ok() && theirs.is_ok());
+  std::vector<NodeInfo> nodes;
+  std::vector<PluginPtr<Membership>> members;
+  for (uint32_t i = 0; i < kNodes; ++i) {
+    nodes.push_back({"n" + std::to_string(i + 1), loopback(ports[i]), "", NodeState::kAlive});
+    const ClusterSecret* secret = i == 2 ? &*theirs : &*ours;
+    auto made = make_gossip(config(i == 0 ? "" : nodes[0].address), nodes[i].id, secret);
+    ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+    members.push_back(std::move(made).value());
+  }
+  for (uint32_t i = 0; i < kNodes; ++i) ASSERT_TRUE(members[i]->join(nodes[i]).is_ok());
+  const std::vector<NodeInfo> pair = {nodes[0], nodes[1]};
+  ASSERT_TRUE(eventually([&] { return all_alive(*members[0], pair) && all_alive(*members[1], pair); },
+                         kConvergenceBound));
+  // Well past convergence: n3 was never heard, and heard nobody.
+  std::this_thread::sleep_for(milliseconds(kDetectionTicks * kTickMs));
+  EXPECT_FALSE(find(members[0]->members(), "n3").has_value());
+  EXPECT_FALSE(find(members[1]->members(), "n3").has_value());
+  EXPECT_FALSE(has_state(*members[2], "n1", NodeState::kAlive));
+  // n3 leaving makes no difference to the others.
+  ASSERT_TRUE(members[2]->leave().is_ok());
+  EXPECT_TRUE(has_state(*members[0], "n2", NodeState::kAlive));
+  EXPECT_TRUE(has_state(*members[1], "n1", NodeState::kAlive));
+}
+
 }  // namespace
 }  // namespace tessera::gossip::testing

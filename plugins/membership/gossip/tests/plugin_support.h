@@ -15,6 +15,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "tessera/config.h"
+#include "tessera/cluster_secret.h"
 #include "tessera/membership.h"
 #include "tessera/plugin_loader.h"
 
@@ -25,11 +26,15 @@ inline PluginLoader loader() {
 }
 
 // A gossip membership made from `toml` (the plugin's config section), or the loader's error.
+// With `secret`, its datagrams are tagged with it and untagged ones dropped, as on a node.
 inline Result<PluginPtr<Membership>> make_gossip(const std::string& toml,
-                                                 const std::string& node = "n") {
+                                                 const std::string& node = "n",
+                                                 const ClusterSecret* secret = nullptr) {
   auto file = ConfigFile::parse(toml, "gossip.toml");
   if (!file.is_ok()) return file.status();
-  return loader().make_membership("gossip", {node, {}}, (*file)->root());
+  return loader().make_membership(
+      "gossip", PluginContext{.node_id = node, .data_dir = {}, .cluster_secret = secret},
+      (*file)->root());
 }
 
 // `n` distinct loopback UDP ports that were free a moment ago (held together while picked, so

@@ -2,7 +2,7 @@
 //
 // Keys are placed by the placement plugin over the membership plugin's view; every node
 // coordinates N/R/W quorums (QuorumRouter), offers its copies to peers (ReplicaService, through
-// Tessera.replica), keeps hints for down replicas (HintStore) and streams ranges it gives away.
+// PeerLink.replica, to authenticated peers), keeps hints for down replicas (HintStore) and streams ranges it gives away.
 // Its own keys are in [quorum]: read_quorum, write_quorum, tick_ms.
 #pragma once
 

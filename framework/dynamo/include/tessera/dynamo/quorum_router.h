@@ -55,6 +55,7 @@
 
 #include "tessera/conflict.h"
 #include "tessera/membership.h"
+#include "peer_dialer.h"
 #include "tessera/placement.h"
 #include "tessera/quorum/coordinator.h"
 #include "tessera/rpc/replica.capnp.h"
@@ -121,12 +122,14 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
  public:
   // `gate` serves this node's own replica writes and reads (DurableGate::serve).
   // `anti_entropy` answers the sessions peers start (ticked here); null: none. `background`
-  // runs anti-entropy's passes over the store, apart from the requests' `pool`.
+  // runs anti-entropy's passes over the store, apart from the requests' `pool`. `dialer` opens
+  // the authenticated links to peers (peer_dialer.h).
   QuorumRouter(NodeId self, LocalStore* store, HintStore* hints, TableStates* tables,
                AntiEntropyResponder* anti_entropy, WorkerPool* pool, WorkerPool* background,
                node::DurableGate* gate, Conflict* conflict,
                Placement* placement, Membership* membership, kj::Timer& timer, kj::Network& network,
-               QuorumOptions options, std::shared_ptr<RangeMoveQueue> moves);
+               const PeerDialer& dialer, QuorumOptions options,
+               std::shared_ptr<RangeMoveQueue> moves);
   ~QuorumRouter() noexcept(false);
 
   // QuorumUnavailable (with how many answered) when fewer than W replicas acked in time;
@@ -281,6 +284,7 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   Membership* const membership_;
   kj::Timer& timer_;
   kj::Network& network_;
+  const PeerDialer& dialer_;
   const QuorumOptions options_;
 
   uint64_t next_id_ = 1;

@@ -6,18 +6,33 @@
 // `timeout` (the work itself may still complete). Nothing a client sends can crash the node:
 // every failure is an Error.
 //
-// Thread-safety: lives on the event loop thread. Ownership: borrows the path and the timer;
-// both outlive it.
+// Each connection gets a ClientService of its own (ClientServices::for_connection), so that
+// what the connection proved stays with it: the nonce of its peer challenge, and its role. On a
+// node with client tokens (ClientServiceOptions::tokens) a connection starts with no role, and
+// Tessera.authenticate answers a new ClientService bound to the token's role (client_tokens.h
+// lists what each role allows); every other call checks the role first and answers
+// unauthorized or forbidden. Without tokens every connection has role admin. The node-to-node
+// side (the AP `Replica`, the plugins' and the profile's peer services) is handed out only
+// through a `PeerLink`, to a peer that answered this connection's challenge with a proof made
+// with the cluster secret (Tessera.peerChallenge, Tessera.authenticatePeer); Tessera.replica and
+// Tessera.peer answer unauthorized.
+//
+// Thread-safety: lives on the event loop thread. Ownership: borrows the path, the timer and
+// what the options point to; all outlive every service and link made from them.
 #pragma once
 
 #include <capnp/capability.h>
 #include <kj/timer.h>
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string_view>
 
+#include "tessera/cluster_secret.h"
 #include "tessera/membership.h"
 #include "tessera/peer_service.h"
+#include "tessera/node/client_tokens.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/node_status.h"
 #include "tessera/node/request_path.h"
@@ -30,10 +45,17 @@ struct ClientServiceOptions {
   uint32_t default_timeout_ms = 10'000;  // for a request that names no timeout
   // A batch over it is refused before its operations are copied (the store checks again).
   size_t batch_ops_max = StoreLimits{}.batch_ops_max;
-  // What peers get from Tessera.replica (the AP profile's replica side); none elsewhere.
+  // The client tokens (Tessera.authenticate); borrowed. Null: clients are not authenticated and
+  // every connection has role admin.
+  const TokenTable* tokens = nullptr;
+  // The secret peers prove (Tessera.authenticatePeer); borrowed. Null on a node that runs no
+  // distributed profile: it answers peerChallenge and authenticatePeer with notSupported.
+  const ClusterSecret* cluster_secret = nullptr;
+  // What authenticated peers get from PeerLink.replica (the AP profile's replica side); none
+  // elsewhere.
   kj::Maybe<rpc::Replica::Client> replica = nullptr;
-  // When set, offers the plugins' node-to-node services (Tessera.peer); borrowed, outlives the
-  // service. Tessera.peer touches no request path.
+  // When set, offers the plugins' node-to-node services (PeerLink.peer); borrowed, outlives the
+  // service. PeerLink.peer touches no request path.
   Membership* membership = nullptr;
   // The profile's own node-to-node services, asked before the membership plugin's; may be
   // empty. Called on the event loop thread.
@@ -47,11 +69,21 @@ struct ClientServiceOptions {
   std::function<kj::Promise<Result<uint64_t>>()> decommission = nullptr;
 };
 
+// What every ClientService made from it shares.
+struct ClientServiceContext {
+  std::string node_id;
+  RequestPath* path;  // may be null for a service that only offers peer services (tests)
+  kj::Timer* timer;
+  ClientServiceOptions options;
+};
+
 class ClientService final : public rpc::Tessera::Server {
  public:
+  // One service of its own, with role admin (a service that a peer service hands out, tests).
   // `path` may be null for a service that only offers peer services (tests).
   ClientService(std::string node_id, RequestPath* path, kj::Timer* timer,
                 ClientServiceOptions options);
+  ClientService(std::shared_ptr<ClientServiceContext> context, Role role);
 
  protected:
   kj::Promise<void> hello(HelloContext context) override;
@@ -70,17 +102,46 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> ring(RingContext context) override;
   kj::Promise<void> hints(HintsContext context) override;
   kj::Promise<void> decommission(DecommissionContext context) override;
+  kj::Promise<void> peerChallenge(PeerChallengeContext context) override;
+  kj::Promise<void> authenticatePeer(AuthenticatePeerContext context) override;
+  kj::Promise<void> authenticate(AuthenticateContext context) override;
 
  private:
+  // OK when this session's role allows `call`, which needs `needed`.
+  Status allowed(Role needed, std::string_view call) const;
   // `answer`, or Timeout once the request's deadline passes.
   template <typename R>
   kj::Promise<R> within_deadline(const RequestParams& params, kj::Promise<R> answer);
   RequestParams params_of(rpc::RequestOptions::Reader options) const;
 
-  const std::string node_id_;
+  const std::shared_ptr<ClientServiceContext> context_;
+  // Borrowed from context_, for the calls' brevity.
+  const std::string& node_id_;
   RequestPath* const path_;
   kj::Timer* const timer_;
-  ClientServiceOptions options_;
+  ClientServiceOptions& options_;
+  const Role role_;
+  // The nonce of this connection's last peerChallenge, until an authenticatePeer uses it.
+  std::optional<Bytes> challenge_;
+};
+
+// Makes the ClientService of each connection of one event loop, over one shared context.
+class ClientServices {
+ public:
+  ClientServices(std::string node_id, RequestPath* path, kj::Timer* timer,
+                 ClientServiceOptions options)
+      : context_(std::make_shared<ClientServiceContext>(ClientServiceContext{
+            std::move(node_id), path, timer, std::move(options)})) {}
+
+  // The bootstrap capability of one more connection: no role until it authenticates when the
+  // node has tokens, admin otherwise.
+  kj::Own<ClientService> for_connection() const {
+    return kj::heap<ClientService>(
+        context_, context_->options.tokens != nullptr ? Role::kNone : Role::kAdmin);
+  }
+
+ private:
+  std::shared_ptr<ClientServiceContext> context_;
 };
 
 }  // namespace tessera::node

@@ -10,6 +10,9 @@
 //             plugin = "<name or path>", and the plugin's own keys in a [<slot>.config] table
 //   [quorum]  the dynamo profile's section; [leader] the leader profile's (each profile reads
 //             its own keys: profile.h)
+//   [security] cluster_secret_file (required by the dynamo and leader profiles), tokens_file
+//             (required unless the node listens on loopback)
+//   [tls]     cert_file, key_file, ca_file: TLS on the client port and the node links
 //
 // docs/CONFIG.md documents every key. Unknown keys and sections are errors that name the file,
 // the line and the key.
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "tessera/config.h"
+#include "tls_context.h"
 #include "tessera/node/local_store.h"
 #include "tessera/status.h"
 
@@ -63,6 +67,16 @@ struct NodeConfig {
   // A distributed profile's placement and membership plugins; neither on a single node.
   std::optional<PluginSlot> placement;
   std::optional<PluginSlot> membership;
+  // The file of the secret every node of the cluster shares ([security] cluster_secret_file);
+  // required by the distributed profiles, which authenticate their node-to-node links with it.
+  std::optional<std::filesystem::path> cluster_secret_file;
+  // The file of client tokens ([security] tokens_file, client_tokens.h); without it clients are
+  // not authenticated, which only a node listening on loopback accepts (Node::start checks, after
+  // the command line's --listen).
+  std::optional<std::filesystem::path> tokens_file;
+  // [tls]: the node serves TLS only, with this certificate, and dials its peers over TLS,
+  // verifying their certificates against the CA. None: plain TCP.
+  std::optional<TlsFiles> tls;
   // The profile's own section ([quorum] for dynamo, [leader] for leader; empty for single),
   // parsed by the profile. Borrows from the ConfigFile.
   ConfigSection profile_section;

@@ -29,6 +29,7 @@
 #include "tessera/node/node_status.h"
 #include "tessera/node/request_path.h"
 #include "tessera/node/worker_pool.h"
+#include "peer_dialer.h"
 #include "tessera/peer_service.h"
 #include "tessera/placement.h"
 #include "tessera/rpc/replica.capnp.h"
@@ -46,6 +47,9 @@ struct NodeParts {
   Membership* membership = nullptr;
   LocalStore* store = nullptr;
   WorkerPool* pool = nullptr;
+  // Distributed profiles: opens authenticated links to other nodes' PeerLink (peer_dialer.h);
+  // null on a single node.
+  const PeerDialer* peer_dialer = nullptr;
 };
 
 class Profile {
@@ -62,9 +66,10 @@ class Profile {
   // distributed profiles' peers, timers and coordinators). Called on that thread, which owns
   // the path and drops it before stop_serving().
   virtual std::unique_ptr<RequestPath> path_for_loop() { return nullptr; }
-  // What peers get from Tessera.replica; none unless the profile has a replica side.
+  // What authenticated peers get from PeerLink.replica; none unless the profile has a replica
+  // side.
   virtual kj::Maybe<rpc::Replica::Client> replica() { return nullptr; }
-  // A node-to-node service of the profile's own (Tessera.peer), or null; on the event loop.
+  // A node-to-node service of the profile's own (PeerLink.peer), or null; on the event loop.
   virtual PeerService* peer_service(std::string_view name) { return nullptr; }
   // Who owns what, for Tessera.ring; NotSupported unless the profile places by ranges.
   virtual kj::Promise<Result<std::vector<RangeReport>>> ring() {

@@ -389,7 +389,8 @@ class StagedSink final : public raft::transport::SnapshotSink {
 }  // namespace
 
 Result<std::unique_ptr<RaftGroups>> RaftGroups::open(const NodeId& self, const fs::path& dir,
-                                                     const RaftConfig& config) {
+                                                     const RaftConfig& config,
+                                                     const PeerDialer* dialer) {
   auto impl = std::make_unique<Impl>(self, config);
   Impl* p = impl.get();
   std::error_code error;
@@ -434,6 +435,7 @@ Result<std::unique_ptr<RaftGroups>> RaftGroups::open(const NodeId& self, const f
   };
   raft::transport::TransportOptions transport_options;
   transport_options.queue_bytes_max = config.peer_queue_bytes;
+  transport_options.dialer = dialer;
   TESSERA_ASSIGN_OR_RETURN(impl->network, raft::transport::Transport::start(self, transport_options,
                                                                             std::move(handlers)));
 

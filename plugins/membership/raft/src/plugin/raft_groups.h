@@ -10,7 +10,7 @@
 //  - the apply stage's threads (plugin/apply_stage.h) apply committed entries per group in
 //    order and report back to the driver thread;
 //  - the transport's thread sends message batches and snapshot streams; the node's event-loop
-//    thread receives them (Tessera.peer "raft") and queues them for the driver thread.
+//    thread receives them (PeerLink.peer "raft") and queues them for the driver thread.
 // Every public method only queues work for the driver thread (and, for found/join/open/close/
 // status, waits for it); completions are called on the driver thread and must not block.
 //
@@ -39,6 +39,10 @@
 #include "tessera/peer_service.h"
 #include "tessera/replication.h"
 
+namespace tessera {
+class PeerDialer;  // peer_dialer.h
+}  // namespace tessera
+
 namespace tessera::raft_plugin {
 
 class RaftGroups final : public ReplicationGroups {
@@ -47,10 +51,13 @@ class RaftGroups final : public ReplicationGroups {
   static constexpr uint32_t kRequestTimeoutMs = 10000;
 
   // Opens the node's raft log under `dir` (recovering it) and starts the plugin's threads.
+  // `dialer` (the host's, borrowed; outlives the object) opens the authenticated links to
+  // peers; null only under a host that serves Tessera.peer itself (the transport's README).
   // Errors: the log store's (Busy: another process has the directory; Corruption; IOError).
   static Result<std::unique_ptr<RaftGroups>> open(const NodeId& self,
                                                   const std::filesystem::path& dir,
-                                                  const RaftConfig& config);
+                                                  const RaftConfig& config,
+                                                  const PeerDialer* dialer);
   // Stops every thread; pending calls complete with Unavailable.
   ~RaftGroups() override;
 

@@ -33,7 +33,8 @@ Result<std::unique_ptr<Membership>> make_raft(const PluginContext& context,
           "raft: the host gave no data directory; the raft log must live on the node's disk");
     }
     TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<RaftGroups> groups,
-                             RaftGroups::open(context.node_id, context.data_dir, config));
+                             RaftGroups::open(context.node_id, context.data_dir, config,
+                                              context.peer_dialer));
     return std::unique_ptr<Membership>(new RaftMembership(std::move(groups)));
   } catch (const std::exception& e) {
     return Status::internal(std::string("raft: cannot start: ") + e.what());

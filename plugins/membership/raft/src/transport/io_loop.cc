@@ -236,26 +236,38 @@ kj::Promise<rpc::RaftPeer::Client> IoLoop::open(const std::string& address,
                                                 std::shared_ptr<Link> link) {
   const std::string service = options_.service_name;
   const uint32_t timeout_ms = options_.connect_timeout_ms;
-  auto connected =
-      kj::evalNow([this, address]() { return network_->parseAddress(address); })
-          .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
-          .then([link, service](kj::Own<kj::AsyncIoStream> stream) {
-            link->stream = kj::mv(stream);
-            link->rpc = kj::heap<capnp::TwoPartyClient>(*link->stream);
-            auto node = link->rpc->bootstrap().castAs<tessera::rpc::Tessera>();
-            auto request = node.peerRequest();
-            request.setName(service);
-            return request.send();
-          })
-          .then([service](capnp::Response<tessera::rpc::Tessera::PeerResults> response) {
-            if (response.getError().getCode() != tessera::rpc::ErrorCode::OK) {
-              kj::throwFatalException(
-                  rpc_exception(kj::Exception::Type::FAILED,
-                                "the node refused peer service \"" + service +
-                                    "\": " + response.getError().getMessage().cStr()));
-            }
-            return response.getService().castAs<rpc::RaftPeer>();
-          });
+  auto check = [service](auto response) {
+    if (response.getError().getCode() != tessera::rpc::ErrorCode::OK) {
+      kj::throwFatalException(
+          rpc_exception(kj::Exception::Type::FAILED,
+                        "the node refused peer service \"" + service +
+                            "\": " + response.getError().getMessage().cStr()));
+    }
+    return response.getService().template castAs<rpc::RaftPeer>();
+  };
+  kj::Promise<rpc::RaftPeer::Client> connected = nullptr;
+  if (options_.dialer != nullptr) {
+    connected = options_.dialer->dial(*network_, address, link)
+                    .then([service](tessera::rpc::PeerLink::Client peer) {
+                      auto request = peer.peerRequest();
+                      request.setName(service);
+                      return request.send();
+                    })
+                    .then(check);
+  } else {
+    connected =
+        kj::evalNow([this, address]() { return network_->parseAddress(address); })
+            .then([](kj::Own<kj::NetworkAddress> resolved) { return resolved->connect(); })
+            .then([link, service](kj::Own<kj::AsyncIoStream> stream) {
+              link->stream = kj::mv(stream);
+              link->rpc = kj::heap<capnp::TwoPartyClient>(*link->stream);
+              auto node = link->rpc->bootstrap().castAs<tessera::rpc::Tessera>();
+              auto request = node.peerRequest();
+              request.setName(service);
+              return request.send();
+            })
+            .then(check);
+  }
   return connected.exclusiveJoin(
       timer_->afterDelay(timeout_ms * kj::MILLISECONDS)
           .then([address, timeout_ms]() -> kj::Promise<rpc::RaftPeer::Client> {

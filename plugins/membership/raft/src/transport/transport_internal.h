@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "peer_dialer.h"
 #include "tessera/rpc/tessera.capnp.h"
 #include "transport/job_thread.h"
 #include "transport/raft_peer.capnp.h"
@@ -88,10 +89,7 @@ struct Shared {
 };
 
 // One outgoing connection: the stream and the RPC system over it (destroyed first).
-struct Link {
-  kj::Own<kj::AsyncIoStream> stream;
-  kj::Own<capnp::TwoPartyClient> rpc;
-};
+struct Link : PeerConnection {};
 
 // The IO thread: outgoing connections, send calls, snapshot streams.
 class IoLoop {

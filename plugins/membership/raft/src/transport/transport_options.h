@@ -12,11 +12,20 @@
 #include "tessera/status.h"
 #include "transport/codec.h"
 
+namespace tessera {
+class PeerDialer;  // peer_dialer.h
+}  // namespace tessera
+
 namespace tessera::raft::transport {
 
 struct TransportOptions {
-  // The name the peer's node offers the service under (Tessera.peer).
+  // The name the peer's node offers the service under (PeerLink.peer).
   std::string service_name = "raft";
+  // Opens the authenticated link to a peer's node (the host's, PluginContext::peer_dialer;
+  // borrowed, outlives the transport), from which the service is asked for. Null: the service
+  // is asked of the peer's bootstrap directly (Tessera.peer), which only a host that serves
+  // it itself answers (tessera-raft-host, a test host on loopback); a node refuses it.
+  const PeerDialer* dialer = nullptr;
 
   // Per peer: messages waiting for a send call, by encoded bytes and by count. What does not
   // fit is dropped (dropped_queue_full).
@@ -34,7 +43,8 @@ struct TransportOptions {
   // Peers with a queue; a message for one more is dropped (dropped_unreachable).
   size_t peers_max = 1024;
 
-  // A connection that is not up (TCP connect plus Tessera.peer) within this is given up.
+  // A connection that is not up (TCP connect, authentication and PeerLink.peer) within this
+  // is given up.
   uint32_t connect_timeout_ms = 3000;
   // A call unanswered this long fails its connection (a stalled or partitioned peer): the
   // connection is dropped and opened again after a backoff.

@@ -1,6 +1,7 @@
-// The framework's hook for plugin peer services: Tessera.peer on the node's real ClientService
-// hands out what Membership::peer_service returns, and answers notSupported / notFound with a
-// message naming the service otherwise.
+// The framework's hook for plugin peer services: PeerLink.peer, on the link the node's real
+// ClientService hands a peer that proved the cluster secret, hands out what
+// Membership::peer_service returns, and answers notSupported / notFound with a message naming
+// the service otherwise.
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
 
@@ -12,6 +13,7 @@
 #include "tessera/peer_service.h"
 #include "tessera/rpc/tessera.capnp.h"
 #include "tessera/node/client_service.h"
+#include "tessera/node/cluster_peer_dialer.h"
 
 namespace tessera {
 namespace {
@@ -52,6 +54,19 @@ class OneServiceMembership final : public Membership {
 
 class PeerHookTest : public ::testing::Test {
  protected:
+  ClientServiceOptions options(Membership* membership) {
+    return ClientServiceOptions{
+        .default_timeout_ms = 1000, .cluster_secret = &secret_, .membership = membership};
+  }
+  // The PeerLink of `node`, as a peer with the secret gets it.
+  rpc::PeerLink::Client link_of(rpc::Tessera::Client node) {
+    return dialer_->authenticate(kj::mv(node), "node under test").wait(io_.waitScope);
+  }
+
+  ClusterSecret secret_ = std::move(ClusterSecret::from_bytes(std::string(40, 'k'))).value();
+  // Held by pointer, like the AsyncIoContext: its destructor may throw, a fixture's may not.
+  std::unique_ptr<node::ClusterPeerDialer> dialer_ =
+      std::make_unique<node::ClusterPeerDialer>("peer-1", &secret_);
   // Held by pointer: AsyncIoContext's destructor may throw, a test fixture's may not.
   std::unique_ptr<kj::AsyncIoContext> context_ =
       std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
@@ -62,10 +77,8 @@ class PeerHookTest : public ::testing::Test {
 TEST_F(PeerHookTest, KnownServiceIsHandedOut) {
   HelloPeerService service(&timer_);
   OneServiceMembership membership(&service);
-  rpc::Tessera::Client node(kj::heap<ClientService>(
-      "node-1", nullptr, &timer_,
-      ClientServiceOptions{.default_timeout_ms = 1000, .membership = &membership}));
-  auto request = node.peerRequest();
+  rpc::Tessera::Client node(kj::heap<ClientService>("node-1", nullptr, &timer_, options(&membership)));
+  auto request = link_of(node).peerRequest();
   request.setName("hello");
   auto response = request.send().wait(io_.waitScope);
   EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::OK);
@@ -78,10 +91,8 @@ TEST_F(PeerHookTest, KnownServiceIsHandedOut) {
 TEST_F(PeerHookTest, UnknownServiceIsNotFound) {
   HelloPeerService service(&timer_);
   OneServiceMembership membership(&service);
-  rpc::Tessera::Client node(kj::heap<ClientService>(
-      "node-1", nullptr, &timer_,
-      ClientServiceOptions{.default_timeout_ms = 1000, .membership = &membership}));
-  auto request = node.peerRequest();
+  rpc::Tessera::Client node(kj::heap<ClientService>("node-1", nullptr, &timer_, options(&membership)));
+  auto request = link_of(node).peerRequest();
   request.setName("raft");
   auto response = request.send().wait(io_.waitScope);
   EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::NOT_FOUND);
@@ -92,8 +103,8 @@ TEST_F(PeerHookTest, UnknownServiceIsNotFound) {
 }
 
 TEST_F(PeerHookTest, NodeWithoutMembershipIsNotSupported) {
-  rpc::Tessera::Client node(kj::heap<ClientService>("single", nullptr, &timer_, ClientServiceOptions{.default_timeout_ms = 1000}));
-  auto request = node.peerRequest();
+  rpc::Tessera::Client node(kj::heap<ClientService>("single", nullptr, &timer_, options(nullptr)));
+  auto request = link_of(node).peerRequest();
   request.setName("raft");
   auto response = request.send().wait(io_.waitScope);
   EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::NOT_SUPPORTED);
@@ -111,11 +122,22 @@ TEST_F(PeerHookTest, DefaultMembershipOffersNothing) {
     void subscribe(Listener) override {}
   } plain;
   EXPECT_EQ(plain.peer_service("raft"), nullptr);
-  rpc::Tessera::Client node(
-      kj::heap<ClientService>("node-2", nullptr, &timer_, ClientServiceOptions{.default_timeout_ms = 1000, .membership = &plain}));
-  auto request = node.peerRequest();
+  rpc::Tessera::Client node(kj::heap<ClientService>("node-2", nullptr, &timer_, options(&plain)));
+  auto request = link_of(node).peerRequest();
   request.setName("raft");
   EXPECT_EQ(request.send().wait(io_.waitScope).getError().getCode(), rpc::ErrorCode::NOT_FOUND);
+}
+
+// The old way in, Tessera.peer on the bootstrap, hands out nothing, whatever the plugins offer.
+TEST_F(PeerHookTest, BootstrapPeerIsRefused) {
+  HelloPeerService service(&timer_);
+  OneServiceMembership membership(&service);
+  rpc::Tessera::Client node(kj::heap<ClientService>("node-1", nullptr, &timer_, options(&membership)));
+  auto request = node.peerRequest();
+  request.setName("hello");
+  auto response = request.send().wait(io_.waitScope);
+  EXPECT_EQ(response.getError().getCode(), rpc::ErrorCode::UNAUTHORIZED);
+  EXPECT_EQ(service.made(), 0);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "tessera/membership.h"
 #include "tessera/rpc/tessera.capnp.h"
 #include "tessera/node/client_service.h"
+#include "tessera/node/cluster_peer_dialer.h"
 #include "transport/raft_peer.capnp.h"
 
 namespace tessera::raft::transport::testing {
@@ -50,13 +51,14 @@ class IgnoreErrors final : public kj::TaskSet::ErrorHandler {
 };
 
 kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, kj::TaskSet& connections,
-                              capnp::Capability::Client bootstrap, capnp::ReaderOptions options) {
+                              const node::ClientServices& services, capnp::ReaderOptions options) {
   return listener.accept().then(
-      [&listener, &connections, bootstrap, options](kj::Own<kj::AsyncIoStream> stream) mutable {
-        auto connection = kj::heap<Connection>(kj::mv(stream), bootstrap, options);
+      [&listener, &connections, &services, options](kj::Own<kj::AsyncIoStream> stream) mutable {
+        auto connection = kj::heap<Connection>(
+            kj::mv(stream), tessera::rpc::Tessera::Client(services.for_connection()), options);
         auto disconnected = connection->network.onDisconnect();
         connections.add(disconnected.attach(kj::mv(connection)));
-        return accept_loop(listener, connections, kj::mv(bootstrap), options);
+        return accept_loop(listener, connections, services, options);
       });
 }
 
@@ -74,6 +76,17 @@ class StalledService final : public PeerService {
 };
 
 }  // namespace
+
+const ClusterSecret& test_cluster_secret() {
+  static const ClusterSecret secret =
+      std::move(ClusterSecret::from_bytes(std::string(32, 's'))).value();
+  return secret;
+}
+
+const PeerDialer& test_peer_dialer() {
+  static const node::ClusterPeerDialer dialer("transport-test", &test_cluster_secret());
+  return dialer;
+}
 
 TestNode::TestNode(std::string id, PeerService* service, uint64_t message_words_max)
     : id_(std::move(id)), service_(service) {
@@ -96,10 +109,10 @@ TestNode::~TestNode() {
 void TestNode::run(uint64_t message_words_max, std::promise<std::string> listening) {
   kj::AsyncIoContext io = kj::setupAsyncIo();
   ServiceMembership membership(service_);
-  capnp::Capability::Client bootstrap =
-      tessera::rpc::Tessera::Client(kj::heap<node::ClientService>(
-          id_, nullptr, &io.provider->getTimer(),
-          node::ClientServiceOptions{.default_timeout_ms = 1000, .membership = &membership}));
+  node::ClientServices services(id_, nullptr, &io.provider->getTimer(),
+                                node::ClientServiceOptions{.default_timeout_ms = 1000,
+                                                           .cluster_secret = &test_cluster_secret(),
+                                                           .membership = &membership});
   capnp::ReaderOptions options;
   if (message_words_max != 0) options.traversalLimitInWords = message_words_max;
   auto stop = kj::newPromiseAndCrossThreadFulfiller<void>();
@@ -112,7 +125,7 @@ void TestNode::run(uint64_t message_words_max, std::promise<std::string> listeni
   IgnoreErrors errors;
   {
     kj::TaskSet connections(errors);
-    auto accepting = accept_loop(*listener, connections, bootstrap, options);
+    auto accepting = accept_loop(*listener, connections, services, options);
     listening.set_value("127.0.0.1:" + std::to_string(listener->getPort()));
     stop.promise.exclusiveJoin(kj::mv(accepting)).wait(io.waitScope);
   }  // every connection, and every capability handed out, goes here

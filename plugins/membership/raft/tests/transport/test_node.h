@@ -1,6 +1,7 @@
 // Test nodes for the transport tests: each a thread with its own KJ event loop, listening on
-// 127.0.0.1 (a free port), whose bootstrap capability is the node's real ClientService with a
-// membership that offers one PeerService as "raft" (the hook Tessera.peer goes through).
+// 127.0.0.1 (a free port), whose bootstrap capability (one per connection) is the node's real
+// ClientService with the test cluster secret and a membership that offers one PeerService as
+// "raft" (the hook PeerLink.peer goes through, once a transport proved the secret).
 // Also: addresses where nothing listens, and where a socket listens but never accepts.
 #pragma once
 
@@ -14,9 +15,15 @@
 #include <string>
 #include <thread>
 
+#include "peer_dialer.h"
+#include "tessera/cluster_secret.h"
 #include "tessera/peer_service.h"
 
 namespace tessera::raft::transport::testing {
+
+// The secret every test node and transport shares, and a dialer that proves it.
+const ClusterSecret& test_cluster_secret();
+const PeerDialer& test_peer_dialer();
 
 class TestNode {
  public:

@@ -193,6 +193,7 @@ class Directory {
 
 inline TransportOptions fast_options() {
   TransportOptions options;
+  options.dialer = &test_peer_dialer();
   options.connect_timeout_ms = 300;
   options.call_timeout_ms = 300;
   options.backoff_ms_min = 20;

@@ -22,6 +22,7 @@
 #include "tessera/crc32c.h"
 #include "tessera/rpc/tessera.capnp.h"
 #include "test_node.h"
+#include "tessera/node/cluster_peer_dialer.h"
 #include "test_support.h"
 #include "transport/raft_peer.capnp.h"
 
@@ -325,7 +326,10 @@ TEST(TransportTest, MalformedMessagesFromTheWireAreDroppedAndCounted) {
   {
     capnp::TwoPartyClient client(*stream);
     auto node = client.bootstrap().castAs<tessera::rpc::Tessera>();
-    auto peer = node.peerRequest();
+    auto link = static_cast<const tessera::node::ClusterPeerDialer&>(test_peer_dialer())
+                    .authenticate(node, b->node->address())
+                    .wait(io.waitScope);
+    auto peer = link.peerRequest();
     peer.setName("raft");
     auto answer = peer.send().wait(io.waitScope);
     ASSERT_EQ(answer.getError().getCode(), tessera::rpc::ErrorCode::OK);
