@@ -96,7 +96,8 @@ LsmEngine::~LsmEngine() {
 
 Status LsmEngine::replay_log(const fs::path& path, TailPolicy policy,
                              std::shared_ptr<MemTable>* mem, VersionEdit* edit,
-                             SequenceNumber* max_sequence, bool keep_in_memory) {
+                             SequenceNumber* max_sequence, bool keep_in_memory,
+                             uint64_t* valid_bytes) {
   TableEnv env = table_env();
   auto summary = read_log_file(path, policy, [&](ByteView payload) {
     if (payload.size() < 8) return Status::corruption("WAL record too short");
@@ -116,6 +117,7 @@ Status LsmEngine::replay_log(const fs::path& path, TailPolicy policy,
   });
   if (!summary.is_ok()) return summary.status();
   recovered_dropped_bytes_ += summary->dropped_bytes;
+  if (valid_bytes != nullptr) *valid_bytes = summary->valid_bytes;
   return Status::ok();
 }
 
@@ -155,12 +157,15 @@ Status LsmEngine::recover() {
     discard_added_files(edit);
     return status;
   };
+  uint64_t torn_valid_bytes = 0;  // of the WAL that may end torn
   auto replay_all = [&](bool keep_in_memory) -> Status {
     for (uint64_t number : logs) {
       TailPolicy policy = number == torn_tail_allowed ? TailPolicy::kTolerateTornTail
                                                       : TailPolicy::kCompleteRecords;
+      uint64_t valid = 0;
       TESSERA_RETURN_IF_ERROR(replay_log(log_file_path(dir_, number), policy, &mem, &edit,
-                                         &max_sequence, keep_in_memory));
+                                         &max_sequence, keep_in_memory, &valid));
+      if (number == torn_tail_allowed) torn_valid_bytes = valid;
     }
     return Status::ok();
   };
@@ -173,6 +178,13 @@ Status LsmEngine::recover() {
     max_sequence = versions_.last_sequence();
     Status replayed = replay_all(true);
     if (!replayed.is_ok()) return replayed;
+    // These WALs stay live, and a newer one will follow them: the one that may end torn must
+    // end at its last good record, as a WAL left behind by a switch does (shrinking needs no
+    // space).
+    if (torn_tail_allowed) {
+      TESSERA_RETURN_IF_ERROR(
+          truncate_and_sync(log_file_path(dir_, *torn_tail_allowed), torn_valid_bytes));
+    }
     return recover_read_only(mem, max_sequence, cause);
   };
   Status replayed = replay_all(false);

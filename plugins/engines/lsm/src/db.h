@@ -93,8 +93,10 @@ class LsmEngine final : public Engine {
   Status recover();
   // Replays one WAL into `mem`, writing a table to `edit` whenever `mem` is full, unless
   // `keep_in_memory` (an open on a full disk).
+  // `valid_bytes`, when given, gets the offset where the last good record ends.
   Status replay_log(const fs::path& path, TailPolicy policy, std::shared_ptr<MemTable>* mem,
-                    VersionEdit* edit, SequenceNumber* max_sequence, bool keep_in_memory);
+                    VersionEdit* edit, SequenceNumber* max_sequence, bool keep_in_memory,
+                    uint64_t* valid_bytes = nullptr);
   // recover() after its replay, or nothing written: serve reads from `mem` and the old WALs.
   Status recover_read_only(std::shared_ptr<MemTable> mem, SequenceNumber max_sequence,
                            const Status& cause);

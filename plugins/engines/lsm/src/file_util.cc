@@ -181,6 +181,19 @@ Result<Bytes> read_whole_file(const fs::path& path) {
   return data;
 }
 
+Status truncate_and_sync(const fs::path& path, uint64_t size) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno_status(path.string() + ": open", errno);
+  Status status;
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    status = errno_status(path.string() + ": ftruncate", errno);
+  } else if (::fdatasync(fd) != 0) {
+    status = errno_status(path.string() + ": fdatasync", errno);
+  }
+  ::close(fd);
+  return status;
+}
+
 Status sync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno_status(dir.string() + ": open directory", errno);

@@ -111,6 +111,8 @@ Result<Bytes> read_whole_file(const fs::path& path);
 // Writes `data` to path.tmp, fsyncs it, renames it over `path`, fsyncs the directory.
 Status write_file_atomically(const fs::path& path, ByteView data);
 Status sync_dir(const fs::path& dir);
+// Cuts `path` to `size` bytes and fdatasyncs it.
+Status truncate_and_sync(const fs::path& path, uint64_t size);
 
 // Holds an exclusive flock() on <dir>/LOCK until destroyed; Busy if another holder has it.
 class DirLock {
