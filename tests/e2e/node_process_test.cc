@@ -334,13 +334,17 @@ TEST(NodeProcess, OnAFullDiskTheNodeServesReadsRestartsAndResumesWritesWhenSpace
   }
   EXPECT_EQ(warnings, 1u) << "the warning is logged once";
 
-  // kill -9 and a restart with the disk still full: every acknowledged write is read back.
-  client.reset();
-  cluster.kill_node(0);
-  ASSERT_TRUE(cluster.start_node(0).is_ok()) << cluster.describe_logs();
-  client = connect_client(cluster.address(0));
-  ASSERT_NE(client, nullptr);
-  for (int i = 0; i < stored; ++i) EXPECT_TRUE(read("k" + std::to_string(i))) << i;
+  // kill -9, a restart, and every acknowledged write read back.
+  auto kill_restart_and_read = [&] {
+    client.reset();
+    cluster.kill_node(0);
+    ASSERT_TRUE(cluster.start_node(0).is_ok()) << cluster.describe_logs();
+    client = connect_client(cluster.address(0));
+    ASSERT_NE(client, nullptr);
+    for (int i = 0; i < stored; ++i) EXPECT_TRUE(read("k" + std::to_string(i))) << i;
+  };
+  // With the disk still full.
+  ASSERT_NO_FATAL_FAILURE(kill_restart_and_read());
   // The open gave back the zero-filled tail of its log, and no more: writes fill it, then are
   // refused again.
   for (refused = Status::ok(); stored < 128 && refused.is_ok(); ++stored) {
@@ -359,13 +363,8 @@ TEST(NodeProcess, OnAFullDiskTheNodeServesReadsRestartsAndResumesWritesWhenSpace
   EXPECT_TRUE(resumed) << "writes did not resume once space returned";
   Result<GetReply> after = client->get("t", "after");
   ASSERT_TRUE(after.is_ok() && after->found);
-  // Another kill -9 with the logs of both opens still live: everything is read back.
-  client.reset();
-  cluster.kill_node(0);
-  ASSERT_TRUE(cluster.start_node(0).is_ok()) << cluster.describe_logs();
-  client = connect_client(cluster.address(0));
-  ASSERT_NE(client, nullptr);
-  for (int i = 0; i < stored; ++i) EXPECT_TRUE(read("k" + std::to_string(i))) << i;
+  // Again, with the logs of both opens still live.
+  ASSERT_NO_FATAL_FAILURE(kill_restart_and_read());
   after = client->get("t", "after");
   ASSERT_TRUE(after.is_ok() && after->found) << "a write taken after the full disk was lost";
   client.reset();

@@ -391,6 +391,16 @@ TEST(LsmEngine, AFullDiskRefusesWritesKeepsReadsAndResumesWhenSpaceReturns) {
     return hooks;
   };
   const Bytes value(1000, 'v');
+  // A write retried for up to 4 s, as space returns.
+  auto put_once_there_is_room = [](LsmEngine& db, ByteView key, ByteView v) {
+    Status status;
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      status = db.put({}, key, v);
+      if (status.is_ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return status;
+  };
   int taken = 50;
   {
     auto opened = LsmEngine::open(dir.path(), o, hooks_with_full_disk());
@@ -409,12 +419,7 @@ TEST(LsmEngine, AFullDiskRefusesWritesKeepsReadsAndResumesWhenSpaceReturns) {
     // A flush cannot write its table: refused, not fatal.
     EXPECT_FALSE(db->flush().is_ok());
     full->store(false);
-    Status resumed;
-    for (int attempt = 0; attempt < 40; ++attempt) {
-      resumed = db->put({}, "after", "small");
-      if (resumed.is_ok()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    Status resumed = put_once_there_is_room(*db, "after", "small");
     ASSERT_TRUE(resumed.is_ok()) << resumed.to_string();
     ASSERT_TRUE(db->flush().is_ok());
     ASSERT_TRUE(db->wait_for_compactions().is_ok());
@@ -434,12 +439,7 @@ TEST(LsmEngine, AFullDiskRefusesWritesKeepsReadsAndResumesWhenSpaceReturns) {
     Status refused = db->put({}, "while-full", "x");
     EXPECT_NE(refused.message().find("is full"), std::string::npos) << refused.to_string();
     full->store(false);
-    Status resumed;
-    for (int attempt = 0; attempt < 40; ++attempt) {
-      resumed = db->put({}, "after-open", "x");
-      if (resumed.is_ok()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    Status resumed = put_once_there_is_room(*db, "after-open", "x");
     ASSERT_TRUE(resumed.is_ok()) << resumed.to_string();
     ASSERT_TRUE(db->flush().is_ok());
   }
