@@ -266,6 +266,15 @@ Result<uint64_t> Client::decommission(const RequestOptions& options) {
                            });
 }
 
+Status Client::remove_node(const std::string& id, const RequestOptions& options) {
+  auto request = connection_->main.removeNodeRequest();
+  request.setId(id);
+  fill_options(request.initOptions(), options);
+  return connection_->call(request, Connection::deadline(options), [](auto& response) -> Status {
+    return client_error(response.getError());
+  });
+}
+
 Result<HintCounts> Client::hints(const RequestOptions& options) {
   auto request = connection_->main.hintsRequest();
   fill_options(request.initOptions(), options);
@@ -292,7 +301,7 @@ Result<std::vector<MemberInfo>> Client::members(const RequestOptions& options) {
     std::vector<MemberInfo> out;
     for (auto m : response.getMembers()) {
       out.push_back({m.getId().cStr(), m.getAddress().cStr(), m.getZone().cStr(),
-                     m.getState().cStr()});
+                     m.getState().cStr(), m.getJoining()});
     }
     return out;
   });

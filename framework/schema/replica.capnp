@@ -42,7 +42,10 @@ interface Replica {
   # This node's copies of the keys in [start, end) from `pageToken` on, in key order, with
   # every version (tombstones too), at most `limit` keys (0 = the node's maximum); paged like
   # Tessera.scan. A coordinator merges the pages of every replica.
-  scan @4 (table :Text, start :Data, end :Data, limit :UInt32, pageToken :Data)
+  # `joiner`, when not empty, keeps of the page only the keys that node will own once its join
+  # is done (a joining node copying its ranges); a page may then hold fewer keys, or none, and
+  # still have a next page. Errors: unavailable when this node does not see `joiner` joining.
+  scan @4 (table :Text, start :Data, end :Data, limit :UInt32, pageToken :Data, joiner :Text)
       -> (error :Api.Error, items :List(KeyVersions), nextPageToken :Data);
 
   # A table change made on this node, stamped here, as a client's createTable / dropTable

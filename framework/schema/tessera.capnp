@@ -199,6 +199,14 @@ interface Tessera {
   # message never repeats the token). A node that authenticates no clients answers ok and a
   # session with every role, whatever the token.
   authenticate @18 (token :Data) -> (error :Error, session :Tessera, role :Text);
+
+  # Dynamo (`tessera remove-node`): takes node `id`, which is down for good, out of the cluster
+  # on its behalf: it becomes `left` in every member's view, its ranges move to the nodes next
+  # on the ring, which the nodes holding copies stream to them, and the hints held for it go to
+  # those nodes. Errors: invalidArgument (`id` is alive or suspect here, or is this node: a
+  # running node leaves with decommission); notFound (no member `id`). Other profiles:
+  # notSupported. Needs role admin.
+  removeNode @19 (id :Text, options :RequestOptions) -> (error :Error);
 }
 
 # What an authenticated peer gets (Tessera.authenticatePeer): the node-to-node capabilities.
@@ -226,6 +234,7 @@ struct MemberInfo {
   address @1 :Text;
   zone @2 :Text;
   state @3 :Text;   # alive, suspect, dead, left
+  joining @4 :Bool; # Dynamo: copying its ranges; it owns none until the copy is done
 }
 
 struct RangeInfo {

@@ -42,14 +42,32 @@ bool eventually(Op op) {
   return false;
 }
 
-// Starts `nodes` nodes of `cluster` and connects a client to the first.
+// Whether `client`'s node knows `nodes` members that own their ranges (none still joining).
+inline bool members_own_their_ranges(Client& client, size_t nodes) {
+  Result<std::vector<MemberInfo>> members = client.members();
+  if (!members.is_ok()) return false;
+  size_t owners = 0;
+  for (const MemberInfo& m : *members) {
+    if (m.joining) return false;
+    owners += m.state == "alive" ? 1 : 0;
+  }
+  return owners == nodes;
+}
+
+// Starts `nodes` nodes of `cluster`, connects a client to the first, and waits until the first
+// node knows them all as owners of their ranges (nodes started together found the cluster).
 inline std::unique_ptr<Client> start_nodes(test::TestCluster& cluster, size_t nodes) {
   for (size_t i = 0; i < nodes; ++i) cluster.add_node();
   for (size_t i = 0; i < nodes; ++i) {
     Status started = cluster.start_node(i);
     EXPECT_TRUE(started.is_ok()) << started.to_string();
   }
-  return connect_client(cluster.address(0));
+  std::unique_ptr<Client> client = connect_client(cluster.address(0));
+  if (client != nullptr) {
+    EXPECT_TRUE(eventually([&] { return members_own_their_ranges(*client, nodes); }))
+        << "the nodes did not all come to own their ranges";
+  }
+  return client;
 }
 
 // Creates table "t" through `client` once the cluster has converged: writes of ALL to `probes`
@@ -101,6 +119,8 @@ class ThreeDynamoNodes : public ::testing::Test {
       clients_[i] = connect_client(cluster_->address(i));
       ASSERT_NE(clients_[i], nullptr);
     }
+    ASSERT_TRUE(eventually([&] { return members_own_their_ranges(*clients_[0], 3); }))
+        << "the nodes did not all come to own their ranges";
   }
 
   Client& client(size_t i) { return *clients_[i]; }

@@ -328,23 +328,5 @@ TEST(DynamoHints, WritesAFallbackTookReachTheirOwnerWhenItIsBack) {
   EXPECT_TRUE(delivered) << "the hinted writes never reached their owner";
 }
 
-// A node that joins a cluster with data gets the keys it now owns from the nodes that held them.
-TEST(DynamoJoin, ANewNodeIsStreamedTheKeysItNowOwns) {
-  test::TestCluster cluster(cluster_options(kDynamoConfig));
-  std::unique_ptr<Client> client = start_nodes(cluster, 3);
-  ASSERT_NE(client, nullptr);
-  ASSERT_TRUE(create_table_when_ready(*client, 1));
-  for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(
-        client->put("t", "j" + std::to_string(i), "before-join", with(Consistency::kAll)).is_ok());
-  }
-  cluster.add_node();
-  ASSERT_TRUE(cluster.start_node(3).is_ok());
-  const std::vector<std::string> owned = keys_owned_by(cluster, "n4", "j", 200, 200);
-  ASSERT_GT(owned.size(), 50u) << "n4 should own a good share of the keys";
-  EXPECT_TRUE(eventually([&] { return own_copies_hold(cluster, 3, owned, "before-join"); }))
-      << "the new node was not given the keys it owns";
-}
-
 }  // namespace
 }  // namespace tessera::e2e

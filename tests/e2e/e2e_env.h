@@ -61,7 +61,7 @@ replicas = 3
 }
 
 // Nodes of an AP cluster on `engine` (ring with N = 3, gossip seeded by the first node with
-// fast ticks, vclock), R = W = 2 by default.
+// fast ticks, vclock), R = W = 2 by default; a joining node waits 1 s before it copies.
 inline std::string ap_cluster_config(const std::string& engine) {
   return "[node]\n"
          "profile = \"dynamo\"\n"
@@ -80,7 +80,8 @@ inline std::string ap_cluster_config(const std::string& engine) {
          "tick_ms = 20\n"
          "[quorum]\n"
          "read_quorum = 2\n"
-         "write_quorum = 2\n";
+         "write_quorum = 2\n"
+         "join_settle_ms = 1000\n";
 }
 
 // Connects to `address`; on failure records a test failure and returns null.

@@ -14,8 +14,9 @@
 namespace tessera::dynamo {
 namespace {
 
-constexpr std::array<std::string_view, 5> kQuorumKeys = {
-    "read_quorum", "write_quorum", "tick_ms", "anti_entropy_interval_ms", "hint_max_age_ms"};
+constexpr std::array<std::string_view, 6> kQuorumKeys = {
+    "read_quorum", "write_quorum", "tick_ms", "anti_entropy_interval_ms", "hint_max_age_ms",
+    "join_settle_ms"};
 // `tessera hints` counts at most this many, a page at a time, so that a node with a huge backlog
 // answers in bounded time.
 constexpr uint64_t kHintsCounted = 1'000'000;
@@ -54,7 +55,7 @@ class DynamoProfile final : public node::Profile {
   kj::Maybe<rpc::Replica::Client> replica() override {
     return rpc::Replica::Client(
         kj::heap<ReplicaService>(parts_.store, &hints_, tables_.get(), anti_entropy_.get(),
-                                 parts_.pool, gate_.get()));
+                                 parts_.pool, gate_.get(), parts_.placement, parts_.membership));
   }
 
   // Places keys by the membership view from now on and joins the cluster as this node at
@@ -87,8 +88,14 @@ class DynamoProfile final : public node::Profile {
     // Views reach `place` only from the plugin, in order (join publishes the first one): a
     // view read here could be older than one the plugin already delivered.
     parts_.membership->subscribe(place);
-    return parts_.membership->join(
-        NodeInfo{parts_.config->node_id, address, "", NodeState::kAlive});
+    // A node that has never owned its ranges joins as a joining member and copies them first
+    // (join_ranges.cc); one that did (a restart) owns them at once.
+    Result<bool> owns = router_->owns_its_ranges();
+    if (!owns.is_ok()) return owns.status();
+    TESSERA_RETURN_IF_ERROR(parts_.membership->join(
+        NodeInfo{parts_.config->node_id, address, "", NodeState::kAlive, !*owns}));
+    if (!*owns) router_->join_ranges();
+    return Status::ok();
   }
 
   // The ring's token ranges with their owners (N of them), as this node places keys now.
@@ -128,6 +135,16 @@ class DynamoProfile final : public node::Profile {
 
   kj::Promise<Result<uint64_t>> decommission() override { return router_->decommission(); }
 
+  // Takes a member that is down for good out of the ring (Membership::remove); the ring's
+  // change then streams its ranges' copies to their new owners, here as on every node.
+  kj::Promise<Status> remove_node(const NodeId& id) override {
+    return parts_.pool->run([membership = parts_.membership, id]() {
+      Status removed = membership->remove(id);
+      if (removed.is_ok()) spdlog::info("node {} removed from the cluster", id);
+      return removed;
+    });
+  }
+
   // Anti-entropy's counters, and the responder sessions open now.
   std::map<std::string, double> stats() override {
     if (router_.get() == nullptr) return {};
@@ -138,7 +155,9 @@ class DynamoProfile final : public node::Profile {
             {"anti_entropy_abandoned", double(ae.abandoned)},
             {"anti_entropy_keys_sent", double(ae.keys_sent)},
             {"anti_entropy_keys_taken", double(ae.keys_taken)},
-            {"anti_entropy_responding", double(anti_entropy_->sessions())}};
+            {"anti_entropy_responding", double(anti_entropy_->sessions())},
+            {"joining", router_->join_progress().joining ? 1.0 : 0.0},
+            {"join_keys_copied", double(router_->join_progress().keys_copied)}};
   }
 
   // Stopping is not leaving (decommission() is): a node that stops (a restart, an upgrade)
@@ -176,7 +195,10 @@ Result<QuorumOptions> parse_quorum_options(const ConfigSection& section) {
   TESSERA_ASSIGN_OR_RETURN(
       int64_t hint_max_age_ms,
       section.get_int("hint_max_age_ms", 3ll * 24 * 3600 * 1000, 0, 365ll * 24 * 3600 * 1000));
+  TESSERA_ASSIGN_OR_RETURN(int64_t join_settle_ms,
+                           section.get_int("join_settle_ms", 5'000, 0, 600'000));
   QuorumOptions options;
+  options.join_settle_ms = static_cast<uint32_t>(join_settle_ms);
   options.read_quorum = static_cast<uint32_t>(r);
   options.write_quorum = static_cast<uint32_t>(w);
   options.tick_ms = static_cast<uint32_t>(tick_ms);

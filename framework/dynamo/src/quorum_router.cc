@@ -112,16 +112,22 @@ Result<quorum::Request> QuorumRouter::make_request(quorum::Operation operation, 
   }
   TESSERA_ASSIGN_OR_RETURN(Location location, placement_->locate(table, key));
   const std::vector<NodeInfo> view = membership_->members();
+  auto up = [&](const NodeId& node) {
+    auto it = std::find_if(view.begin(), view.end(),
+                           [&](const NodeInfo& info) { return info.id == node; });
+    return node == self_ || (it != view.end() && is_up(it->state));
+  };
   quorum::Request out;
   out.operation = operation;
   out.owners = location.owners;
-  for (const NodeId& node : location.replicas) {
-    auto it = std::find_if(view.begin(), view.end(),
-                           [&](const NodeInfo& info) { return info.id == node; });
-    out.up.push_back(node == self_ || (it != view.end() && is_up(it->state)));
-  }
+  for (const NodeId& node : location.replicas) out.up.push_back(up(node));
   out.replicas = std::move(location.replicas);
   const bool read = operation == quorum::Operation::kRead;
+  if (!read) {
+    // A node is joining: the key's next owners get the write too (reads stay with today's).
+    for (const NodeId& node : location.next_owners) out.next_up.push_back(up(node));
+    out.next_owners = std::move(location.next_owners);
+  }
   out.required =
       quorum_size(request, read, read ? options_.read_quorum : options_.write_quorum, out.owners);
   if (out.required > out.owners) {

@@ -2,6 +2,8 @@
 
 #include <kj/vector.h>
 
+#include <algorithm>
+
 #include "anti_entropy_rpc.h"
 #include "rpc_values.h"
 #include "table_states_rpc.h"
@@ -71,10 +73,26 @@ kj::Promise<void> ReplicaService::read(ReadContext context) {
 
 kj::Promise<void> ReplicaService::scan(ScanContext context) {
   auto params = context.getParams();
-  auto job = [store = store_, table = to_string(params.getTable()),
+  const NodeId joiner = to_string(params.getJoiner());
+  if (!joiner.empty() && !sees_joining(joiner)) {
+    set_error(context.getResults().initError(),
+              Status::unavailable("node " + joiner + " is not joining in this node's view"));
+    return kj::READY_NOW;
+  }
+  auto job = [store = store_, placement = placement_, joiner, table = to_string(params.getTable()),
               start = to_bytes(params.getStart()), end = to_bytes(params.getEnd()),
-              limit = params.getLimit(), token = to_bytes(params.getPageToken())]() {
-    return store->scan_versions(table, start, end, limit, token);
+              limit = params.getLimit(),
+              token = to_bytes(params.getPageToken())]() -> Result<node::StoreVersionsPage> {
+    TESSERA_ASSIGN_OR_RETURN(node::StoreVersionsPage page,
+                             store->scan_versions(table, start, end, limit, token));
+    if (joiner.empty()) return page;
+    // Only the keys the joiner will own; the page token still says where the scan stopped.
+    std::erase_if(page.items, [&](const node::StoreVersionsPage::Item& item) {
+      Result<Location> where = placement->locate(table, item.key);
+      return !where.is_ok() || std::find(where->next_owners.begin(), where->next_owners.end(),
+                                         joiner) == where->next_owners.end();
+    });
+    return page;
   };
   return node::run_durable(*pool_, store_, std::move(job))
       .then([context](Result<node::StoreVersionsPage> page) mutable {
@@ -88,6 +106,13 @@ kj::Promise<void> ReplicaService::scan(ScanContext context) {
     }
     results.setNextPageToken(as_data(page->next_page_token));
   });
+}
+
+bool ReplicaService::sees_joining(const NodeId& joiner) const {
+  for (const NodeInfo& member : membership_->members()) {
+    if (member.id == joiner) return member.joining && member.state != NodeState::kLeft;
+  }
+  return false;
 }
 
 kj::Promise<void> ReplicaService::createTable(CreateTableContext context) {

@@ -52,6 +52,7 @@ struct NodeStatus {
 // A member as the node knows it (Tessera.members).
 struct MemberInfo {
   std::string id, address, zone, state;  // state: alive, suspect, dead, left
+  bool joining = false;  // Dynamo: copying its ranges, owning none yet
 };
 
 // A range as the node knows it (Tessera.ring, leader profile).
@@ -133,6 +134,8 @@ class Client {
   Result<HintCounts> hints(const RequestOptions& options = {});
   // Tessera.decommission: the keys copied before the node left.
   Result<uint64_t> decommission(const RequestOptions& options = {});
+  // Tessera.removeNode: takes node `id`, down for good, out of the cluster.
+  Status remove_node(const std::string& id, const RequestOptions& options = {});
   // Table calls use only `options.timeout_ms`.
   Result<std::vector<std::string>> list_tables(const RequestOptions& options = {});
   // `split_keys` (leader profile): the table starts in ranges beginning at each key.

@@ -19,6 +19,9 @@ struct NodeInfo {
   std::string address;  // "host:port" of the node's RPC endpoint
   std::string zone;     // failure domain; empty when zones are not configured
   NodeState state = NodeState::kAlive;
+  // AP: a node copying the ranges it is to own. Until it says the copy is done it owns none:
+  // the ring is built without it, and writes also go to it (Location::next_owners).
+  bool joining = false;
 };
 
 // Keys in [start, end) of one table. An empty `end` means "to the end of the table".
@@ -47,6 +50,10 @@ struct Location {
   // to every other range valid. AP: 0.
   uint64_t range_id = 0;
   uint64_t epoch = 0;
+  // AP, while nodes are joining: the key's owners once every joining node owns its ranges,
+  // when they differ from the first `owners` of `replicas` (else empty). A write goes to them
+  // too and needs its quorum among them as well as among today's owners; reads ask today's.
+  std::vector<NodeId> next_owners;
 };
 
 // CP: where a range is in its life. A controller changes a range one step at a time and each

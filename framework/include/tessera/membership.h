@@ -34,6 +34,22 @@ class Membership {
   // Leaves the cluster gracefully.
   virtual Status leave() = 0;
 
+  // AP: this node, which joined with `self.joining` set, has copied its ranges and owns them
+  // from now on (its peers learn it as they learn any change of it). NotSupported (the default)
+  // where ownership does not follow membership.
+  virtual Status finish_joining() {
+    return Status::not_supported("this membership has no joining members");
+  }
+
+  // Takes `id`, a member that is down for good, out of the cluster on its behalf: it becomes
+  // kLeft in every view, as if it had left, and its ranges move to other members.
+  // InvalidArgument when `id` is alive or suspect (it can leave by itself) or is this node;
+  // NotFound when no member has that id; NotSupported (the default) where members are not
+  // removed this way.
+  virtual Status remove(const NodeId& id) {
+    return Status::not_supported("this membership cannot remove member " + id);
+  }
+
   // Calls `listener` with the new view after each change, until the plugin is destroyed.
   virtual void subscribe(Listener listener) = 0;
 

@@ -43,7 +43,8 @@ class PeerDialer;     // framework/schema/peer_dialer.h (tessera_schema)
 // 6: Placement::list_ranges.
 // 7: Engine::sync_async.
 // 8: PluginContext::cluster_secret and PluginContext::peer_dialer (authenticated node links).
-inline constexpr uint32_t kPluginAbiVersion = 8;
+// 9: NodeInfo::joining, Location::next_owners, Membership::finish_joining and remove.
+inline constexpr uint32_t kPluginAbiVersion = 9;
 
 inline constexpr const char* kPluginDescriptorSymbol = "tessera_plugin_descriptor";
 

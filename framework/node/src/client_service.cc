@@ -275,6 +275,7 @@ kj::Promise<void> ClientService::members(MembersContext context) {
     out[i].setAddress(member.address);
     out[i].setZone(member.zone);
     out[i].setState(kStates[static_cast<size_t>(member.state) % 4]);
+    out[i].setJoining(member.joining);
   }
   return kj::READY_NOW;
 }
@@ -351,6 +352,25 @@ kj::Promise<void> ClientService::decommission(DecommissionContext context) {
         set_error(results.initError(), copied.status());
         if (copied.is_ok()) results.setKeysCopied(*copied);
       });
+}
+
+kj::Promise<void> ClientService::removeNode(RemoveNodeContext context) {
+  TESSERA_REQUIRE_ROLE(context, Role::kAdmin, "removeNode");
+  const NodeId id = context.getParams().getId();
+  if (!options_.remove_node) {
+    set_error(context.getResults().initError(),
+              Status::not_supported("node " + node_id_ + " cannot remove nodes on this service"));
+    return kj::READY_NOW;
+  }
+  if (id.empty()) {
+    set_error(context.getResults().initError(),
+              Status::invalid_argument("removeNode needs the id of the node to remove"));
+    return kj::READY_NOW;
+  }
+  RequestParams params = params_of(context.getParams().getOptions());
+  return within_deadline(params, options_.remove_node(id)).then([context](Status removed) mutable {
+    set_error(context.getResults().initError(), removed);
+  });
 }
 
 kj::Promise<void> ClientService::hello(HelloContext context) {

@@ -18,6 +18,7 @@ constexpr char kCatalogTable = 't';   // 't' name -> fixed32_be(id)
 constexpr char kCatalogNextId = 'n';  // 'n' -> fixed32_be(next id)
 constexpr char kCatalogDrop = 'd';    // 'd' fixed32_be(id) -> "": drop in progress
 constexpr char kCatalogRecord = 'm';  // 'm' name -> a profile's record of the table
+constexpr char kCatalogNodeRecord = 'p';  // 'p' name -> a profile's record of the node
 // 'z' ...: extension records, a profile's own (the AP profile's hints). Last in the catalog, so
 // reading the tables stops before them.
 constexpr char kCatalogExtension = 'z';
@@ -181,6 +182,15 @@ Result<std::map<std::string, Bytes>> LocalStore::table_records() const {
   }
   TESSERA_RETURN_IF_ERROR(it->status());
   return records;
+}
+
+Status LocalStore::put_node_record(std::string_view name, ByteView value) {
+  if (name.empty()) return Status::invalid_argument("a node record needs a name");
+  return engine_->put({.sync = true}, catalog_key(kCatalogNodeRecord, name), value);
+}
+
+Result<std::optional<Bytes>> LocalStore::node_record(std::string_view name) const {
+  return engine_->get({}, catalog_key(kCatalogNodeRecord, name));
 }
 
 Bytes LocalStore::extension_key(ByteView rest) { return catalog_key(kCatalogExtension, rest); }

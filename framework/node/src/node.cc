@@ -318,6 +318,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     main_options.ring = [&profile]() { return profile.ring(); };
     main_options.hints = [&profile]() { return profile.hints(); };
     main_options.decommission = [&profile]() { return profile.decommission(); };
+    main_options.remove_node = [&profile](const NodeId& id) { return profile.remove_node(id); };
     ClientServices main_services(config_.node_id, &profile.path(), &io.provider->getTimer(),
                                  std::move(main_options));
     ConnectionServer server(

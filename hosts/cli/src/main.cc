@@ -187,17 +187,22 @@ int run_status(Session& session, bool json) {
   return kExitOk;
 }
 
-// `tessera members`: "id<TAB>address<TAB>zone<TAB>state" lines, or JSON.
+// `tessera members`: "id<TAB>address<TAB>zone<TAB>state" lines (state ",joining" for a node
+// copying its ranges), or JSON.
 int run_members(Session& session, bool json) {
   Result<std::vector<MemberInfo>> got = session.client().members(session.request_options());
   if (!got.is_ok()) return session.fail("members", got.status());
   nlohmann::json out = nlohmann::json::array();
   for (const MemberInfo& m : *got) {
     if (json) {
-      out.push_back({{"id", m.id}, {"address", m.address}, {"zone", m.zone}, {"state", m.state}});
+      out.push_back({{"id", m.id},
+                     {"address", m.address},
+                     {"zone", m.zone},
+                     {"state", m.state},
+                     {"joining", m.joining}});
     } else {
       write_stdout(m.id + "\t" + m.address + "\t" + (m.zone.empty() ? "-" : m.zone) + "\t" +
-                   m.state + "\n");
+                   m.state + (m.joining ? ",joining" : "") + "\n");
     }
   }
   if (json) write_stdout(out.dump(2) + "\n");
@@ -288,6 +293,14 @@ int run_decommission(Session& session) {
     if (copied.status().code() != StatusCode::kTimeout) return session.fail("decommission", copied.status());
     write_stdout("still copying...\n");
   }
+}
+
+int run_remove_node(Session& session, const std::string& id) {
+  Status status = session.client().remove_node(id, session.request_options());
+  if (!status.is_ok()) return session.fail("remove-node", status);
+  write_stdout("node " + id + " is removed; the nodes that hold its ranges' copies stream them "
+               "to its ranges' new owners\n");
+  return kExitOk;
 }
 
 int run_drop_table(Session& session, const std::string& name) {
@@ -426,7 +439,9 @@ int run(int argc, char** argv) {
   bool status_json = false;
   status->add_flag("--json", status_json, "One JSON object, for scripts");
   CLI::App* members = app.add_subcommand(
-      "members", "The members the node knows: id, address, zone, state (alive, suspect, dead)");
+      "members",
+      "The members the node knows: id, address, zone, state (alive, suspect, dead, left; "
+      "',joining' while it copies its ranges)");
   bool members_json = false;
   members->add_flag("--json", members_json, "A JSON array, for scripts");
   CLI::App* ring = app.add_subcommand(
@@ -440,6 +455,10 @@ int run(int argc, char** argv) {
   hints->add_flag("--json", hints_json, "One JSON object, for scripts");
   CLI::App* decommission = app.add_subcommand(
       "decommission", "Dynamo: copy the node's keys to their next owners, then leave the ring");
+  CLI::App* remove_node = app.add_subcommand(
+      "remove-node", "Dynamo: take a node that is down for good out of the cluster");
+  std::string removed_id;
+  remove_node->add_option("id", removed_id, "The id of the node to remove")->required();
   CLI::App* tables = app.add_subcommand("tables", "List tables, one per line");
   CLI::App* create = app.add_subcommand("create-table", "Create a table");
   create->add_option("name", table, "Table name: 1-128 of [A-Za-z0-9_.-]")->required();
@@ -522,6 +541,7 @@ int run(int argc, char** argv) {
   if (*ring) return run_ring(session, ring_json);
   if (*hints) return run_hints(session, hints_json);
   if (*decommission) return run_decommission(session);
+  if (*remove_node) return run_remove_node(session, removed_id);
   if (*tables) return run_tables(session);
   if (*create) return run_create_table(session, table, split_keys);
   if (*drop) return run_drop_table(session, table);

@@ -43,7 +43,19 @@ void Coordinator::choose_targets() {
     ++next_down;
   }
   TESSERA_ASSERT(targets_.size() <= owners);
+  const std::vector<NodeId>& next = request_.next_owners;
+  for (Target& target : targets_) {
+    target.counts_next = std::find(next.begin(), next.end(), target.node) != next.end();
+  }
+  for (size_t i = 0; i < next.size(); ++i) {
+    if (!request_.next_up[i] || find_target(next[i]) != targets_.size()) continue;
+    targets_.push_back(Target{next[i], {}, false, true});
+  }
   states_.resize(targets_.size());
+}
+
+size_t Coordinator::required_next() const {
+  return std::min(request_.required, request_.next_owners.size());
 }
 
 size_t Coordinator::find_target(const NodeId& node) const {
@@ -53,9 +65,12 @@ size_t Coordinator::find_target(const NodeId& node) const {
   return targets_.size();
 }
 
-size_t Coordinator::count(ReplyState state) const {
+size_t Coordinator::count(ReplyState state, bool next) const {
   size_t n = 0;
-  for (const TargetState& s : states_) n += s.reply == state ? 1 : 0;
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    const bool counts = next ? targets_[i].counts_next : targets_[i].counts_now;
+    n += counts && states_[i].reply == state ? 1 : 0;
+  }
   return n;
 }
 
@@ -109,7 +124,14 @@ void Coordinator::answer_if_decided() {
   if (answered_) return;
   const size_t ok = count(ReplyState::kOk);
   const size_t pending = count(ReplyState::kPending);
-  if (ok >= request_.required) {
+  // While nodes join, a write needs its quorum among the next owners too.
+  const size_t ok_next = count(ReplyState::kOk, true);
+  const size_t pending_next = count(ReplyState::kPending, true);
+  if (ok_next + pending_next < required_next()) {
+    answer(QuorumUnavailable{ok_next, required_next(), false});
+    return;
+  }
+  if (ok >= request_.required && ok_next >= required_next()) {
     if (request_.operation == Operation::kWrite) {
       WriteAcked acked{ok, {}, {}};
       for (size_t i = 0; i < targets_.size(); ++i) {

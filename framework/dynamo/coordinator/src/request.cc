@@ -27,6 +27,21 @@ Status check_request(const Request& request) {
     return Status::invalid_argument("deadline_ticks is " + std::to_string(request.deadline_ticks) +
                                     "; want 1.." + std::to_string(kDeadlineTicksMax));
   }
+  if (request.next_owners.size() > kOwnersMax ||
+      request.next_up.size() != request.next_owners.size()) {
+    return Status::invalid_argument("next_owners has " + std::to_string(request.next_owners.size()) +
+                                    " nodes and next_up " + std::to_string(request.next_up.size()) +
+                                    "; want the same count, at most " + std::to_string(kOwnersMax));
+  }
+  if (!request.next_owners.empty() && request.operation != Operation::kWrite) {
+    return Status::invalid_argument("only a write has next_owners");
+  }
+  std::vector<NodeId> next = request.next_owners;
+  std::sort(next.begin(), next.end());
+  if (std::adjacent_find(next.begin(), next.end()) != next.end() ||
+      (!next.empty() && next.front().empty())) {
+    return Status::invalid_argument("next_owners names a node twice or an empty id");
+  }
   std::vector<NodeId> sorted = request.replicas;
   std::sort(sorted.begin(), sorted.end());
   if (sorted.front().empty()) return Status::invalid_argument("empty node id in preference list");

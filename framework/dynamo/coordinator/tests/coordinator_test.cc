@@ -298,3 +298,69 @@ TEST(QuorumRead, FailedRepliesAreNeitherCountedNorRepaired) {
 
 }  // namespace
 }  // namespace tessera::quorum
+
+namespace tessera::quorum {
+namespace {
+
+// Owners a, b, c today; once "j" has joined, j, a and b.
+Coordinator joining_writer(std::vector<bool> up, bool joiner_up, size_t w) {
+  Request r = request(Operation::kWrite, std::move(up), w);
+  r.next_owners = {"j", "a", "b"};
+  r.next_up = {joiner_up, true, true};
+  return Coordinator(std::move(r), nullptr);
+}
+
+TEST(QuorumWrite, WhileANodeJoinsItIsWrittenTooAndTheQuorumHoldsOnBothRings) {
+  Coordinator c = joining_writer({1, 1, 1, 1, 1}, true, 2);
+  std::vector<SendWrite> sends = only<SendWrite>(c.drain());
+  ASSERT_EQ(sends.size(), 4u);
+  EXPECT_EQ(sends[3].to, "j");
+  EXPECT_TRUE(sends[3].hint_for.empty());
+  // a and c: W today, but only one of the next owners.
+  c.step(WriteReply{"a", true});
+  c.step(WriteReply{"c", true});
+  EXPECT_FALSE(c.answered());
+  c.step(WriteReply{"j", true});
+  std::vector<Answer> a = answers(c.drain());
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_TRUE(to_status(a[0]).is_ok());
+}
+
+TEST(QuorumWrite, AJoinersAckAloneIsNotTodaysQuorum) {
+  Coordinator c = joining_writer({1, 1, 1, 1, 1}, true, 2);
+  c.drain();
+  c.step(WriteReply{"j", true});
+  c.step(WriteReply{"a", true});
+  EXPECT_FALSE(c.answered()) << "j is no owner yet";
+  c.step(WriteReply{"b", true});
+  ASSERT_EQ(answers(c.drain()).size(), 1u);
+}
+
+TEST(QuorumWrite, TheNextOwnersQuorumCanFailTheWrite) {
+  // j is down and b fails: of j, a, b only a can ack.
+  Coordinator c = joining_writer({1, 1, 1, 1, 1}, false, 2);
+  EXPECT_EQ(only<SendWrite>(c.drain()).size(), 3u);
+  c.step(WriteReply{"b", false});
+  std::vector<Answer> a = answers(c.drain());
+  ASSERT_EQ(a.size(), 1u);
+  const QuorumUnavailable* failed = std::get_if<QuorumUnavailable>(&a[0]);
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->required, 2u);
+}
+
+TEST(RequestParams, NextOwnersAreForWritesAndDistinct) {
+  Request read = request(Operation::kRead, {1, 1, 1, 1, 1}, 2);
+  read.next_owners = {"j"};
+  read.next_up = {true};
+  EXPECT_FALSE(check_request(read).is_ok());
+  Request twice = request(Operation::kWrite, {1, 1, 1, 1, 1}, 2);
+  twice.next_owners = {"j", "j"};
+  twice.next_up = {true, true};
+  EXPECT_FALSE(check_request(twice).is_ok());
+  Request sizes = request(Operation::kWrite, {1, 1, 1, 1, 1}, 2);
+  sizes.next_owners = {"j"};
+  EXPECT_FALSE(check_request(sizes).is_ok());
+}
+
+}  // namespace
+}  // namespace tessera::quorum

@@ -134,6 +134,8 @@ class GossipMembership final : public Membership {
 
   Status join(const NodeInfo& self) override;
   Status leave() override;
+  Status finish_joining() override;
+  Status remove(const NodeId& id) override;
 
   void subscribe(Listener listener) override {
     try {
@@ -279,6 +281,54 @@ Status GossipMembership::leave() {
   }
 }
 
+Status GossipMembership::finish_joining() {
+  try {
+    std::lock_guard lock(control_mutex_);
+    if (!running_) return Status::invalid_argument("gossip: finish_joining before join");
+    on_io([this] {
+      gossip_->finish_joining();
+      self_.joining = false;
+      publish_view();
+      flush();
+    });
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("gossip: finish_joining: ") + e.what());
+  } catch (...) {
+    return Status::internal("gossip: finish_joining: unknown exception");
+  }
+}
+
+Status GossipMembership::remove(const NodeId& id) {
+  try {
+    std::lock_guard lock(control_mutex_);
+    if (!running_) return Status::invalid_argument("gossip: remove before join");
+    const Gossip::RemoveRefusal refusal = on_io([this, &id] {
+      const Gossip::RemoveRefusal answer = gossip_->remove(id);
+      flush();
+      return answer;
+    });
+    switch (refusal) {
+      case Gossip::RemoveRefusal::kNone:
+        return Status::ok();
+      case Gossip::RemoveRefusal::kUnknown:
+        return Status::not_found("gossip: no member '" + id + "' in this node's view");
+      case Gossip::RemoveRefusal::kSelf:
+        return Status::invalid_argument("gossip: '" + id +
+                                        "' is this node; a running node leaves by itself");
+      case Gossip::RemoveRefusal::kLive:
+        return Status::invalid_argument("gossip: member '" + id +
+                                        "' is alive or suspect; only a dead member is removed "
+                                        "(a running node leaves by itself)");
+    }
+    return Status::internal("gossip: remove: unknown refusal");
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("gossip: remove: ") + e.what());
+  } catch (...) {
+    return Status::internal("gossip: remove: unknown exception");
+  }
+}
+
 Result<udp::endpoint> GossipMembership::bind_endpoint(const std::string& address) {
   const std::optional<HostPort> where = parse_host_port(address);
   TESSERA_ASSERT(where.has_value());  // check_self() passed
@@ -301,6 +351,7 @@ Options GossipMembership::make_options(const NodeInfo& self) const {
   options.id = self.id;
   options.address = self.address;
   options.zone = self.zone;
+  options.joining = self.joining;
   options.seeds = config_.seeds;
   options.probe_interval_ticks = config_.probe_interval_ticks;
   options.suspicion_ticks = config_.suspicion_ticks;
@@ -330,7 +381,7 @@ Status GossipMembership::start_io(const NodeInfo& self, const udp::endpoint& bin
   // The boot time in ms outranks every earlier life of this id (README, "Identity").
   options.incarnation_start = std::max(wall_clock_ms(), last_incarnation_ + 1);
   gossip_ = std::make_unique<Gossip>(std::move(options), rng_);
-  self_ = NodeInfo{self.id, self.address, self.zone, NodeState::kAlive};
+  self_ = NodeInfo{self.id, self.address, self.zone, NodeState::kAlive, self.joining};
   others_.clear();
   endpoints_.clear();
   gossip_->join();
@@ -442,7 +493,7 @@ void GossipMembership::flush() {
       others_.erase(event.member.id);
     } else {
       const Member& m = event.member;
-      others_[m.id] = NodeInfo{m.id, m.address, m.zone, node_state(m.status)};
+      others_[m.id] = NodeInfo{m.id, m.address, m.zone, node_state(m.status), m.joining};
     }
     publish_view();  // one view per event
   }

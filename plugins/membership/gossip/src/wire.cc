@@ -14,6 +14,8 @@ constexpr char kMagic0 = 'T';
 constexpr char kMagic1 = 'G';
 constexpr uint8_t kTypeMax = static_cast<uint8_t>(MessageType::kPushPullReply);
 constexpr uint8_t kStatusMax = static_cast<uint8_t>(MemberStatus::kLeft);
+constexpr uint8_t kFlagJoining = 1;
+constexpr uint8_t kFlagsKnown = kFlagJoining;
 
 bool entry_fits(const Member& m) {
   return !m.id.empty() && m.id.size() <= kIdBytesMax && !m.address.empty() &&
@@ -27,6 +29,7 @@ void put_entry(Bytes* out, const Member& m) {
   put_length_prefixed(out, m.zone);
   put_varint64(out, m.incarnation);
   out->push_back(static_cast<char>(m.status));
+  out->push_back(static_cast<char>(m.joining ? kFlagJoining : 0));
 }
 
 bool get_u8(ByteView* in, uint8_t* value) {
@@ -46,12 +49,15 @@ bool get_str(ByteView* in, size_t max, std::string* value) {
 
 bool get_entry(ByteView* in, Member* m) {
   uint8_t status = 0;
+  uint8_t flags = 0;
   if (!get_str(in, kIdBytesMax, &m->id) || !get_str(in, kAddressBytesMax, &m->address) ||
       !get_str(in, kZoneBytesMax, &m->zone) || !get_varint64(in, &m->incarnation) ||
-      !get_u8(in, &status) || status > kStatusMax) {
+      !get_u8(in, &status) || status > kStatusMax || !get_u8(in, &flags) ||
+      (flags & ~kFlagsKnown) != 0) {
     return false;
   }
   m->status = static_cast<MemberStatus>(status);
+  m->joining = (flags & kFlagJoining) != 0;
   return !m->id.empty() && !m->address.empty();
 }
 

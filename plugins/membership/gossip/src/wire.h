@@ -5,9 +5,10 @@
 // every datagram within kDatagramBytesMax (an MTU of 1,400 bytes with room for IP and UDP
 // headers on a 1,500-byte link). The grammar (README.md, "Wire format"):
 //
-//   datagram := magic:"TG" version:u8(=1) crc:fixed32be(crc32c of body) body
+//   datagram := magic:"TG" version:u8(=2) crc:fixed32be(crc32c of body) body
 //   body     := type:u8 to:str seq:varint64 target:str target_address:str count:u8 entry{count}
-//   entry    := id:str address:str zone:str incarnation:varint64 status:u8
+//   entry    := id:str address:str zone:str incarnation:varint64 status:u8 flags:u8
+//   flags    := bit 0: joining; the other bits zero
 //   str      := length:varint32 bytes
 //
 // `from` and `from_address` are not sent: every message carries the sender's own entry first
@@ -29,7 +30,7 @@
 namespace tessera::gossip::wire {
 
 inline constexpr size_t kDatagramBytesMax = 1400;
-inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kVersion = 2;  // 2: an entry's flags byte
 
 // The bounds the plugin puts into Options, so that every message the core makes encodes.
 inline constexpr size_t kWireEntriesMax = 8;
@@ -45,7 +46,7 @@ inline constexpr size_t kHeaderBytes = 2 + 1 + 4;  // magic, version, crc
 
 inline constexpr size_t kEntryBytesMax = str_bytes_max(kIdBytesMax) +
                                          str_bytes_max(kAddressBytesMax) +
-                                         str_bytes_max(kZoneBytesMax) + kVarint64BytesMax + 1;
+                                         str_bytes_max(kZoneBytesMax) + kVarint64BytesMax + 2;
 inline constexpr size_t kBodyFixedBytesMax = 1 + str_bytes_max(kIdBytesMax) + kVarint64BytesMax +
                                              str_bytes_max(kIdBytesMax) +
                                              str_bytes_max(kAddressBytesMax) + 1;

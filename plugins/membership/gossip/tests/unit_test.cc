@@ -1,5 +1,5 @@
 // Unit tests of one gossip core driven by hand: the order of news, refutation, message bounds,
-// and the probe sequence (direct ping, indirect probes, suspect, dead).
+// the probe sequence (direct ping, indirect probes, suspect, dead), the joining flag and removal.
 #include <gtest/gtest.h>
 
 #include "gossip/gossip.h"
@@ -157,6 +157,54 @@ TEST(GossipCore, SilentPeerBecomesSuspectThenDead) {
             (std::vector<EventKind>{EventKind::kJoined, EventKind::kSuspect, EventKind::kDead}));
   EXPECT_EQ(suspect_at, 2u * o.probe_interval_ticks);  // first probe starts after one period
   EXPECT_EQ(dead_at, suspect_at + o.suspicion_ticks);
+}
+
+TEST(GossipCore, FinishingAJoinClearsTheFlagWithANewIncarnationThatPeersTake) {
+  CountingRng rng;
+  Options o = options_for("a");
+  o.joining = true;
+  Gossip a(o, rng);
+  a.join();
+  EXPECT_TRUE(a.self().joining);
+  const uint64_t before = a.self().incarnation;
+  a.finish_joining();
+  EXPECT_FALSE(a.self().joining);
+  EXPECT_EQ(a.self().incarnation, before + 1);
+
+  // A peer that held a joining takes the cleared flag as an alive event.
+  Gossip b(options_for("b"), rng);
+  b.join();
+  Member joining = member("c", 3, MemberStatus::kAlive);
+  joining.joining = true;
+  b.step(push_from("d", {joining}));
+  b.drain();
+  EXPECT_TRUE(b.find("c")->joining);
+  b.step(push_from("d", {member("c", 4, MemberStatus::kAlive)}));
+  std::vector<Event> events = b.drain().events;
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, EventKind::kAlive);
+  EXPECT_FALSE(b.find("c")->joining);
+}
+
+TEST(GossipCore, OnlyADeadMemberIsRemovedAndItCanComeBackByRefuting) {
+  CountingRng rng;
+  Gossip g(options_for("a"), rng);
+  g.join();
+  g.step(push_from("b", {member("c", 3, MemberStatus::kAlive)}));
+  EXPECT_EQ(g.remove("a"), Gossip::RemoveRefusal::kSelf);
+  EXPECT_EQ(g.remove("z"), Gossip::RemoveRefusal::kUnknown);
+  EXPECT_EQ(g.remove("c"), Gossip::RemoveRefusal::kLive);
+  g.step(push_from("b", {member("c", 3, MemberStatus::kDead)}));
+  g.drain();
+  EXPECT_EQ(g.remove("c"), Gossip::RemoveRefusal::kNone);
+  EXPECT_EQ(g.find("c")->status, MemberStatus::kLeft);
+  EXPECT_EQ(g.find("c")->incarnation, 3u);
+  std::vector<Event> events = g.drain().events;
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, EventKind::kLeft);
+  // A node that was alive after all refutes with a higher incarnation.
+  g.step(push_from("b", {member("c", 4, MemberStatus::kAlive)}));
+  EXPECT_EQ(g.find("c")->status, MemberStatus::kAlive);
 }
 
 }  // namespace

@@ -188,7 +188,8 @@ TEST(GossipWire, BodiesBreakingARuleAreDropped) {
   empty.push_back(0);                 // count
   EXPECT_FALSE(decode(framed(empty)).has_value());
   // Too many entries, an empty id, an unknown status, an overlong string.
-  auto one_entry = [](ByteView id, uint8_t status, size_t count, ByteView address) {
+  auto one_entry = [](ByteView id, uint8_t status, size_t count, ByteView address,
+                      uint8_t flags = 0) {
     Bytes b;
     b.push_back(0);
     put_length_prefixed(&b, "");
@@ -202,10 +203,15 @@ TEST(GossipWire, BodiesBreakingARuleAreDropped) {
       put_length_prefixed(&b, "");
       put_varint64(&b, 0);
       b.push_back(static_cast<char>(status));
+      b.push_back(static_cast<char>(flags));
     }
     return b;
   };
   EXPECT_TRUE(decode(framed(one_entry("n1", 0, 1, "h:1"))).has_value());
+  std::optional<Message> joining = decode(framed(one_entry("n1", 0, 1, "h:1", 1)));
+  ASSERT_TRUE(joining.has_value());
+  EXPECT_TRUE(joining->entries[0].joining);
+  EXPECT_FALSE(decode(framed(one_entry("n1", 0, 1, "h:1", 2))).has_value());  // unknown flag
   EXPECT_FALSE(decode(framed(one_entry("n1", 0, kWireEntriesMax + 1, "h:1"))).has_value());
   EXPECT_FALSE(decode(framed(one_entry("", 0, 1, "h:1"))).has_value());
   EXPECT_FALSE(decode(framed(one_entry("n1", 4, 1, "h:1"))).has_value());

@@ -18,9 +18,10 @@ Bytes encode_token(uint64_t token) {
   return out;
 }
 
-HashRing::HashRing(std::span<const NodeInfo> members, uint32_t vnodes_per_node) {
+HashRing::HashRing(std::span<const NodeInfo> members, uint32_t vnodes_per_node,
+                   bool with_joining) {
   for (const NodeInfo& member : members) {
-    if (member.state == NodeState::kLeft) continue;
+    if (member.state == NodeState::kLeft || (member.joining && !with_joining)) continue;
     uint32_t index = static_cast<uint32_t>(nodes_.size());
     nodes_.push_back(member);
     for (uint32_t i = 0; i < vnodes_per_node; ++i) {
@@ -32,6 +33,11 @@ HashRing::HashRing(std::span<const NodeInfo> members, uint32_t vnodes_per_node) 
   std::sort(vnodes_.begin(), vnodes_.end(), [this](const Vnode& a, const Vnode& b) {
     return a.token != b.token ? a.token < b.token : nodes_[a.node].id < nodes_[b.node].id;
   });
+}
+
+bool HashRing::holds(const NodeId& id) const {
+  return std::any_of(nodes_.begin(), nodes_.end(),
+                     [&](const NodeInfo& node) { return node.id == id; });
 }
 
 size_t HashRing::owner_index(uint64_t token) const {

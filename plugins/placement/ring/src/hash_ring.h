@@ -25,10 +25,12 @@ Bytes encode_token(uint64_t token);  // 8-byte big-endian: byte order is token o
 
 class HashRing {
  public:
-  // Members in state kLeft are not on the ring; all others are (a down node keeps its ranges).
-  HashRing(std::span<const NodeInfo> members, uint32_t vnodes_per_node);
+  // Members in state kLeft are not on the ring; all others are (a down node keeps its ranges),
+  // joining ones only when `with_joining` (the ring they will make once their copies are done).
+  HashRing(std::span<const NodeInfo> members, uint32_t vnodes_per_node, bool with_joining = false);
 
   bool empty() const { return vnodes_.empty(); }
+  bool holds(const NodeId& id) const;
   size_t node_count() const { return nodes_.size(); }
 
   // Distinct nodes in preference order for `token`: zone-diverse owners first (up to `owners`),

@@ -16,9 +16,9 @@
 // kHintsPerRound hints, resuming where the last round stopped, to owners that are alive again
 // and forgets each once its owner acknowledged it.
 //
-// Range streaming: when a membership change makes other nodes owners of keys this node holds,
-// the tick loop starts copying those keys to them (range_streaming.cc). Ownership switches at
-// once; until the copy is done, reads still find the keys on the other owners.
+// Range streaming: when a membership change makes other nodes owners of keys this node holds
+// (a member left or was removed), the tick loop copies those keys to them (range_streaming.cc).
+// A joining node is not streamed to: it copies its ranges itself before it owns them.
 //
 // Tables are cluster state (table_states.h): a create or drop is made here, stamped, then
 // exchanged with every member believed up (Replica.exchangeTables), and every
@@ -32,7 +32,9 @@
 // only the keys that differ, both ways; the peer's side is its AntiEntropyResponder.
 //
 // Hints older than hint_max_age_ms are dropped; a hint whose owner left goes to the key's
-// owners now. Leaving (decommission.cc) copies this node's keys to their next owners first.
+// owners now. Leaving (decommission.cc) copies this node's keys to their next owners first;
+// joining (join_ranges.cc) copies the keys a new node will own before it owns them, while
+// writes go to its next owners as well as today's.
 //
 // Not built yet: batches across the ring.
 //
@@ -90,6 +92,16 @@ struct QuorumOptions {
   // Requests coordinated at once; past it a request gets Busy (the node's
   // requests_in_flight_max).
   size_t requests_in_flight_max = 4096;
+  // How long a joining node waits, once it announced itself, before it copies its ranges: for
+  // every member to learn that it is joining (and send it writes), and for the writes they
+  // started before they knew to finish.
+  uint32_t join_settle_ms = 5'000;
+};
+
+// Where this node's join is (join_ranges.cc).
+struct JoinProgress {
+  bool joining = false;     // copying its ranges; it owns none yet
+  uint64_t keys_copied = 0;
 };
 
 // The nodes this node owes data to after a membership change: the new owners of ranges it held
@@ -161,6 +173,19 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
                             RequestParams request) override;
 
   const AntiEntropyStats& anti_entropy_stats() const { return anti_entropy_stats_; }
+
+  // Joining (join_ranges.cc). Whether this node owns its ranges: it finished a join, or
+  // founded the cluster (its store says so).
+  Result<bool> owns_its_ranges() const;
+  // Copies, in the background, the ranges this node (a joining member) is to own: waits
+  // join_settle_ms, then asks every member that owns ranges and is up for a scan of each table
+  // that keeps only the keys this node will own, merges the pages here, records in the store
+  // that it owns its ranges, and clears its joining flag (Membership::finish_joining). A node
+  // that hears of no member owning ranges after the wait founds the cluster: it owns its
+  // ranges at once. A member that is down is passed over (its keys have other copies);
+  // a member that does not yet see this node joining is asked again.
+  void join_ranges();
+  const JoinProgress& join_progress() const { return join_progress_; }
 
   // Leaving (decommission.cc): copies every key this node owns to the owners it has once this
   // node is gone, then leaves the ring; resolves to the keys copied. Runs to its end whatever
@@ -255,6 +280,12 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   void send_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run, std::vector<Bytes> keys);
   void fetch_anti_entropy_keys(const std::shared_ptr<AntiEntropyRun>& run, std::vector<Bytes> keys);
 
+  struct JoinCopy;
+  kj::Promise<void> copy_ranges_when_ready(bool waited_before);
+  kj::Promise<void> copy_join_tables(std::shared_ptr<JoinCopy> copy);
+  kj::Promise<void> copy_join_page(std::shared_ptr<JoinCopy> copy);
+  kj::Promise<void> finish_join(uint64_t keys);
+
   kj::Promise<Result<uint64_t>> copy_departing_tables(std::vector<std::string> tables,
                                                       size_t index, uint64_t copied);
   kj::Promise<Result<uint64_t>> copy_departing_page(std::string table, Bytes token,
@@ -304,6 +335,8 @@ class QuorumRouter final : public node::RequestPath, private kj::TaskSet::ErrorH
   NodeId last_anti_entropy_peer_;
   kj::Maybe<kj::ForkedPromise<Result<uint64_t>>> decommissioning_;
   bool decommission_failed_ = false;  // the last decommission stopped: another may start
+  JoinProgress join_progress_;
+  kj::Maybe<kj::Promise<void>> joining_;  // join_ranges() at work
   kj::Promise<void> exchanging_tables_;
   kj::Promise<void> anti_entropy_running_;
   kj::Promise<void> anti_entropy_ticking_;

@@ -7,8 +7,12 @@
 // and dropTable) run on the pool. Store errors become typed errors, never
 // RPC exceptions.
 //
+// A scan for a joining node (`joiner`) keeps only the keys that node will own, by the
+// placement's next owners, and is refused while this node does not see that node joining.
+//
 // Thread-safety: lives on the event loop thread. Ownership: borrows the store, the hints, the
-// table states, the anti-entropy responder, the pool and the gate; all outlive it (jobs capture the stores, never the service).
+// table states, the anti-entropy responder, the pool, the gate, the placement and the
+// membership; all outlive it (jobs capture them, never the service).
 #pragma once
 
 #include <capnp/capability.h>
@@ -16,9 +20,11 @@
 #include "tessera/dynamo/anti_entropy_responder.h"
 #include "tessera/dynamo/hint_store.h"
 #include "tessera/dynamo/table_states.h"
+#include "tessera/membership.h"
 #include "tessera/node/durable_gate.h"
 #include "tessera/node/local_store.h"
 #include "tessera/node/worker_pool.h"
+#include "tessera/placement.h"
 #include "tessera/rpc/replica.capnp.h"
 
 namespace tessera::dynamo {
@@ -27,9 +33,10 @@ class ReplicaService final : public rpc::Replica::Server {
  public:
   ReplicaService(node::LocalStore* store, HintStore* hints, TableStates* tables,
                  AntiEntropyResponder* anti_entropy, node::WorkerPool* pool,
-                 node::DurableGate* gate)
+                 node::DurableGate* gate, const Placement* placement,
+                 const Membership* membership)
       : store_(store), hints_(hints), tables_(tables), anti_entropy_(anti_entropy), pool_(pool),
-        gate_(gate) {}
+        gate_(gate), placement_(placement), membership_(membership) {}
 
  protected:
   kj::Promise<void> write(WriteContext context) override;
@@ -45,6 +52,8 @@ class ReplicaService final : public rpc::Replica::Server {
   // One write (Replica.write's params or a ReplicaWrite), answered once durable.
   template <typename Write>
   kj::Promise<Status> merge(Write write);
+  // Whether this node's view holds `joiner` as a joining member.
+  bool sees_joining(const NodeId& joiner) const;
 
   node::LocalStore* const store_;
   HintStore* const hints_;
@@ -52,6 +61,8 @@ class ReplicaService final : public rpc::Replica::Server {
   AntiEntropyResponder* const anti_entropy_;
   node::WorkerPool* const pool_;
   node::DurableGate* const gate_;
+  const Placement* const placement_;
+  const Membership* const membership_;
 };
 
 }  // namespace tessera::dynamo

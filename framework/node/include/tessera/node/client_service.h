@@ -67,6 +67,7 @@ struct ClientServiceOptions {
   std::function<kj::Promise<Result<std::vector<RangeReport>>>()> ring = nullptr;
   std::function<kj::Promise<Result<HintReport>>()> hints = nullptr;
   std::function<kj::Promise<Result<uint64_t>>()> decommission = nullptr;
+  std::function<kj::Promise<Status>(const NodeId& id)> remove_node = nullptr;
 };
 
 // What every ClientService made from it shares.
@@ -102,6 +103,7 @@ class ClientService final : public rpc::Tessera::Server {
   kj::Promise<void> ring(RingContext context) override;
   kj::Promise<void> hints(HintsContext context) override;
   kj::Promise<void> decommission(DecommissionContext context) override;
+  kj::Promise<void> removeNode(RemoveNodeContext context) override;
   kj::Promise<void> peerChallenge(PeerChallengeContext context) override;
   kj::Promise<void> authenticatePeer(AuthenticatePeerContext context) override;
   kj::Promise<void> authenticate(AuthenticateContext context) override;

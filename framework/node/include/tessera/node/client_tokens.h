@@ -4,8 +4,8 @@
 // to the token's role. Roles are ordered: admin implies write, write implies read.
 //   read   hello, listTables, get, scan
 //   write  put, remove, write (and what read allows)
-//   admin  createTable, dropTable, status, members, ring, hints, decommission (and what write
-//          allows)
+//   admin  createTable, dropTable, status, members, ring, hints, decommission, removeNode (and
+//          what write allows)
 // The tokens file holds only each token's SHA-256, so a copy of it grants nothing:
 //
 //   [ops]                      # one table per token; the name is what logs and errors say

@@ -16,6 +16,8 @@
 //  - A profile may keep one record of its own per table name (the AP profile's cluster state of
 //    the table, table_states.h): written in the same atomic batch as the table's create or
 //    drop, and kept after a drop, as the record of it.
+//  - A profile may keep named records of the node (the AP profile's "this node owns its
+//    ranges"), synced when set: put_node_record() / node_record().
 //  - A profile may keep records of its own beside the tables, as exactly durable as the data:
 //    catalog keys from extension_key("") on (after every table entry), written atomically with
 //    a replica write (BatchExtension) and dropped with a table (add_drop_hook). The AP profile's
@@ -168,6 +170,11 @@ class LocalStore {
   Status put_table_record(std::string_view name, ByteView record);
   // Every table record, by name.
   Result<std::map<std::string, Bytes>> table_records() const;
+  // A profile's record of this node under `name` (the AP profile's "this node owns its
+  // ranges"): set synced, read back after any restart; nullopt when never set.
+  // InvalidArgument for an empty name.
+  Status put_node_record(std::string_view name, ByteView value);
+  Result<std::optional<Bytes>> node_record(std::string_view name) const;
 
   // Returns the version made. `context` is the client's causal context (may be empty).
   Result<Bytes> put(std::string_view table, ByteView key, ByteView value, ByteView context,

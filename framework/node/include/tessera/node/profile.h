@@ -85,6 +85,10 @@ class Profile {
   virtual kj::Promise<Result<uint64_t>> decommission() {
     return Result<uint64_t>(Status::not_supported("this node's profile cannot decommission a node"));
   }
+  // Tessera.removeNode: takes member `id`, down for good, out of the cluster on its behalf.
+  virtual kj::Promise<Status> remove_node(const NodeId& id) {
+    return Status::not_supported("this node's profile cannot remove node " + id);
+  }
   // The profile's own counters for Tessera.status, by name; on the event loop thread.
   virtual std::map<std::string, double> stats() { return {}; }
   // The client port listens at `address` ("host:port").

@@ -18,7 +18,7 @@ namespace tessera::gossip {
 
 enum class EventKind : uint8_t {
   kJoined,     // first time this node hears of the member, alive or suspect
-  kAlive,      // back to alive, or alive with a new address or zone
+  kAlive,      // back to alive, or alive with a new address, zone or joining flag
   kSuspect,    // failed a probe, or someone says so; it may still refute
   kDead,       // suspicion timed out without a refutation
   kLeft,       // left gracefully
@@ -26,7 +26,7 @@ enum class EventKind : uint8_t {
 };
 
 // One change in this node's view of another member. Pure incarnation bumps that change neither
-// status, address nor zone are not events.
+// status, address, zone nor the joining flag are not events.
 struct Event {
   EventKind kind = EventKind::kJoined;
   Member member;  // the entry after the change (before it, for kForgotten)

@@ -51,7 +51,30 @@ Gossip::Gossip(Options options, Rng& rng) : options_(std::move(options)), rng_(r
   TESSERA_REQUIRE(options_.entries_per_message_max >= 3);
   TESSERA_REQUIRE(options_.members_max > 0 && options_.relays_max > 0);
   self_ = Member{options_.id, options_.address, options_.zone, options_.incarnation_start,
-                 MemberStatus::kAlive};
+                 MemberStatus::kAlive, options_.joining};
+}
+
+void Gossip::finish_joining() {
+  if (!self_.joining) return;
+  self_.joining = false;
+  ++self_.incarnation;
+  enqueue_news(self_.id);
+}
+
+Gossip::RemoveRefusal Gossip::remove(const NodeId& id) {
+  if (id == self_.id) return RemoveRefusal::kSelf;
+  auto it = view_.find(id);
+  if (it == view_.end()) return RemoveRefusal::kUnknown;
+  Entry& entry = it->second;
+  if (is_live(entry.member.status)) return RemoveRefusal::kLive;
+  if (entry.member.status == MemberStatus::kLeft) return RemoveRefusal::kNone;
+  const Member before = entry.member;
+  Member removed = before;
+  removed.status = MemberStatus::kLeft;  // outranks dead at the same incarnation
+  set_entry(entry, removed);
+  emit_change(before, removed);
+  enqueue_news(id);
+  return RemoveRefusal::kNone;
 }
 
 void Gossip::join() {
@@ -205,7 +228,7 @@ void Gossip::set_entry(Entry& entry, const Member& member) {
 
 void Gossip::emit_change(const Member& before, const Member& after) {
   if (before.status == after.status && before.address == after.address &&
-      before.zone == after.zone) {
+      before.zone == after.zone && before.joining == after.joining) {
     return;  // an incarnation bump alone is no news to listeners
   }
   EventKind kind = EventKind::kAlive;

@@ -38,6 +38,14 @@ class Gossip {
   // Marks this node left, tells leave_fanout members, and keeps gossiping so that the news
   // spreads; the host stops the node once leave_done(). Not an error before join() or twice.
   void leave();
+  // Clears this node's `joining` flag with a new incarnation, so that the news outranks the
+  // flagged entry everywhere. A no-op when the flag is not set.
+  void finish_joining();
+  // Declares `id`, a member this view holds as dead, left on its behalf, at the incarnation
+  // heard, so that its ranges move in every view; a node that is in fact alive refutes it
+  // with a higher incarnation and comes back. What prevents it, if anything.
+  enum class RemoveRefusal : uint8_t { kNone, kUnknown, kSelf, kLive };
+  RemoveRefusal remove(const NodeId& id);
   // A message from a peer. Malformed or misdirected messages are ignored, never asserted.
   void step(const Message& message);
   // One unit of time.

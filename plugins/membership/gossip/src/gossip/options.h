@@ -21,6 +21,8 @@ struct Options {
   // Must exceed every incarnation this node id ever used before (a persisted counter, or the
   // boot time in milliseconds), so that a restarted or rejoining node outranks its old entries.
   uint64_t incarnation_start = 0;
+  // This node starts with Member::joining set (a node that copies its ranges first).
+  bool joining = false;
   // Addresses contacted to join, and now and then to heal a split view; this node's own
   // address may be listed (it is skipped).
   std::vector<std::string> seeds;

@@ -28,6 +28,9 @@ struct Member {
   std::string zone;     // failure domain; empty when zones are not configured
   uint64_t incarnation = 0;
   MemberStatus status = MemberStatus::kAlive;
+  // Copying its ranges before it owns them (the host's meaning; gossip only carries it). Only
+  // the node itself clears it, with a new incarnation, like its address.
+  bool joining = false;
 
   bool operator==(const Member&) const = default;
 };

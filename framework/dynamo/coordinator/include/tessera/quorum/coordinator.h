@@ -9,6 +9,9 @@
 //    names that owner as `hint_for` (sloppy quorum). Reads use the same targets.
 //  - Write: SendWrite to every target; Answer WriteAcked after W acks, or QuorumUnavailable as
 //    soon as W can no longer be reached (too few targets, too many failures) or at the deadline.
+//    While nodes join (request.next_owners), the next owners that are up are targets too, and
+//    the write also needs min(W, next owners) acks among them, so that the key has its quorum
+//    on the owners of both rings, whichever a later read uses.
 //  - Read: SendRead to every target (all N, as Dynamo: the extra replies feed read repair and
 //    tolerate slow replicas); Answer ReadAnswer after R successful replies, reconciled by the
 //    injected function; then ReadRepair every replica that replied without some reconciled
@@ -82,16 +85,19 @@ class Coordinator {
 
   struct Target {
     NodeId node;
-    NodeId hint_for;  // empty for a home replica
+    NodeId hint_for;       // empty for a home replica
+    bool counts_now = true;  // an owner today or a fallback for one (W is counted on these)
+    bool counts_next = false;  // one of request.next_owners
   };
-  // In preference order: the healthy home replicas, then the fallbacks.
+  // In preference order: the healthy home replicas, then the fallbacks, then the next owners
+  // that are none of those.
   const std::vector<Target>& targets() const { return targets_; }
   const Request& request() const { return request_; }
   uint64_t ticks() const { return ticks_; }
 
   // Effects one request can emit at most: a send per target, one answer, and per target a
   // repair each time a reply changes the reconciled set.
-  static constexpr size_t kEffectsMax = kOwnersMax + 1 + kOwnersMax * kOwnersMax;
+  static constexpr size_t kEffectsMax = 2 * kOwnersMax + 1 + kOwnersMax * kOwnersMax;
 
  private:
   enum class ReplyState : uint8_t { kPending, kOk, kFailed };
@@ -105,7 +111,11 @@ class Coordinator {
   void choose_targets();
   // Index of `node` among the targets, or targets_.size() when it was not asked.
   size_t find_target(const NodeId& node) const;
-  size_t count(ReplyState state) const;
+  // Targets in `state` among those that count for today's owners (`next` false) or for the
+  // next owners (`next` true).
+  size_t count(ReplyState state, bool next = false) const;
+  // The acks a write needs among the next owners: 0 when there are none.
+  size_t required_next() const;
   void answer_if_decided();
   void answer(Answer answer);
   // Folds `versions` into survivors_; false (and survivors_ unchanged) when the reply is
@@ -116,7 +126,7 @@ class Coordinator {
 
   Request request_;
   Reconcile reconcile_;
-  std::vector<Target> targets_;            // at most owners
+  std::vector<Target> targets_;            // at most owners + next owners
   std::vector<TargetState> states_;        // parallel to targets_
   std::vector<VersionedValue> survivors_;  // at most kVersionsMax
   std::vector<Effect> effects_;

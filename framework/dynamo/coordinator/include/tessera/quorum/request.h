@@ -40,6 +40,11 @@ struct Request {
   std::vector<bool> up;          // up[i]: replicas[i] is believed up; same size as replicas
   size_t owners = 0;             // N; REQUIRES 1 <= owners <= replicas.size(), <= kOwnersMax
   size_t required = 0;           // W or R; REQUIRES 1 <= required <= owners
+  // A write while nodes join (Location::next_owners): the key's owners once the joins are
+  // done, and which of them are believed up; empty when they are today's owners. Distinct,
+  // at most kOwnersMax, next_up the same size. Reads leave it empty.
+  std::vector<NodeId> next_owners;
+  std::vector<bool> next_up;
   uint64_t deadline_ticks = 0;   // ticks until the request gives up; REQUIRES >= 1
 };
 
