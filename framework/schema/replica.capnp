@@ -73,6 +73,8 @@ interface Replica {
   # (keys this node wants) with writeBatch. `finished`: this node's side is over. A message
   # this node cannot place (no such session, a full table of sessions) is answered with
   # `finished` and no reply; errors: busy (too many sessions at once), invalidArgument.
+  # The session belongs to the peer this capability was handed to (the id it proved in
+  # Tessera.authenticatePeer); `from` is informational and not trusted.
   antiEntropy @7 (from :Text, message :AntiEntropyMessage)
       -> (error :Api.Error, hasReply :Bool, reply :AntiEntropyMessage,
           push :List(TableKeyVersions), fetch :List(TableKey), finished :Bool);

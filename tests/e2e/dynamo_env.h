@@ -85,6 +85,18 @@ inline bool create_table_when_ready(Client& client, int probes) {
   });
 }
 
+// Puts "<prefix>0" ... "<prefix><count - 1>" = `value` with consistency ALL; the keys
+// acknowledged.
+inline std::vector<std::string> put_all(Client& client, const std::string& prefix, int count,
+                                        const std::string& value = "v") {
+  std::vector<std::string> acknowledged;
+  for (int i = 0; i < count; ++i) {
+    const std::string key = prefix + std::to_string(i);
+    if (client.put("t", key, value, with(Consistency::kAll)).is_ok()) acknowledged.push_back(key);
+  }
+  return acknowledged;
+}
+
 // Whether node `node`'s own copy of each of `keys` in table "t" holds `value`, read through
 // its Replica (no coordinator, so no read repair), as a peer holding the cluster's secret.
 inline bool own_copies_hold(const test::TestCluster& cluster, size_t node,

@@ -20,11 +20,7 @@ TEST(DynamoLeave, ADecommissionedNodeCopiesItsKeysBeforeItLeavesAndNothingAcknow
   std::unique_ptr<Client> client = start_nodes(cluster, 4);
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(create_table_when_ready(*client, 16));
-  std::vector<std::string> acknowledged;
-  for (int i = 0; i < 300; ++i) {
-    const std::string key = "before" + std::to_string(i);
-    if (client->put("t", key, "v", with(Consistency::kAll)).is_ok()) acknowledged.push_back(key);
-  }
+  std::vector<std::string> acknowledged = put_all(*client, "before", 300);
   ASSERT_EQ(acknowledged.size(), 300u);
 
   // n4 leaves while the client goes on writing through n1.

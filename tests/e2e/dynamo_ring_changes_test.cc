@@ -54,11 +54,7 @@ TEST(DynamoRingChanges, ANodeThatJoinsUnderLoadOwnsItsRangesOnlyOnceItHoldsThem)
   std::unique_ptr<Client> client = start_nodes(cluster, 3);
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(create_table_when_ready(*client, 16));
-  std::vector<std::string> acknowledged;
-  for (int i = 0; i < 300; ++i) {
-    const std::string key = "before" + std::to_string(i);
-    if (client->put("t", key, "v", with(Consistency::kAll)).is_ok()) acknowledged.push_back(key);
-  }
+  std::vector<std::string> acknowledged = put_all(*client, "before", 300);
   ASSERT_EQ(acknowledged.size(), 300u);
 
   // n4 joins while the client goes on writing through n1.
@@ -111,11 +107,7 @@ TEST(DynamoRingChanges, ANodeDownForGoodIsRemovedAndItsRangesAreCopiedToTheirNew
   std::unique_ptr<Client> client = start_nodes(cluster, 4);
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(create_table_when_ready(*client, 16));
-  std::vector<std::string> acknowledged;
-  for (int i = 0; i < 300; ++i) {
-    const std::string key = "k" + std::to_string(i);
-    if (client->put("t", key, "v", with(Consistency::kAll)).is_ok()) acknowledged.push_back(key);
-  }
+  std::vector<std::string> acknowledged = put_all(*client, "k", 300);
   ASSERT_EQ(acknowledged.size(), 300u);
 
   Status alive = client->remove_node("n4");

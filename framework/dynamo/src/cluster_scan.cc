@@ -59,15 +59,7 @@ kj::Promise<Result<StoreScanPage>> QuorumRouter::scan(std::string table, Bytes s
       };
       part = call_peer<Result<StoreVersionsPage>>(
           node, timeout, send,
-          [](auto response) -> Result<StoreVersionsPage> {
-            TESSERA_RETURN_IF_ERROR(from_error(response.getError()));
-            StoreVersionsPage page;
-            for (auto item : response.getItems()) {
-              page.items.push_back({to_bytes(item.getKey()), to_versions(item.getVersions())});
-            }
-            page.next_page_token = to_bytes(response.getNextPageToken());
-            return page;
-          },
+          [](auto response) { return to_versions_page(kj::mv(response)); },
           [](Status failed) { return Result<StoreVersionsPage>(failed); });
     }
     parts.add(kj::mv(part));

@@ -52,10 +52,10 @@ class DynamoProfile final : public node::Profile {
 
   node::RequestPath& path() override { return *router_; }
 
-  kj::Maybe<rpc::Replica::Client> replica() override {
-    return rpc::Replica::Client(
-        kj::heap<ReplicaService>(parts_.store, &hints_, tables_.get(), anti_entropy_.get(),
-                                 parts_.pool, gate_.get(), parts_.placement, parts_.membership));
+  kj::Maybe<rpc::Replica::Client> replica(const NodeId& peer) override {
+    return rpc::Replica::Client(kj::heap<ReplicaService>(
+        parts_.store, &hints_, tables_.get(), anti_entropy_.get(), parts_.pool, gate_.get(),
+        parts_.placement, parts_.membership, peer));
   }
 
   // Places keys by the membership view from now on and joins the cluster as this node at

@@ -149,15 +149,7 @@ kj::Promise<void> QuorumRouter::copy_join_page(std::shared_ptr<JoinCopy> copy) {
   };
   return call_peer<Result<StoreVersionsPage>>(
              source, kJoinCallTimeoutMs * kj::MILLISECONDS, send,
-             [](auto response) -> Result<StoreVersionsPage> {
-               TESSERA_RETURN_IF_ERROR(from_error(response.getError()));
-               StoreVersionsPage page;
-               for (auto item : response.getItems()) {
-                 page.items.push_back({to_bytes(item.getKey()), to_versions(item.getVersions())});
-               }
-               page.next_page_token = to_bytes(response.getNextPageToken());
-               return page;
-             },
+             [](auto response) { return to_versions_page(kj::mv(response)); },
              [](Status failed) { return Result<StoreVersionsPage>(failed); })
       .then([this, copy, table, source, next_part](
                 Result<StoreVersionsPage> page) mutable -> kj::Promise<void> {

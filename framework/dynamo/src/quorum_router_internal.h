@@ -30,6 +30,18 @@ struct QuorumRouter::Pending {
   Status refusal;
 };
 
+// A peer's Replica.scan answer as a page, or its error.
+template <typename Response>
+Result<StoreVersionsPage> to_versions_page(Response response) {
+  TESSERA_RETURN_IF_ERROR(from_error(response.getError()));
+  StoreVersionsPage page;
+  for (auto item : response.getItems()) {
+    page.items.push_back({to_bytes(item.getKey()), to_versions(item.getVersions())});
+  }
+  page.next_page_token = to_bytes(response.getNextPageToken());
+  return page;
+}
+
 // A replica's answer that says the request, not the replica, is at fault.
 inline bool is_refusal(const Status& status) {
   return status.code() == StatusCode::kTooLarge || status.code() == StatusCode::kInvalidArgument ||

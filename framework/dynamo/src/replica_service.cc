@@ -166,7 +166,8 @@ kj::Promise<void> ReplicaService::antiEntropy(AntiEntropyContext context) {
     results.setFinished(true);
     return kj::READY_NOW;
   }
-  return anti_entropy_->answer(to_string(params.getFrom()), std::move(*message))
+  // The session is the authenticated peer's, whatever `from` says.
+  return anti_entropy_->answer(peer_, std::move(*message))
       .then([context](Result<AntiEntropyAnswer> answer) mutable {
         auto results = context.getResults();
         set_error(results.initError(), answer.status());

@@ -35,14 +35,16 @@ auto answer_status(Context context) {
 // What an authenticated peer gets: this node's node-to-node capabilities.
 class PeerLinkService final : public rpc::PeerLink::Server {
  public:
-  explicit PeerLinkService(std::shared_ptr<ClientServiceContext> context)
-      : context_(std::move(context)) {}
+  PeerLinkService(std::shared_ptr<ClientServiceContext> context, NodeId peer)
+      : context_(std::move(context)), peer_(std::move(peer)) {}
 
  protected:
   kj::Promise<void> replica(ReplicaContext context) override {
     auto results = context.getResults();
-    KJ_IF_MAYBE(replica, context_->options.replica) {
-      results.setReplica(*replica);
+    kj::Maybe<rpc::Replica::Client> replica = nullptr;
+    if (context_->options.replica) replica = context_->options.replica(peer_);
+    KJ_IF_MAYBE(found, replica) {
+      results.setReplica(*found);
       set_error(results.initError(), Status::ok());
     } else {
       set_error(results.initError(), Status::not_supported("node " + context_->node_id +
@@ -83,6 +85,7 @@ class PeerLinkService final : public rpc::PeerLink::Server {
 
  private:
   const std::shared_ptr<ClientServiceContext> context_;
+  const NodeId peer_;  // the id this link's peer proved the cluster secret for
 };
 
 }  // namespace
@@ -208,7 +211,7 @@ kj::Promise<void> ClientService::authenticatePeer(AuthenticatePeerContext contex
                                    "\" does not verify: it holds another cluster secret"));
     return kj::READY_NOW;
   }
-  results.setLink(kj::heap<PeerLinkService>(context_));
+  results.setLink(kj::heap<PeerLinkService>(context_, peer));
   set_error(results.initError(), Status::ok());
   return kj::READY_NOW;
 }

@@ -310,7 +310,7 @@ Status Node::serve(const std::function<void(const std::string&)>& on_listening) 
     // services come from the membership plugin, which outlives `server` and with it every
     // capability a peer was handed.
     main_options.cluster_secret = state_->cluster_secret ? &*state_->cluster_secret : nullptr;
-    main_options.replica = profile.replica();
+    main_options.replica = [&profile](const NodeId& peer) { return profile.replica(peer); };
     main_options.membership = state_->membership.get();
     main_options.profile_peer_services = [&profile](std::string_view name) {
       return profile.peer_service(name);

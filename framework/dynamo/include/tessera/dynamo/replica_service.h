@@ -7,6 +7,8 @@
 // and dropTable) run on the pool. Store errors become typed errors, never
 // RPC exceptions.
 //
+// One service per authenticated peer (`peer`, the id it proved the cluster secret for): an
+// anti-entropy session is that peer's, whatever the message's `from` says.
 // A scan for a joining node (`joiner`) keeps only the keys that node will own, by the
 // placement's next owners, and is refused while this node does not see that node joining.
 //
@@ -34,9 +36,9 @@ class ReplicaService final : public rpc::Replica::Server {
   ReplicaService(node::LocalStore* store, HintStore* hints, TableStates* tables,
                  AntiEntropyResponder* anti_entropy, node::WorkerPool* pool,
                  node::DurableGate* gate, const Placement* placement,
-                 const Membership* membership)
+                 const Membership* membership, NodeId peer)
       : store_(store), hints_(hints), tables_(tables), anti_entropy_(anti_entropy), pool_(pool),
-        gate_(gate), placement_(placement), membership_(membership) {}
+        gate_(gate), placement_(placement), membership_(membership), peer_(std::move(peer)) {}
 
  protected:
   kj::Promise<void> write(WriteContext context) override;
@@ -63,6 +65,7 @@ class ReplicaService final : public rpc::Replica::Server {
   node::DurableGate* const gate_;
   const Placement* const placement_;
   const Membership* const membership_;
+  const NodeId peer_;  // the authenticated peer this service was handed to
 };
 
 }  // namespace tessera::dynamo

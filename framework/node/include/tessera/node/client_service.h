@@ -51,9 +51,9 @@ struct ClientServiceOptions {
   // The secret peers prove (Tessera.authenticatePeer); borrowed. Null on a node that runs no
   // distributed profile: it answers peerChallenge and authenticatePeer with notSupported.
   const ClusterSecret* cluster_secret = nullptr;
-  // What authenticated peers get from PeerLink.replica (the AP profile's replica side); none
-  // elsewhere.
-  kj::Maybe<rpc::Replica::Client> replica = nullptr;
+  // What the authenticated peer `peer` gets from PeerLink.replica (the AP profile's replica
+  // side, bound to that peer's id); unset or none elsewhere.
+  std::function<kj::Maybe<rpc::Replica::Client>(const NodeId& peer)> replica = nullptr;
   // When set, offers the plugins' node-to-node services (PeerLink.peer); borrowed, outlives the
   // service. PeerLink.peer touches no request path.
   Membership* membership = nullptr;

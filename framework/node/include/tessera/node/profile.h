@@ -66,9 +66,9 @@ class Profile {
   // distributed profiles' peers, timers and coordinators). Called on that thread, which owns
   // the path and drops it before stop_serving().
   virtual std::unique_ptr<RequestPath> path_for_loop() { return nullptr; }
-  // What authenticated peers get from PeerLink.replica; none unless the profile has a replica
-  // side.
-  virtual kj::Maybe<rpc::Replica::Client> replica() { return nullptr; }
+  // What the authenticated peer `peer` gets from PeerLink.replica; none unless the profile has
+  // a replica side. `peer` is the id the peer proved the cluster secret for.
+  virtual kj::Maybe<rpc::Replica::Client> replica(const NodeId& peer) { return nullptr; }
   // A node-to-node service of the profile's own (PeerLink.peer), or null; on the event loop.
   virtual PeerService* peer_service(std::string_view name) { return nullptr; }
   // Who owns what, for Tessera.ring; NotSupported unless the profile places by ranges.
