@@ -9,6 +9,12 @@
 //    get that got R replies returns a version at least as new as every write acknowledged
 //    before the get began. At the end, the owners of every key agree (read repair) on a version
 //    at least as new as every acknowledged write.
+//  - A join (strict quorum, one more replica that joins): every write also goes to the key's
+//    next owners (the joiner in place of the third owner) and needs its quorum there too.
+//    A third of the way, the joiner is given the newest version today's owners hold of each
+//    key (its copy); two thirds of the way, reads switch to the next owners. A get still
+//    returns a version at least as new as every write acknowledged before it began, whichever
+//    ring it asked.
 //  - Sloppy quorum (the failure detector is the simulator's view of who is up): every
 //    acknowledged write that reports a hint had its copy stored, with that hint, on the holder
 //    it names, a fallback standing in for a down owner. At the end, the owners agree.
@@ -84,7 +90,9 @@ struct Config {
   size_t keys = 4;
   size_t clients = 3;
   bool sloppy = false;
+  bool joining = false;  // replica number `replicas` joins (see the top)
 };
+
 
 // What the checkers know: acknowledged writes, and counts for the summary.
 struct World {
@@ -100,6 +108,8 @@ struct World {
   uint64_t unavailable = 0;
   uint64_t hinted_acks = 0;
   uint64_t repairs = 0;
+  // A join: when the next owners are read instead of today's (never before the copy).
+  std::optional<Time> switched_at;
 };
 
 class Replica : public sim::Actor<Msg> {
@@ -154,13 +164,25 @@ class Client : public sim::Actor<Msg> {
   }
   bool finished() const { return repairing_ && !op_ && next_repair_ >= repair_reads(); }
 
-  // The preference list of `key`: every replica, starting at a key-dependent one.
+  // The preference list of `key` today: every replica but a joiner, starting at a
+  // key-dependent one.
   std::vector<NodeId> preference_list(uint32_t key) const {
     std::vector<NodeId> list;
     for (size_t i = 0; i < config_.replicas; ++i) {
       list.push_back(node_name(static_cast<EndpointId>((key + i) % config_.replicas)));
     }
     return list;
+  }
+  // Once the joiner owns its ranges: it takes the third owner's place.
+  std::vector<NodeId> next_preference_list(uint32_t key) const {
+    std::vector<NodeId> list = preference_list(key);
+    list.insert(list.begin() + 2, node_name(static_cast<EndpointId>(config_.replicas)));
+    return list;
+  }
+  // The owners reads ask at `now`, and the list the final check compares.
+  std::vector<NodeId> serving_list(uint32_t key, Time now) const {
+    const bool switched = world_.switched_at && now >= *world_.switched_at;
+    return switched ? next_preference_list(key) : preference_list(key);
   }
 
   void on_message(sim::Env<Msg>& env, EndpointId from, Msg msg) override {
@@ -198,9 +220,15 @@ class Client : public sim::Actor<Msg> {
   void start(sim::Env<Msg>& env, uint32_t key, bool write) {
     Request request;
     request.operation = write ? Operation::kWrite : Operation::kRead;
-    request.replicas = preference_list(key);
+    request.replicas = serving_list(key, env.now);
     for (const NodeId& node : request.replicas) {
       request.up.push_back(!config_.sloppy || sim_.is_up(endpoint_of(node)));
+    }
+    const bool switched = world_.switched_at && env.now >= *world_.switched_at;
+    if (config_.joining && write && !switched) {
+      const std::vector<NodeId> next = next_preference_list(key);
+      request.next_owners.assign(next.begin(), next.begin() + config_.owners);
+      request.next_up.assign(config_.owners, true);
     }
     request.owners = config_.owners;
     request.required = write ? config_.w : config_.r;
@@ -314,21 +342,22 @@ struct Outcome {
 };
 
 Outcome run_seed(uint64_t seed, const Config& config, uint64_t steps) {
-  const size_t endpoints = config.replicas + config.clients;
+  const size_t replica_count = config.replicas + (config.joining ? 1 : 0);
+  const size_t endpoints = replica_count + config.clients;
   sim::Simulation<Msg> sim(seed, endpoints, kTickInterval);
   World world;
-  std::vector<Replica> replicas(config.replicas);
+  std::vector<Replica> replicas(replica_count);
   std::vector<std::unique_ptr<Client>> clients;
-  for (size_t i = 0; i < config.replicas; ++i)
+  for (size_t i = 0; i < replica_count; ++i)
     sim.add_actor(static_cast<EndpointId>(i), &replicas[i]);
   for (size_t i = 0; i < config.clients; ++i) {
     clients.push_back(
         std::make_unique<Client>(config, world, sim, replicas, static_cast<uint32_t>(i)));
-    sim.add_actor(static_cast<EndpointId>(config.replicas + i), clients.back().get());
+    sim.add_actor(static_cast<EndpointId>(replica_count + i), clients.back().get());
   }
   sim.net().set_all_links(sim::LinkConfig{1, 10, 0.05, 0.05, 0.05, 50});
   sim::FaultConfig faults;
-  for (size_t i = 0; i < config.replicas; ++i) faults.targets.push_back(static_cast<EndpointId>(i));
+  for (size_t i = 0; i < replica_count; ++i) faults.targets.push_back(static_cast<EndpointId>(i));
   faults.crash = 0.002;
   faults.restart = 0.01;
   faults.crashed_max = config.owners - 1;
@@ -341,13 +370,30 @@ Outcome run_seed(uint64_t seed, const Config& config, uint64_t steps) {
   sim.set_faults(faults);
 
   auto checker = [&world](uint64_t) { return world.violation; };
-  sim::RunResult result = sim.run(steps, checker);
+  // A join: the joiner copies after the first third, and reads move to the next owners after
+  // the second, so that writes acknowledged in between count on their next-owner quorum alone.
+  sim::RunResult result = sim.run(config.joining ? steps / 3 : steps, checker);
+  if (result.ok && config.joining) {
+    // The joiner's copy: the newest version today's owners hold of each key (their disks
+    // survive crashes).
+    Replica& joiner = replicas[config.replicas];
+    for (uint32_t key = 0; key < config.keys; ++key) {
+      const std::vector<NodeId> list = clients[0]->preference_list(key);
+      for (size_t i = 0; i < config.owners; ++i) {
+        const Replica& owner = replicas[endpoint_of(list[i])];
+        if (auto it = owner.disk.find(key); it != owner.disk.end()) joiner.merge(key, it->second);
+      }
+    }
+    result = sim.run(steps / 3, checker);
+    world.switched_at = sim.now();
+    if (result.ok) result = sim.run(steps - 2 * (steps / 3), checker);
+  }
   if (!result.ok) return Outcome{result.message, world};
 
   // The faults stop: heal, restart, a clean network; then every key is read again.
   sim.set_faults(sim::FaultConfig{});
   sim.net().heal();
-  for (size_t i = 0; i < config.replicas; ++i) sim.restart(static_cast<EndpointId>(i));
+  for (size_t i = 0; i < replica_count; ++i) sim.restart(static_cast<EndpointId>(i));
   sim.net().set_all_links(sim::LinkConfig{1, 10, 0.0, 0.0, 0.0, 0});
   for (auto& client : clients) client->start_repair_reads(sim.now() + kQuietBeforeRepairReads);
   constexpr uint64_t kQuiesceStepsMax = 200'000;
@@ -367,7 +413,7 @@ Outcome run_seed(uint64_t seed, const Config& config, uint64_t steps) {
   }
 
   for (uint32_t key = 0; key < config.keys; ++key) {
-    const std::vector<NodeId> list = clients[0]->preference_list(key);
+    const std::vector<NodeId> list = clients[0]->serving_list(key, sim.now());
     std::optional<Bytes> agreed;
     for (size_t i = 0; i < config.owners; ++i) {
       const Replica& replica = replicas[endpoint_of(list[i])];
@@ -418,6 +464,12 @@ Config strict_config(uint64_t seed) {
   return c;
 }
 
+Config joining_config(uint64_t seed) {
+  Config c = strict_config(seed);
+  c.joining = true;
+  return c;
+}
+
 Config sloppy_config(uint64_t seed) {
   Config c;
   c.replicas = 5;
@@ -457,6 +509,14 @@ void sweep(const char* name, Config (*config_for)(uint64_t), uint64_t default_se
 TEST(QuorumSim, StrictQuorumLosesNoAcknowledgedWriteAndRepairConverges) {
   World total;
   sweep("strict", strict_config, 100, &total);
+  EXPECT_GT(total.writes_acked, 0u);
+  EXPECT_GT(total.reads_answered, 0u);
+  EXPECT_GT(total.repairs, 0u);
+}
+
+TEST(QuorumSim, WritesDuringAJoinKeepTheirQuorumOnTheRingReadsMoveTo) {
+  World total;
+  sweep("joining", joining_config, 100, &total);
   EXPECT_GT(total.writes_acked, 0u);
   EXPECT_GT(total.reads_answered, 0u);
   EXPECT_GT(total.repairs, 0u);
