@@ -4,10 +4,11 @@
 //  - a fourth node started while a client writes joins as a joining member, copies the keys
 //    it will own, and owns them only then; afterwards each owner of every acknowledged key,
 //    by the ring's ranges, holds its own copy, the new node included;
-//  - a node killed for good is removed through another (`Tessera.removeNode`): it is left in
-//    the views, and the three others each hold their own copy of every acknowledged key; a
-//    live node and an unknown id are refused.
+//  - a node killed for good is removed through another (`Tessera.removeNode`) while a client
+//    writes: it is left in the views, and the three others each hold their own copy of every
+//    acknowledged key; a live node and an unknown id are refused.
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -108,6 +109,7 @@ TEST(DynamoRingChanges, ANodeDownForGoodIsRemovedAndItsRangesAreCopiedToTheirNew
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(create_table_when_ready(*client, 16));
   std::vector<std::string> acknowledged = put_all(*client, "k", 300);
+  std::mutex acknowledged_mutex;
   ASSERT_EQ(acknowledged.size(), 300u);
 
   Status alive = client->remove_node("n4");
@@ -116,8 +118,25 @@ TEST(DynamoRingChanges, ANodeDownForGoodIsRemovedAndItsRangesAreCopiedToTheirNew
   EXPECT_EQ(unknown.code(), StatusCode::kNotFound) << unknown.to_string();
 
   cluster.kill_node(3);
-  // Refused while n1 still holds n4 alive or suspect; accepted once it is dead.
-  ASSERT_TRUE(eventually([&] { return client->remove_node("n4").is_ok(); }));
+  // Refused while n1 still holds n4 alive or suspect; accepted once it is dead. A client
+  // writes all the while (hints for n4 at first, then to the ring without it).
+  std::atomic<bool> removed = false;
+  std::thread writer([&] {
+    std::unique_ptr<Client> writing = connect_client(cluster.address(1));
+    if (writing == nullptr) return;
+    for (int i = 0; !removed || i < 300; ++i) {
+      const std::string key = "during" + std::to_string(i);
+      if (writing->put("t", key, "v", with(Consistency::kQuorum)).is_ok()) {
+        std::lock_guard lock(acknowledged_mutex);
+        acknowledged.push_back(key);
+      }
+      if (i > 100'000) break;
+    }
+  });
+  const bool accepted = eventually([&] { return client->remove_node("n4").is_ok(); });
+  removed = true;
+  writer.join();
+  ASSERT_TRUE(accepted);
   for (size_t node = 0; node < 3; ++node) {
     std::unique_ptr<Client> other = connect_client(cluster.address(node));
     ASSERT_NE(other, nullptr);
